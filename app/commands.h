@@ -1,0 +1,6 @@
+/* The subcommand front ends, one file each. */
+#pragma once
+
+int hone_cmd_env(int argc, char **argv);
+/* Commands whose engine part is not built yet: says so plainly. */
+int hone_cmd_unbuilt(int argc, char **argv);
