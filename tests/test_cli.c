@@ -1,0 +1,191 @@
+/* The hone binary as a user runs it: help, version, env, exit codes, error messages. */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "test_util.h"
+
+typedef struct {
+    int code;
+    char *out, *err;
+} run_result;
+
+static run_result hone(const char *first, ...)
+{
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)g_getenv("HONE_BIN"));
+    va_list ap;
+    va_start(ap, first);
+    for (const char *arg = first; arg != NULL; arg = va_arg(ap, const char *))
+        g_ptr_array_add(argv, (char *)arg);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    run_result r = {0};
+    r.code = test_run((char **)argv->pdata, &r.out, &r.err);
+    g_ptr_array_free(argv, TRUE);
+    return r;
+}
+
+static void run_result_clear(run_result *r)
+{
+    g_free(r->out);
+    g_free(r->err);
+}
+
+static void test_help_and_version(void)
+{
+    run_result r = hone("--version", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    g_assert_cmpstr(r.out, ==, "hone " HONE_VERSION "\n");
+    run_result_clear(&r);
+
+    r = hone("--help", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "Commands:");
+    for (const char *c = "train\0chat\0eval\0export\0env\0tokenize\0score\0gui\0"; *c; c += strlen(c) + 1)
+        test_assert_contains(r.out, c);
+    run_result_clear(&r);
+
+    r = hone("env", "--help", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "--model");
+    run_result_clear(&r);
+}
+
+static void test_usage_errors(void)
+{
+    run_result r = hone("frobnicate", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "unknown command 'frobnicate'");
+    run_result_clear(&r);
+
+    r = hone("--frobnicate", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "unknown option '--frobnicate'");
+    run_result_clear(&r);
+
+    r = hone("env", "--bogus", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "--bogus");
+    test_assert_contains(r.err, "Try 'hone env --help'");
+    run_result_clear(&r);
+
+    r = hone("env", "stray", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "unexpected argument 'stray'");
+    run_result_clear(&r);
+}
+
+/* Commands that later work fills in say so, and never pretend to run. */
+static void test_unbuilt_commands(void)
+{
+    for (const char *c = "train\0chat\0eval\0export\0tokenize\0score\0gui\0"; *c; c += strlen(c) + 1) {
+        run_result r = hone(c, "config.yaml", NULL);
+        g_assert_cmpint(r.code, ==, 1);
+        test_assert_contains(r.err, "not built yet");
+        g_assert_cmpstr(r.out, ==, "");
+        run_result_clear(&r);
+        r = hone(c, "--help", NULL);
+        g_assert_cmpint(r.code, ==, 0);
+        test_assert_contains(r.out, "Not built yet");
+        run_result_clear(&r);
+    }
+}
+
+static void test_env(void)
+{
+    run_result r = hone("env", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "hone " HONE_VERSION);
+    test_assert_contains(r.out, "CPU backend: usable");
+    test_assert_contains(r.out, "OpenBLAS");
+    test_assert_contains(r.out, "GLib 2.");
+#if HONE_HAVE_CUDA
+    test_assert_contains(r.out, "backends:     cpu, cuda");
+    /* Either a GPU ran the self-test kernel, or the reason there is none is given. */
+    if (strstr(r.out, "CUDA backend: usable") == NULL)
+        test_assert_contains(r.out, "CUDA backend: no usable GPU: ");
+    test_assert_contains(r.out, "cuBLAS:");
+    test_assert_contains(r.out, "cuDNN:");
+#else
+    test_assert_contains(r.out, "CUDA backend: not available: this build has no CUDA backend");
+#endif
+#if HONE_HAVE_GUI
+    test_assert_contains(r.out, "GTK 4.");
+    test_assert_contains(r.out, "libadwaita 1.");
+#else
+    test_assert_contains(r.out, "desktop app:  not built");
+#endif
+    run_result_clear(&r);
+}
+
+/* The binary starts without NVIDIA's libraries: none of them is a link-time dependency. */
+static void test_no_cuda_link_dependencies(void)
+{
+    char *argv[] = {"ldd", (char *)g_getenv("HONE_BIN"), NULL};
+    char *out = NULL, *err = NULL;
+    g_assert_cmpint(test_run(argv, &out, &err), ==, 0);
+    for (const char *lib = "libcublas\0libcudnn\0libcuda.so\0libcudart\0libnvidia\0"; *lib; lib += strlen(lib) + 1)
+        if (strstr(out, lib) != NULL)
+            g_error("hone links %s dynamically:\n%s", lib, out);
+    g_free(out);
+    g_free(err);
+}
+
+static void test_env_model(void)
+{
+    char *dir = test_make_tmpdir();
+    test_make_tiny_llama(dir, 4096);
+    run_result r = hone("env", "--model", dir, NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "architecture: LlamaForCausalLM (model_type llama)");
+    test_assert_contains(r.out, "parameters:   7,504 in the weights; the config implies 7,504\n");
+    test_assert_contains(r.out, "2 layers, hidden 16, intermediate 40, 4 heads (2 KV heads, head_dim 4), vocab 64");
+    test_assert_contains(r.out, "tensor dtypes: BF16 x 21 tensors");
+    test_assert_contains(r.out, "listed in model.safetensors.index.json");
+    test_assert_contains(r.out, "model-00001-of-0000");
+    test_assert_contains(r.out, "tokenizer:    tokenizer_config.json");
+    test_assert_contains(r.out, "temperature 0.7");
+    run_result_clear(&r);
+
+    /* A damaged shard: exit 1 and a message naming it. */
+    char *shard = NULL;
+    GDir *listing = g_dir_open(dir, 0, NULL);
+    for (const char *name; (name = g_dir_read_name(listing)) != NULL;)
+        if (g_str_has_prefix(name, "model-00002-of-"))
+            shard = g_build_filename(dir, name, NULL);
+    g_dir_close(listing);
+    g_assert_nonnull(shard);
+    GBytes *bytes = test_read_file(shard);
+    test_write_file(shard, g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes) - 10);
+    r = hone("env", "--model", dir, NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "hone env: error: ");
+    test_assert_contains(r.err, shard);
+    test_assert_contains(r.err, "the file may be truncated");
+    run_result_clear(&r);
+    g_bytes_unref(bytes);
+    g_free(shard);
+
+    char *missing = g_build_filename(dir, "nothing-here", NULL);
+    r = hone("env", "--model", missing, NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, missing);
+    test_assert_contains(r.err, "no such file or folder");
+    run_result_clear(&r);
+    g_free(missing);
+    test_remove_tree(dir);
+    g_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/app/cli/help-and-version", test_help_and_version);
+    g_test_add_func("/app/cli/usage-errors", test_usage_errors);
+    g_test_add_func("/app/cli/unbuilt-commands", test_unbuilt_commands);
+    g_test_add_func("/app/cli/env", test_env);
+    g_test_add_func("/app/cli/no-cuda-link-dependencies", test_no_cuda_link_dependencies);
+    g_test_add_func("/app/cli/env-model", test_env_model);
+    return g_test_run();
+}

@@ -1,0 +1,42 @@
+/* Helpers shared by the test programs: scratch folders, files, running hone and the
+ * reference Python scripts. */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+
+/* A new empty folder under $TMPDIR; remove it with test_remove_tree. */
+char *test_make_tmpdir(void);
+void test_remove_tree(const char *path);
+/* Writes a file (aborts the test on failure). */
+void test_write_file(const char *path, const void *data, size_t size);
+void test_write_text(const char *path, const char *text);
+/* Reads a whole file; aborts the test on failure. */
+GBytes *test_read_file(const char *path);
+
+/* Fills buf with n pseudo-random bytes from a fixed seed (deterministic tests). */
+void test_random_bytes(void *buf, size_t n, guint32 seed);
+
+/* The reference venv's python (HONE_TEST_PYTHON, set by meson). Fails the test with a message
+ * saying how to create the venv when it is missing. */
+const char *test_reference_python(void);
+
+/* Runs argv, captures stdout/stderr; returns the exit status (or -1 when it could not start). */
+int test_run(char **argv, char **out, char **err);
+/* Runs a script from tests/reference with the reference python; fails the test with the
+ * script's output when it exits non-zero. */
+void test_run_reference(const char *script, const char *arg1, const char *arg2);
+
+/* Asserts haystack contains needle, printing both when not. */
+#define test_assert_contains(haystack, needle)                                             \
+    do {                                                                                   \
+        const char *h_ = (haystack), *n_ = (needle);                                       \
+        if (h_ == NULL || strstr(h_, n_) == NULL)                                          \
+            g_error("%s:%d: expected \"%s\" in \"%s\"", __FILE__, __LINE__, n_,          \
+                    h_ != NULL ? h_ : "(null)");                                           \
+    } while (0)
+
+/* Writes a tiny random Llama model (config.json, weights in BF16 split into shards of at
+ * most max_shard_bytes, a generation_config.json and a tokenizer_config.json) into dir.
+ * Returns the number of parameters written. */
+gint64 test_make_tiny_llama(const char *dir, guint64 max_shard_bytes);
