@@ -106,7 +106,7 @@ uint16_t hn_f32_to_bf16(float f)
         }                                                            \
     } while (0)
 
-void hn_convert_to_f32(float *dst, const void *src, hn_dtype dtype, size_t n)
+void hn_convert_to_f32(float *restrict dst, const void *restrict src, hn_dtype dtype, size_t n)
 {
     switch (dtype) {
     case HN_DTYPE_F64: CONVERT_LOOP(double, (float)v); break;

@@ -39,6 +39,6 @@ float hn_bf16_to_f32(uint16_t b);
 uint16_t hn_f32_to_bf16(float f);
 
 /* Converts n elements of src (stored as dtype) to fp32. BOOL becomes 0 or 1. */
-void hn_convert_to_f32(float *dst, const void *src, hn_dtype dtype, size_t n);
+void hn_convert_to_f32(float *restrict dst, const void *restrict src, hn_dtype dtype, size_t n);
 /* Converts n elements of src to bf16: values go through fp32, then round to nearest even. */
 void hn_convert_to_bf16(uint16_t *dst, const void *src, hn_dtype dtype, size_t n);

@@ -227,14 +227,15 @@ static hn_status parse_root(const char *label, const cJSON *root, hn_model_confi
 
     hn_json_at at = {label, "", err};
     const int64_t big = INT32_MAX;
-    HN_TRY(hn_json_int(&at, root, "vocab_size", HN_REQUIRED, 1, big, &c->vocab_size));
-    HN_TRY(hn_json_int(&at, root, "hidden_size", HN_REQUIRED, 1, big, &c->hidden_size));
-    HN_TRY(hn_json_int(&at, root, "intermediate_size", HN_REQUIRED, 1, big, &c->intermediate_size));
-    HN_TRY(hn_json_int(&at, root, "num_hidden_layers", HN_REQUIRED, 1, 100000, &c->num_hidden_layers));
-    HN_TRY(hn_json_int(&at, root, "num_attention_heads", HN_REQUIRED, 1, 100000,
+    /* Bounds far above any real model that keep every size product inside 64 bits. */
+    HN_TRY(hn_json_int(&at, root, "vocab_size", HN_REQUIRED, 1, 1 << 24, &c->vocab_size));
+    HN_TRY(hn_json_int(&at, root, "hidden_size", HN_REQUIRED, 1, 1 << 20, &c->hidden_size));
+    HN_TRY(hn_json_int(&at, root, "intermediate_size", HN_REQUIRED, 1, 1 << 22, &c->intermediate_size));
+    HN_TRY(hn_json_int(&at, root, "num_hidden_layers", HN_REQUIRED, 1, 1 << 12, &c->num_hidden_layers));
+    HN_TRY(hn_json_int(&at, root, "num_attention_heads", HN_REQUIRED, 1, 1 << 12,
                        &c->num_attention_heads));
     c->num_key_value_heads = info->kv_heads > 0 ? info->kv_heads : c->num_attention_heads;
-    HN_TRY(hn_json_int(&at, root, "num_key_value_heads", HN_OPTIONAL, 1, 100000,
+    HN_TRY(hn_json_int(&at, root, "num_key_value_heads", HN_OPTIONAL, 1, 1 << 12,
                        &c->num_key_value_heads));
     if (info->head_dim > 0) {
         c->head_dim = info->head_dim;
@@ -247,7 +248,7 @@ static hn_status parse_root(const char *label, const cJSON *root, hn_model_confi
     } else {
         c->head_dim = c->hidden_size / c->num_attention_heads;
     }
-    HN_TRY(hn_json_int(&at, root, "head_dim", HN_OPTIONAL, 1, 65536, &c->head_dim));
+    HN_TRY(hn_json_int(&at, root, "head_dim", HN_OPTIONAL, 1, 1 << 16, &c->head_dim));
     c->max_position_embeddings = info->max_position_embeddings;
     HN_TRY(hn_json_int(&at, root, "max_position_embeddings", HN_OPTIONAL, 1, big,
                        &c->max_position_embeddings));

@@ -190,7 +190,8 @@ static int compare_ranges(const void *a, const void *b)
 static hn_status order_and_check_overlap(hn_st_file *file, hn_st_tensor *parsed, range *ranges,
                                         size_t n, hn_error *err)
 {
-    qsort(ranges, n, sizeof *ranges, compare_ranges);
+    if (n > 1)
+        qsort(ranges, n, sizeof *ranges, compare_ranges);
     const range *previous = NULL;
     for (size_t i = 0; i < n; i++) {
         const range *r = &ranges[i];

@@ -8,7 +8,7 @@ seconds=${1:-60}
 build=$root/build-fuzz
 if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" "$root" -Dfuzz=true -Dgui=disabled -Dcuda=disabled \
-    -Dtests=true -Dbuildtype=debugoptimized -Db_lundef=false >/dev/null || exit 1
+    -Dtests=true -Db_lundef=false >/dev/null || exit 1
 fi
 ninja -C "$build" tests/fuzz/fuzz_safetensors tests/fuzz/fuzz_hf_config >/dev/null || exit 1
 status=0

@@ -140,7 +140,12 @@ static void test_bad_configs(void)
     expect_failure("{\"architectures\": [\"LlamaForCausalLM\"], \"vocab_size\": 10, "
                    "\"hidden_size\": \"2048\", \"intermediate_size\": 8, \"num_hidden_layers\": 1, "
                    "\"num_attention_heads\": 2}",
-                   HN_ERR_FORMAT, "field \"hidden_size\": expected an integer from 1 to 2147483647, found a string (\"2048\")");
+                   HN_ERR_FORMAT, "field \"hidden_size\": expected an integer from 1 to 1048576, found a string (\"2048\")");
+    /* Sizes whose products overflow 64 bits (found by the fuzzer). */
+    expect_failure("{\"architectures\": [\"LlamaForCausalLM\"], \"vocab_size\": 12256, "
+                   "\"hidden_size\": 491524096, \"intermediate_size\": 14336, "
+                   "\"num_hidden_layers\": 32, \"num_attention_heads\": 32}",
+                   HN_ERR_FORMAT, "field \"hidden_size\": expected an integer from 1 to 1048576, found a number");
     expect_failure("{\"architectures\": [\"LlamaForCausalLM\"], \"vocab_size\": 10.5}",
                    HN_ERR_FORMAT, "field \"vocab_size\": expected an integer");
     expect_failure("{\"architectures\": [\"GPT2LMHeadModel\"], \"vocab_size\": 10}",

@@ -213,6 +213,13 @@ static void test_bad_files(void)
     g_free(path);
 
     /* Truncated in the data area: the last tensor runs past the end. */
+    /* A header with no tensors is a valid, empty file (found by the fuzzer: it once crashed). */
+    path = craft(dir, "empty.safetensors", "{}      ", 0, 0);
+    g_assert_cmpint(hn_st_open(path, &file, &err), ==, HN_OK);
+    g_assert_cmpuint(hn_st_count(file), ==, 0);
+    hn_st_close(file);
+    g_free(path);
+
     path = craft(dir, "truncated-data.safetensors", good_header, 20, 0);
     expect_open_failure(path, HN_ERR_FORMAT, "run past the end of the data area");
     g_free(path);
