@@ -200,6 +200,50 @@ static const char *good_header =
     "{\"a\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
     "\"b\":{\"dtype\":\"F16\",\"shape\":[4],\"data_offsets\":[16,24]}}";
 
+/* Headers that must be refused: file name, header, data bytes after it, a false header
+ * length (0: the true one), and what the error must say. */
+typedef struct {
+    const char *file, *header;
+    size_t data_size;
+    guint64 claimed_length;
+    hn_status status;
+    const char *expect;
+} bad_header;
+
+static const bad_header bad_headers[] = {
+    {"huge-length.safetensors", "{}", 24, 1u << 30, HN_ERR_FORMAT,
+     "header length 1073741824 runs past the end"},
+    {"past-end.safetensors", "{\"a\":{\"dtype\":\"U8\",\"shape\":[100],\"data_offsets\":[8,108]}}",
+     16, 0, HN_ERR_FORMAT, "data_offsets [8, 108] run past the end"},
+    {"overlap.safetensors",
+     "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+     "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
+     16, 0, HN_ERR_FORMAT, "overlap"},
+    {"dtype.safetensors", "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[4],\"data_offsets\":[0,4]}}", 4,
+     0, HN_ERR_UNSUPPORTED, "unknown dtype \"F8_E4M3\" (expected one of F64"},
+    {"not-json.safetensors", "{\"a\": [1, 2,, }", 0, 0, HN_ERR_FORMAT,
+     "header: line 1, column 13: not valid JSON"},
+    {"not-object.safetensors", "[1,2]", 0, 0, HN_ERR_FORMAT,
+     "expected the JSON header to start with '{'"},
+    {"size-mismatch.safetensors",
+     "{\"a\":{\"dtype\":\"BF16\",\"shape\":[3,3],\"data_offsets\":[0,16]}}", 16, 0, HN_ERR_FORMAT,
+     "need 18 bytes but data_offsets [0, 16] hold 16"},
+    {"metadata.safetensors", "{\"__metadata__\":{\"format\":\"pt\",\"n\":3}}", 0, 0,
+     HN_ERR_FORMAT, "\"__metadata__\".\"n\": expected a string, found a number"},
+    {"duplicate.safetensors",
+     "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+     "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}",
+     2, 0, HN_ERR_FORMAT, "the name \"a\" appears twice"},
+    {"negative.safetensors", "{\"a\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,1]}}", 1,
+     0, HN_ERR_FORMAT, "shape[0]: expected a non-negative integer"},
+    {"offsets.safetensors", "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[2,1]}}", 2, 0,
+     HN_ERR_FORMAT, "expected [begin, end] with 0 <= begin <= end"},
+    {"overflow.safetensors",
+     "{\"a\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}", 0, 0,
+     HN_ERR_FORMAT, "more than 2^64 bytes"},
+    {"not-utf8.safetensors", "{\"\xff\":{}}", 0, 0, HN_ERR_FORMAT, "the header is not valid UTF-8"},
+};
+
 static void test_bad_files(void)
 {
     char *dir = test_make_tmpdir();
@@ -238,67 +282,12 @@ static void test_bad_files(void)
     expect_open_failure(path, HN_ERR_FORMAT, "too short for the 8-byte header length");
     g_free(path);
 
-    path = craft(dir, "huge-length.safetensors", good_header, 24, 1u << 30);
-    expect_open_failure(path, HN_ERR_FORMAT, "header length 1073741824 runs past the end");
-    g_free(path);
-
-    path = craft(dir, "past-end.safetensors",
-                 "{\"a\":{\"dtype\":\"U8\",\"shape\":[100],\"data_offsets\":[8,108]}}", 16, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "data_offsets [8, 108] run past the end");
-    g_free(path);
-
-    path = craft(dir, "overlap.safetensors",
-                 "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
-                 "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}",
-                 16, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "overlap");
-    g_free(path);
-
-    path = craft(dir, "dtype.safetensors",
-                 "{\"a\":{\"dtype\":\"F8_E4M3\",\"shape\":[4],\"data_offsets\":[0,4]}}", 4, 0);
-    expect_open_failure(path, HN_ERR_UNSUPPORTED, "unknown dtype \"F8_E4M3\" (expected one of F64");
-    g_free(path);
-
-    path = craft(dir, "not-json.safetensors", "{\"a\": [1, 2,, }", 0, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "header: line 1, column 13: not valid JSON");
-    g_free(path);
-
-    path = craft(dir, "not-object.safetensors", "[1,2]", 0, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "expected the JSON header to start with '{'");
-    g_free(path);
-
-    path = craft(dir, "size-mismatch.safetensors",
-                 "{\"a\":{\"dtype\":\"BF16\",\"shape\":[3,3],\"data_offsets\":[0,16]}}", 16, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "need 18 bytes but data_offsets [0, 16] hold 16");
-    g_free(path);
-
-    path = craft(dir, "metadata.safetensors",
-                 "{\"__metadata__\":{\"format\":\"pt\",\"n\":3}}", 0, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "\"__metadata__\".\"n\": expected a string, found a number");
-    g_free(path);
-
-    path = craft(dir, "duplicate.safetensors",
-                 "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
-                 "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}",
-                 2, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "the name \"a\" appears twice");
-    g_free(path);
-
-    path = craft(dir, "negative.safetensors",
-                 "{\"a\":{\"dtype\":\"U8\",\"shape\":[-1],\"data_offsets\":[0,1]}}", 1, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "shape[0]: expected a non-negative integer");
-    g_free(path);
-
-    path = craft(dir, "offsets.safetensors",
-                 "{\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[2,1]}}", 2, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "expected [begin, end] with 0 <= begin <= end");
-    g_free(path);
-
-    path = craft(dir, "overflow.safetensors",
-                 "{\"a\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],"
-                 "\"data_offsets\":[0,0]}}", 0, 0);
-    expect_open_failure(path, HN_ERR_FORMAT, "more than 2^64 bytes");
-    g_free(path);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad_headers); i++) {
+        const bad_header *c = &bad_headers[i];
+        path = craft(dir, c->file, c->header, c->data_size, c->claimed_length);
+        expect_open_failure(path, c->status, c->expect);
+        g_free(path);
+    }
 
     path = g_build_filename(dir, "absent.safetensors", NULL);
     expect_open_failure(path, HN_ERR_IO, "cannot open");
