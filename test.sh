@@ -13,6 +13,7 @@ fuzz_seconds=${HONE_FUZZ_SECONDS:-60}
 
 tools/install-deps.sh --tests || exit 1
 tests/setup-venv.sh || exit 1
+tools/fetch-models.sh all >/dev/null || exit 1   # real GGUF models and tokenizers, cached
 
 passed=0
 failed=0

