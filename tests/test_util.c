@@ -89,18 +89,30 @@ int test_run(char **argv, char **out, char **err)
                                                    : 128 + WTERMSIG(status);
 }
 
-void test_run_reference(const char *script, const char *arg1, const char *arg2)
+void test_run_reference_args(const char *script, const char *const *args)
 {
     char *path = g_build_filename(g_getenv("HONE_SOURCE_DIR"), "tests", "reference", script, NULL);
-    char *argv[] = {(char *)test_reference_python(), path, (char *)arg1, (char *)arg2, NULL};
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)test_reference_python());
+    g_ptr_array_add(argv, path);
+    for (const char *const *a = args; *a != NULL; a++)
+        g_ptr_array_add(argv, (char *)*a);
+    g_ptr_array_add(argv, NULL);
     char *out = NULL, *err = NULL;
-    int code = test_run(argv, &out, &err);
+    int code = test_run((char **)argv->pdata, &out, &err);
     if (code != 0)
-        g_error("%s %s failed (exit %d):\n%s\n%s", script, arg1, code, out, err);
+        g_error("%s %s failed (exit %d):\n%s\n%s", script, args[0], code, out, err);
     g_test_message("%s", out);
     g_free(out);
     g_free(err);
+    g_ptr_array_free(argv, TRUE);
     g_free(path);
+}
+
+void test_run_reference(const char *script, const char *arg1, const char *arg2)
+{
+    const char *args[] = {arg1, arg2, NULL};
+    test_run_reference_args(script, args);
 }
 
 /* A two-layer Llama with the tensor names transformers uses. */

@@ -26,6 +26,8 @@ int test_run(char **argv, char **out, char **err);
 /* Runs a script from tests/reference with the reference python; fails the test with the
  * script's output when it exits non-zero. */
 void test_run_reference(const char *script, const char *arg1, const char *arg2);
+/* The same with any number of arguments (NULL-terminated). */
+void test_run_reference_args(const char *script, const char *const *args);
 
 /* Asserts haystack contains needle, printing both when not. */
 #define test_assert_contains(haystack, needle)                                             \
