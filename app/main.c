@@ -13,7 +13,7 @@ const hone_command hone_commands[] = {
     {"chat", "chat with a model in the terminal", hone_cmd_unbuilt},
     {"eval", "evaluation loss, perplexity and predictions", hone_cmd_unbuilt},
     {"export", "merge adapters and write safetensors or GGUF", hone_cmd_unbuilt},
-    {"tokenize", "show the token ids of text or of a conversation", hone_cmd_unbuilt},
+    {"tokenize", "show the token ids of text (or decode ids) with a model's tokenizer", hone_cmd_tokenize},
     {"score", "score a conversation with a reward model", hone_cmd_unbuilt},
     {"env", "what this build and machine can do; --model PATH describes a model", hone_cmd_env},
     {NULL, NULL, NULL},

@@ -9,6 +9,11 @@
 hn_status hn_json_parse(const char *text, size_t length, const char *file, cJSON **out,
                         hn_error *err)
 {
+    /* JSON text is UTF-8 (RFC 8259); strings from it reach GLib and PCRE2, which need that. */
+    const char *bad = NULL;
+    if (!g_utf8_validate_len(text, length, &bad) && *bad != '\0') /* NULs: see below */
+        return hn_fail(err, HN_ERR_FORMAT, "%s: byte %td: not valid UTF-8 (JSON text must be UTF-8)",
+                       file, bad - text);
     /* cJSON wants a NUL-terminated buffer to insist that nothing follows the value. */
     char *copy = g_malloc(length + 1);
     memcpy(copy, text, length);

@@ -79,7 +79,7 @@ static void test_usage_errors(void)
 /* Commands that later work fills in say so, and never pretend to run. */
 static void test_unbuilt_commands(void)
 {
-    for (const char *c = "train\0chat\0eval\0export\0tokenize\0score\0gui\0"; *c; c += strlen(c) + 1) {
+    for (const char *c = "train\0chat\0eval\0export\0score\0gui\0"; *c; c += strlen(c) + 1) {
         run_result r = hone(c, "config.yaml", NULL);
         g_assert_cmpint(r.code, ==, 1);
         test_assert_contains(r.err, "not built yet");
@@ -178,6 +178,95 @@ static void test_env_model(void)
     g_free(dir);
 }
 
+/* Runs hone with `input` on standard input. */
+static run_result hone_with_input(const char *input, const char *first, ...)
+{
+    char *dir = test_make_tmpdir();
+    char *path = g_build_filename(dir, "stdin", NULL);
+    test_write_text(path, input);
+    GString *command = g_string_new(NULL);
+    char *quoted = g_shell_quote(g_getenv("HONE_BIN"));
+    g_string_append(command, quoted);
+    g_free(quoted);
+    va_list ap;
+    va_start(ap, first);
+    for (const char *arg = first; arg != NULL; arg = va_arg(ap, const char *)) {
+        quoted = g_shell_quote(arg);
+        g_string_append_printf(command, " %s", quoted);
+        g_free(quoted);
+    }
+    va_end(ap);
+    quoted = g_shell_quote(path);
+    g_string_append_printf(command, " < %s", quoted);
+    g_free(quoted);
+    char *argv[] = {"sh", "-c", command->str, NULL};
+    run_result r = {0};
+    r.code = test_run(argv, &r.out, &r.err);
+    g_string_free(command, TRUE);
+    test_remove_tree(dir);
+    g_free(path);
+    g_free(dir);
+    return r;
+}
+
+/* A tiny BPE tokenizer: "a" "b" merge to "ab", "ab" "ab" to "abab"; <s> is added by the
+ * post-processor. */
+static const char *tiny_tokenizer =
+    "{\"added_tokens\": [{\"id\": 5, \"content\": \"<s>\", \"special\": true, "
+    "\"normalized\": false}],"
+    " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": "
+    "{\"id\": \"<s>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], "
+    "\"special_tokens\": {\"<s>\": {\"id\": \"<s>\", \"ids\": [5], \"tokens\": [\"<s>\"]}}},"
+    " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2, \" \": 3, "
+    "\"abab\": 4}, \"merges\": [[\"a\", \"b\"], [\"ab\", \"ab\"]]}}";
+
+static void test_tokenize(void)
+{
+    char *dir = test_make_tmpdir();
+    char *path = g_build_filename(dir, "tokenizer.json", NULL);
+    test_write_text(path, tiny_tokenizer);
+    run_result r = hone_with_input("ababab a", "tokenize", "--model", dir, NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    g_assert_cmpstr(r.out, ==, "[5, 4, 2, 3, 0]\n");
+    run_result_clear(&r);
+    r = hone_with_input("ab", "tokenize", "--model", path, "--no-special", NULL);
+    g_assert_cmpstr(r.out, ==, "[2]\n");
+    run_result_clear(&r);
+    r = hone_with_input("[5, 4, 3, 1]", "tokenize", "--model", dir, "--decode", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    g_assert_cmpstr(r.out, ==, "<s> abab   b\n"); /* no decoder: tokens joined by spaces, as upstream */
+    run_result_clear(&r);
+    r = hone_with_input("[5, 4]", "tokenize", "--model", dir, "--decode", "--skip-special", NULL);
+    g_assert_cmpstr(r.out, ==, "abab\n");
+    run_result_clear(&r);
+
+    r = hone_with_input("[5, 99]", "tokenize", "--model", dir, "--decode", NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "token id 99 at position 1 is not in the vocabulary");
+    run_result_clear(&r);
+    r = hone_with_input("[5, ", "tokenize", "--model", dir, "--decode", NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "not valid JSON (expected a JSON array of token ids)");
+    run_result_clear(&r);
+    r = hone_with_input("ok \xff", "tokenize", "--model", dir, NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "the text is not valid UTF-8 at byte 3");
+    run_result_clear(&r);
+    r = hone_with_input("", "tokenize", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "--model PATH is required");
+    run_result_clear(&r);
+    char *missing = g_build_filename(dir, "nope", NULL);
+    r = hone_with_input("", "tokenize", "--model", missing, NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, missing);
+    run_result_clear(&r);
+    g_free(missing);
+    g_free(path);
+    test_remove_tree(dir);
+    g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -187,5 +276,6 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/env", test_env);
     g_test_add_func("/app/cli/no-cuda-link-dependencies", test_no_cuda_link_dependencies);
     g_test_add_func("/app/cli/env-model", test_env_model);
+    g_test_add_func("/app/cli/tokenize", test_tokenize);
     return g_test_run();
 }
