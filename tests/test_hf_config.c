@@ -186,7 +186,7 @@ static void test_bad_configs(void)
     expect_failure("[1, 2]", HN_ERR_FORMAT, "expected a JSON object at the top level, found an array");
     expect_failure("", HN_ERR_FORMAT, "not valid JSON");
     expect_failure("{\"model_type\": \"ll\xffma\"}", HN_ERR_FORMAT,
-                   "byte 17: not valid UTF-8 (JSON text must be UTF-8)");
+                   "byte 18: not valid UTF-8 (JSON text must be UTF-8)");
 }
 
 static void test_generation_config(void)
