@@ -4,6 +4,7 @@
  * the post-processor adds special tokens. Decoding runs the decoder chain over token strings. */
 #pragma once
 
+#include <cjson/cJSON.h>
 #include <glib.h>
 
 #include "tokenizer.h"
@@ -118,6 +119,18 @@ typedef struct {
     int32_t char_ids[256];    /* ids of single ASCII/byte-level characters, -1 when absent */
 } hn_bpe;
 
+/* Building the model (tokenizer_bpe_build.c). */
+void hn_bpe_begin(hn_bpe *bpe);
+void hn_bpe_set_token(hn_bpe *bpe, const char *token, int32_t id);
+int32_t hn_bpe_lookup(const hn_bpe *bpe, const char *token);
+/* After the last token: the id table, unk, byte-fallback and single-character ids. */
+void hn_bpe_end_vocab(hn_bpe *bpe, const char *unk_token);
+void hn_bpe_begin_merges(hn_bpe *bpe, size_t n);
+/* Adds merge number `rank`; a token it needs that is not in the vocabulary is an error
+ * naming `label` and `where`. */
+hn_status hn_bpe_add_merge(hn_bpe *bpe, const char *left, const char *right, int32_t rank,
+                           const char *label, const char *where, hn_error *err);
+
 /* Appends the ids of one word to ids. */
 void hn_bpe_encode_word(const hn_bpe *bpe, const char *word, size_t length, GArray *ids);
 
@@ -190,6 +203,12 @@ struct hn_tokenizer {
     hn_decoder *decoder;        /* NULL: tokens joined with spaces */
     hn_tokenizer_config config;
 };
+
+/* A tokenizer with its label and no model yet. */
+hn_tokenizer *hn_tokenizer_new(const char *label);
+/* Reads added_tokens, normalizer, pre_tokenizer, post_processor and decoder from a
+ * tokenizer.json object (the model must already be built), then prepares the tries. */
+hn_status hn_tokenizer_read_components(hn_tokenizer *tok, const cJSON *root, hn_error *err);
 
 void hn_normalizer_free(hn_normalizer *norm);
 void hn_pretokenizer_free(hn_pretokenizer *pre);

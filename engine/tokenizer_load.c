@@ -280,31 +280,9 @@ static hn_status read_post_processor(const loader *l, const cJSON *json, hn_post
     return HN_OK;
 }
 
-static void insert_merge(hn_bpe *bpe, int32_t left, int32_t right, int32_t rank, int32_t merged)
-{
-    uint64_t key = ((uint64_t)(uint32_t)(left + 1) << 32) | (uint32_t)(right + 1);
-    size_t mask = bpe->merge_capacity - 1;
-    size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 20) & mask;
-    while (bpe->merges[i].key != 0 && bpe->merges[i].key != key)
-        i = (i + 1) & mask;
-    if (bpe->merges[i].key == key)
-        return; /* a repeated merge keeps its first (best) rank */
-    bpe->merges[i] = (hn_merge_slot){key, rank, merged};
-}
-
-static int32_t lookup(const hn_bpe *bpe, const char *token)
-{
-    gpointer found = g_hash_table_lookup(bpe->vocab, token);
-    return found != NULL ? GPOINTER_TO_INT(found) - 1 : -1;
-}
-
 static hn_status read_merges(const loader *l, hn_bpe *bpe, const cJSON *merges)
 {
-    int n = cJSON_GetArraySize(merges);
-    bpe->merge_capacity = 1024;
-    while (bpe->merge_capacity < (size_t)n * 2 + 2)
-        bpe->merge_capacity *= 2;
-    bpe->merges = g_new0(hn_merge_slot, bpe->merge_capacity);
+    hn_bpe_begin_merges(bpe, (size_t)cJSON_GetArraySize(merges));
     int rank = 0;
     const cJSON *m;
     char where[64];
@@ -326,20 +304,9 @@ static hn_status read_merges(const loader *l, hn_bpe *bpe, const cJSON *merges)
         snprintf(where, sizeof where, "model.merges[%d]", rank);
         if (left == NULL)
             return fail_at(l, where, "expected", "\"left right\" or [\"left\", \"right\"]");
-        char *joined = g_strconcat(left, right, NULL);
-        int32_t a = lookup(bpe, left), b = lookup(bpe, right), merged = lookup(bpe, joined);
-        const char *missing = a < 0 ? left : b < 0 ? right : merged < 0 ? joined : NULL;
-        hn_status status = HN_OK;
-        if (missing != NULL)
-            status = hn_fail(l->err, HN_ERR_FORMAT,
-                             "%s: %s: the merge \"%s\" + \"%s\" needs token \"%s\", which is not "
-                             "in the vocabulary",
-                             l->label, where, left, right, missing);
-        else
-            insert_merge(bpe, a, b, rank, merged);
+        hn_status status = hn_bpe_add_merge(bpe, left, right, rank, l->label, where, l->err);
         g_free(left);
         g_free(right);
-        g_free(joined);
         HN_TRY(status);
         rank++;
     }
@@ -357,8 +324,7 @@ static hn_status read_model(const loader *l, hn_tokenizer *tok, const cJSON *mod
     const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     if (!cJSON_IsObject(vocab))
         return fail_at(l, "model.vocab", "expected", "an object from token to id");
-    bpe->vocab = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    int32_t max_id = -1;
+    hn_bpe_begin(bpe);
     const cJSON *entry;
     cJSON_ArrayForEach(entry, vocab)
     {
@@ -366,19 +332,8 @@ static hn_status read_model(const loader *l, hn_tokenizer *tok, const cJSON *mod
         if (!cJSON_IsNumber(entry) || v < 0 || v > INT32_MAX - 1 || (double)(int32_t)v != v)
             return fail_at(l, "model.vocab", "expected a non-negative integer id for token",
                            entry->string);
-        g_hash_table_insert(bpe->vocab, g_strdup(entry->string), GINT_TO_POINTER((int32_t)v + 1));
-        max_id = MAX(max_id, (int32_t)v);
+        hn_bpe_set_token(bpe, entry->string, (int32_t)v);
     }
-    bpe->n_ids = max_id + 1;
-    bpe->id_to_token = g_new0(char *, bpe->n_ids > 0 ? bpe->n_ids : 1);
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init(&it, bpe->vocab);
-    while (g_hash_table_iter_next(&it, &key, &value))
-        bpe->id_to_token[GPOINTER_TO_INT(value) - 1] = key;
-
-    const char *unk = string_field(model, "unk_token", NULL);
-    bpe->unk_id = unk != NULL ? lookup(bpe, unk) : -1;
     bpe->byte_fallback = bool_field(model, "byte_fallback", false);
     bpe->fuse_unk = bool_field(model, "fuse_unk", false);
     bpe->ignore_merges = bool_field(model, "ignore_merges", false);
@@ -387,12 +342,7 @@ static hn_status read_model(const loader *l, hn_tokenizer *tok, const cJSON *mod
     if ((prefix != NULL && prefix[0] != '\0') || (suffix != NULL && suffix[0] != '\0'))
         return unsupported(l, "model BPE with continuing_subword_prefix/end_of_word_suffix",
                            prefix != NULL && prefix[0] ? prefix : suffix, "BPE without them");
-    for (int b = 0; b < 256; b++) {
-        char name[8], one[2] = {(char)b, 0};
-        snprintf(name, sizeof name, "<0x%02X>", b);
-        bpe->byte_tokens[b] = lookup(bpe, name);
-        bpe->char_ids[b] = b > 0 && b < 128 ? lookup(bpe, one) : -1;
-    }
+    hn_bpe_end_vocab(bpe, string_field(model, "unk_token", NULL));
     return read_merges(l, bpe, cJSON_GetObjectItemCaseSensitive(model, "merges"));
 }
 
@@ -441,9 +391,9 @@ static void build_tries(hn_tokenizer *tok)
     g_string_free(normalized, TRUE);
 }
 
-static hn_status read_root(const loader *l, hn_tokenizer *tok, const cJSON *root)
+hn_status hn_tokenizer_read_components(hn_tokenizer *tok, const cJSON *root, hn_error *err)
 {
-    HN_TRY(read_model(l, tok, cJSON_GetObjectItemCaseSensitive(root, "model")));
+    const loader loader_state = {tok->label, err}, *l = &loader_state;
     HN_TRY(read_added_tokens(l, tok, cJSON_GetObjectItemCaseSensitive(root, "added_tokens")));
     const cJSON *json = hn_json_field(root, "normalizer");
     if (json != NULL)
@@ -461,14 +411,26 @@ static hn_status read_root(const loader *l, hn_tokenizer *tok, const cJSON *root
     return HN_OK;
 }
 
+static hn_status read_root(const loader *l, hn_tokenizer *tok, const cJSON *root)
+{
+    HN_TRY(read_model(l, tok, cJSON_GetObjectItemCaseSensitive(root, "model")));
+    return hn_tokenizer_read_components(tok, root, l->err);
+}
+
+hn_tokenizer *hn_tokenizer_new(const char *label)
+{
+    hn_tokenizer *tok = g_new0(hn_tokenizer, 1);
+    tok->label = g_strdup(label);
+    tok->config = (hn_tokenizer_config){-1, -1, -1, -1, false, false, NULL};
+    return tok;
+}
+
 hn_status hn_tokenizer_parse(const char *text, size_t length, const char *label,
                              hn_tokenizer **out, hn_error *err)
 {
     cJSON *root = NULL;
     HN_TRY(hn_json_parse(text, length, label, &root, err));
-    hn_tokenizer *tok = g_new0(hn_tokenizer, 1);
-    tok->label = g_strdup(label);
-    tok->config = (hn_tokenizer_config){-1, -1, -1, -1, false, false, NULL};
+    hn_tokenizer *tok = hn_tokenizer_new(label);
     loader l = {label, err};
     hn_status status = cJSON_IsObject(root)
                            ? read_root(&l, tok, root)
