@@ -6,8 +6,8 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "gguf_tokenizer.h"
 #include "json_read.h"
-#include "tokenizer.h"
 
 static char *read_stdin(size_t *length)
 {
@@ -80,7 +80,7 @@ int hone_cmd_tokenize(int argc, char **argv)
     gboolean do_decode = FALSE, no_special = FALSE, skip_special = FALSE;
     const GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model,
-         "Model folder (with tokenizer.json) or a tokenizer.json file", "PATH"},
+         "Model folder (with tokenizer.json), a tokenizer.json file or a GGUF file", "PATH"},
         {"decode", 'd', 0, G_OPTION_ARG_NONE, &do_decode,
          "Read a JSON array of ids and print the text", NULL},
         {"no-special", 0, 0, G_OPTION_ARG_NONE, &no_special,
@@ -105,10 +105,7 @@ int hone_cmd_tokenize(int argc, char **argv)
                                      "in this version; tokenize plain text for now");
     hn_tokenizer *tok = NULL;
     hn_error err = {0};
-    if (code == HONE_EXIT_OK && g_str_has_suffix(model, ".gguf"))
-        code = hone_fail("tokenize", "%s: reading the tokenizer of a GGUF file is not built yet; "
-                                     "give a folder with tokenizer.json", model);
-    if (code == HONE_EXIT_OK && hn_tokenizer_load(model, &tok, &err) != HN_OK)
+    if (code == HONE_EXIT_OK && hn_tokenizer_load_model(model, &tok, &err) != HN_OK)
         code = hone_fail("tokenize", "%s", err.message);
     if (code == HONE_EXIT_OK)
         code = do_decode ? decode(tok, skip_special) : encode(tok, !no_special);

@@ -367,3 +367,14 @@ hn_status hn_tokenizer_from_gguf(const hn_gguf_file *gguf, hn_tokenizer **out, h
     *out = tok;
     return HN_OK;
 }
+
+hn_status hn_tokenizer_load_model(const char *path, hn_tokenizer **out, hn_error *err)
+{
+    if (!g_str_has_suffix(path, ".gguf") || !g_file_test(path, G_FILE_TEST_IS_REGULAR))
+        return hn_tokenizer_load(path, out, err);
+    hn_gguf_file *gguf = NULL;
+    HN_TRY(hn_gguf_open(path, &gguf, err));
+    hn_status status = hn_tokenizer_from_gguf(gguf, out, err);
+    hn_gguf_close(gguf);
+    return status;
+}

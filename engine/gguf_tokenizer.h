@@ -11,3 +11,7 @@
  * them. tokenizer_config comes from the bos/eos/unk/pad ids, add_bos/add_eos and
  * tokenizer.chat_template. */
 hn_status hn_tokenizer_from_gguf(const hn_gguf_file *gguf, hn_tokenizer **out, hn_error *err);
+
+/* The tokenizer of whatever a user points at: a GGUF file, a tokenizer.json file, or a model
+ * folder holding tokenizer.json. */
+hn_status hn_tokenizer_load_model(const char *path, hn_tokenizer **out, hn_error *err);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "gguf_tokenizer.h"
 #include "test_util.h"
 
 typedef struct {
@@ -267,6 +268,39 @@ static void test_tokenize(void)
     g_free(dir);
 }
 
+/* On the real SmolLM2 GGUF: the command prints what the engine's tokenizer gives. */
+static void test_tokenize_gguf(void)
+{
+    char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+    const char *text = "Who are you? 我是 Hone <|im_start|>assistant\n";
+    hn_tokenizer *tok = NULL;
+    hn_error err = {0};
+    g_assert_cmpint(hn_tokenizer_load_model(model, &tok, &err), ==, HN_OK);
+    int32_t *ids = NULL;
+    size_t n = 0;
+    g_assert_cmpint(hn_tokenizer_encode(tok, text, strlen(text), true, &ids, &n, &err), ==, HN_OK);
+    GString *want = g_string_new("[");
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(want, i > 0 ? ", %d" : "%d", ids[i]);
+    g_string_append(want, "]\n");
+    run_result r = hone_with_input(text, "tokenize", "--model", model, NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    g_assert_cmpstr(r.out, ==, want->str);
+    test_assert_contains(r.out, ", 1, "); /* <|im_start|> stays one special token */
+    run_result_clear(&r);
+    want->str[want->len - 1] = '\0';
+    r = hone_with_input(want->str, "tokenize", "--model", model, "--decode", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    char *decoded = g_strconcat(text, "\n", NULL);
+    g_assert_cmpstr(r.out, ==, decoded);
+    run_result_clear(&r);
+    g_free(decoded);
+    g_string_free(want, TRUE);
+    g_free(ids);
+    hn_tokenizer_free(tok);
+    g_free(model);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -277,5 +311,6 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/no-cuda-link-dependencies", test_no_cuda_link_dependencies);
     g_test_add_func("/app/cli/env-model", test_env_model);
     g_test_add_func("/app/cli/tokenize", test_tokenize);
+    g_test_add_func("/app/cli/tokenize-gguf", test_tokenize_gguf);
     return g_test_run();
 }

@@ -5,6 +5,8 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 
+#include "gguf.h"
+#include "gguf_tokenizer.h"
 #include "json_read.h"
 #include "tokenizer.h"
 #include "test_util.h"
@@ -43,14 +45,42 @@ static void report(int *mismatches, const char *what, const char *name, int inde
         g_printerr("%s: %s: string %d %s: %s\n", name, what, index, text, detail);
 }
 
-static void test_against_reference(gconstpointer data)
+/* A reference tokenizer: "NAME" is NAME/tokenizer.json; "gguf:NAME:FILE" is Hone's own
+ * tokenizer built from that GGUF file, checked against the NAME reference transformers
+ * converted from the same file. */
+static hn_tokenizer *load_tokenizer(const char *spec, char **name_out)
 {
-    const char *name = data;
-    char *dir = g_build_filename(reference_dir, name, NULL);
     hn_tokenizer *tok = NULL;
     hn_error err = {0};
-    if (hn_tokenizer_load(dir, &tok, &err) != HN_OK)
+    hn_status status;
+    if (g_str_has_prefix(spec, "gguf:")) {
+        char **parts = g_strsplit(spec, ":", 3);
+        char *path = test_model_file(parts[2]);
+        hn_gguf_file *gguf = NULL;
+        status = hn_gguf_open(path, &gguf, &err);
+        if (status == HN_OK)
+            status = hn_tokenizer_from_gguf(gguf, &tok, &err);
+        hn_gguf_close(gguf);
+        *name_out = g_strdup(parts[1]);
+        g_free(path);
+        g_strfreev(parts);
+    } else {
+        char *dir = g_build_filename(reference_dir, spec, NULL);
+        status = hn_tokenizer_load(dir, &tok, &err);
+        *name_out = g_strdup(spec);
+        g_free(dir);
+    }
+    if (status != HN_OK)
         g_error("%s", err.message);
+    return tok;
+}
+
+static void test_against_reference(gconstpointer data)
+{
+    char *name = NULL;
+    hn_tokenizer *tok = load_tokenizer(data, &name);
+    char *dir = g_build_filename(reference_dir, name, NULL);
+    hn_error err = {0};
     cJSON *corpus = load_json(reference_dir, "corpus.json", NULL);
     cJSON *expected = load_json(dir, "expected.json", NULL);
     const cJSON *with_special = cJSON_GetObjectItem(expected, "ids");
@@ -120,6 +150,7 @@ static void test_against_reference(gconstpointer data)
     cJSON_Delete(expected);
     hn_tokenizer_free(tok);
     g_free(dir);
+    g_free(name);
 }
 
 /* Bytes that are not UTF-8 are refused with the byte named. */
@@ -204,6 +235,10 @@ int main(int argc, char **argv)
         g_test_add_data_func(path, g_strdup(name->valuestring), test_against_reference);
         g_free(path);
     }
+    g_test_add_data_func("/reference/tokenizer/gguf-smollm2",
+                         "gguf:smollm2:SmolLM2-135M-Instruct.Q4_1.gguf", test_against_reference);
+    g_test_add_data_func("/reference/tokenizer/gguf-gemma3", "gguf:gemma3:gemma-3-270m-q4_k_m.gguf",
+                         test_against_reference);
     g_test_add_func("/reference/tokenizer/invalid-utf8", test_invalid_utf8);
     int status = g_test_run();
     cJSON_Delete(names);
