@@ -10,9 +10,10 @@ if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" "$root" -Dfuzz=true -Dgui=disabled -Dcuda=disabled \
     -Dtests=true -Db_lundef=false >/dev/null || exit 1
 fi
-ninja -C "$build" tests/fuzz/fuzz_safetensors tests/fuzz/fuzz_hf_config >/dev/null || exit 1
+ninja -C "$build" tests/fuzz/fuzz_safetensors tests/fuzz/fuzz_hf_config tests/fuzz/fuzz_gguf \
+  >/dev/null || exit 1
 status=0
-for target in safetensors hf_config; do
+for target in safetensors hf_config gguf; do
   corpus=$(mktemp -d)
   cp "$root/tests/fuzz/seeds/$target/"* "$corpus/"
   log=$build/fuzz_$target.log
