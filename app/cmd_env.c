@@ -1,5 +1,5 @@
 /* `hone env`: the version, the build, the backends and what each can use on this machine;
- * with --model PATH, a description of a model folder. */
+ * with --model PATH, a description of a model folder or a GGUF file. */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "config.h"
 #include "device_info.h"
+#include "gguf_model.h"
 #include "model_dir.h"
 #if HONE_HAVE_GUI
 #include "gui_info.h"
@@ -205,12 +206,184 @@ static int describe_model(const char *path)
     return HONE_EXIT_OK;
 }
 
+/* llama.cpp's llama_ftype names (gguf-py LlamaFileType), by general.file_type. */
+static const char *const file_type_names[] = {
+    [0] = "ALL_F32",        [1] = "MOSTLY_F16",     [2] = "MOSTLY_Q4_0",    [3] = "MOSTLY_Q4_1",
+    [7] = "MOSTLY_Q8_0",    [8] = "MOSTLY_Q5_0",    [9] = "MOSTLY_Q5_1",    [10] = "MOSTLY_Q2_K",
+    [11] = "MOSTLY_Q3_K_S", [12] = "MOSTLY_Q3_K_M", [13] = "MOSTLY_Q3_K_L", [14] = "MOSTLY_Q4_K_S",
+    [15] = "MOSTLY_Q4_K_M", [16] = "MOSTLY_Q5_K_S", [17] = "MOSTLY_Q5_K_M", [18] = "MOSTLY_Q6_K",
+    [19] = "MOSTLY_IQ2_XXS", [20] = "MOSTLY_IQ2_XS", [21] = "MOSTLY_Q2_K_S", [22] = "MOSTLY_IQ3_XS",
+    [23] = "MOSTLY_IQ3_XXS", [24] = "MOSTLY_IQ1_S", [25] = "MOSTLY_IQ4_NL", [26] = "MOSTLY_IQ3_S",
+    [27] = "MOSTLY_IQ3_M",  [28] = "MOSTLY_IQ2_S",  [29] = "MOSTLY_IQ2_M",  [30] = "MOSTLY_IQ4_XS",
+    [31] = "MOSTLY_IQ1_M",  [32] = "MOSTLY_BF16",   [36] = "MOSTLY_TQ1_0",  [37] = "MOSTLY_TQ2_0",
+    [38] = "MOSTLY_MXFP4_MOE", [39] = "MOSTLY_NVFP4", [40] = "MOSTLY_Q1_0",
+};
+
+/* "Q4_1 x 210 tensors (111,476,736 values, 62.0 MiB), F32 x 61 ..." by GGUF type name. */
+static void print_gguf_types(const hn_gguf_file *file)
+{
+    size_t tensors[HN_GGML_TYPE_COUNT] = {0};
+    int64_t values[HN_GGML_TYPE_COUNT] = {0};
+    uint64_t bytes[HN_GGML_TYPE_COUNT] = {0};
+    for (size_t i = 0; i < hn_gguf_tensor_count(file); i++) {
+        const hn_gguf_tensor *t = hn_gguf_tensor_get(file, i);
+        tensors[t->type]++;
+        values[t->type] += t->numel;
+        bytes[t->type] += t->nbytes;
+    }
+    printf("  tensor types:");
+    const char *separator = " ";
+    for (int type = 0; type < HN_GGML_TYPE_COUNT; type++) {
+        if (tensors[type] == 0)
+            continue;
+        char count[32], size[32];
+        printf("%s%s x %zu tensors (%s values, %s)", separator, hn_ggml_type_name((uint32_t)type),
+               tensors[type], hone_format_count(values[type], count, sizeof count),
+               hone_format_bytes(bytes[type], size, sizeof size));
+        separator = ", ";
+    }
+    printf("\n");
+}
+
+/* A scalar metadata value as text ("8192", "1e-05", "llama"); NULL for arrays. */
+static const char *gguf_scalar_text(const hn_gguf_value *v, char *buf, size_t size)
+{
+    switch (v->type) {
+    case HN_GGUF_STRING: return v->string.text;
+    case HN_GGUF_ARRAY: return NULL;
+    case HN_GGUF_FLOAT32: case HN_GGUF_FLOAT64: snprintf(buf, size, "%g", v->f); break;
+    case HN_GGUF_BOOL: snprintf(buf, size, "%s", v->u ? "true" : "false"); break;
+    case HN_GGUF_INT8: case HN_GGUF_INT16: case HN_GGUF_INT32: case HN_GGUF_INT64:
+        snprintf(buf, size, "%" PRId64, v->i);
+        break;
+    default: snprintf(buf, size, "%" PRIu64, v->u); break;
+    }
+    return buf;
+}
+
+/* The architecture's hyperparameters that are present, as "context_length 8192, ...". */
+static void print_gguf_highlights(const hn_gguf_file *file, const char *arch)
+{
+    static const char *const suffixes[] = {
+        "context_length", "embedding_length", "block_count", "feed_forward_length",
+        "attention.head_count", "attention.head_count_kv", "attention.key_length",
+        "attention.value_length", "rope.dimension_count", "rope.freq_base",
+        "rope.scaling.type", "attention.layer_norm_rms_epsilon", "attention.sliding_window",
+        "vocab_size",
+    };
+    printf("  metadata:    ");
+    int shown = 0;
+    for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        char *key = g_strdup_printf("%s.%s", arch, suffixes[i]);
+        const hn_gguf_kv *kv = hn_gguf_kv_find(file, key);
+        char text[64];
+        const char *value = kv != NULL ? gguf_scalar_text(&kv->value, text, sizeof text) : NULL;
+        if (value != NULL)
+            printf("%s %s %s", shown++ > 0 ? "," : "", suffixes[i], value);
+        g_free(key);
+    }
+    printf("%s\n", shown == 0 ? " none under the architecture's prefix" : "");
+}
+
+static void print_gguf_tokenizer(const hn_gguf_file *file)
+{
+    const char *model = "(none)", *pre = NULL;
+    const hn_gguf_value *tokens = NULL, *merges = NULL;
+    hn_gguf_get_string(file, "tokenizer.ggml.model", HN_OPTIONAL, &model, NULL);
+    hn_gguf_get_string(file, "tokenizer.ggml.pre", HN_OPTIONAL, &pre, NULL);
+    hn_gguf_get_array(file, "tokenizer.ggml.tokens", HN_OPTIONAL, HN_GGUF_STRING, &tokens, NULL);
+    hn_gguf_get_array(file, "tokenizer.ggml.merges", HN_OPTIONAL, HN_GGUF_STRING, &merges, NULL);
+    char count[32];
+    printf("  tokenizer:    %s", model);
+    if (pre != NULL)
+        printf(" (pre-tokenizer %s)", pre);
+    printf(", %s tokens", hone_format_count(tokens != NULL ? (long long)tokens->array.count : 0,
+                                            count, sizeof count));
+    if (merges != NULL)
+        printf(", %s merges", hone_format_count((long long)merges->array.count, count, sizeof count));
+    static const struct {
+        const char *key, *label;
+    } ids[] = {{"tokenizer.ggml.bos_token_id", "bos"},
+               {"tokenizer.ggml.eos_token_id", "eos"},
+               {"tokenizer.ggml.padding_token_id", "pad"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++) {
+        int64_t id = -1;
+        hn_gguf_get_int(file, ids[i].key, HN_OPTIONAL, 0, INT64_MAX, &id, NULL);
+        if (id >= 0)
+            printf(", %s %" PRId64, ids[i].label, id);
+    }
+    printf(", chat template %s\n",
+           hn_gguf_kv_find(file, "tokenizer.chat_template") != NULL ? "yes" : "no");
+}
+
+/* `hone env --model FILE.gguf`: the file as it is, then whether Hone can load it as a model. */
+static int describe_gguf(const char *path)
+{
+    hn_error err = {0};
+    hn_gguf_file *file = NULL;
+    if (hn_gguf_open(path, &file, &err) != HN_OK)
+        return hone_fail("env", "%s", err.message);
+    char size[32], count[32];
+    printf("GGUF model %s\n", path);
+    printf("  file:         GGUF version %u, %s, %zu tensors, %zu metadata keys, alignment %u\n",
+           hn_gguf_version(file), hone_format_bytes(hn_gguf_file_size(file), size, sizeof size),
+           hn_gguf_tensor_count(file), hn_gguf_kv_count(file), hn_gguf_alignment(file));
+    const char *arch = "(none)", *name = NULL;
+    hn_gguf_get_string(file, "general.architecture", HN_OPTIONAL, &arch, NULL);
+    hn_gguf_get_string(file, "general.name", HN_OPTIONAL, &name, NULL);
+    printf("  architecture: %s%s%s%s\n", arch, name != NULL ? " (general.name \"" : "",
+           name != NULL ? name : "", name != NULL ? "\")" : "");
+    int64_t params = 0;
+    for (size_t i = 0; i < hn_gguf_tensor_count(file); i++)
+        params += hn_gguf_tensor_get(file, i)->numel;
+    printf("  parameters:   %s in the tensors\n", hone_format_count(params, count, sizeof count));
+    print_gguf_types(file);
+    int64_t file_type = -1, quantization = -1;
+    hn_gguf_get_int(file, "general.file_type", HN_OPTIONAL, 0, INT32_MAX, &file_type, NULL);
+    hn_gguf_get_int(file, "general.quantization_version", HN_OPTIONAL, 0, INT32_MAX, &quantization, NULL);
+    if (file_type >= 0) {
+        const char *type_name = (size_t)file_type < G_N_ELEMENTS(file_type_names)
+                                    ? file_type_names[file_type] : NULL;
+        printf("  file type:    %s (general.file_type %" PRId64 ")", type_name != NULL ? type_name : "unknown",
+               file_type);
+        if (quantization >= 0)
+            printf(", quantization version %" PRId64, quantization);
+        printf("\n");
+    }
+    print_gguf_highlights(file, arch);
+    print_gguf_tokenizer(file);
+    hn_gguf_close(file);
+
+    hn_model_dir *model = NULL;
+    if (hn_model_dir_open(path, &model, &err) != HN_OK) {
+        printf("  as a model:   Hone cannot load it: %s\n", err.message);
+        return HONE_EXIT_OK;
+    }
+    const hn_model_config *c = &model->config;
+    char expect[32];
+    int64_t expected = hn_model_config_param_count(c);
+    printf("  as a model:   %s, %" PRId64 " layers, hidden %" PRId64 ", intermediate %" PRId64
+           ", %" PRId64 " heads (%" PRId64 " KV heads, head_dim %" PRId64 "), vocab %" PRId64
+           ", tied embeddings %s; the config implies %s parameters%s\n",
+           c->architecture, c->num_hidden_layers, c->hidden_size, c->intermediate_size,
+           c->num_attention_heads, c->num_key_value_heads, c->head_dim, c->vocab_size,
+           c->tie_word_embeddings ? "yes" : "no",
+           hone_format_count(expected, expect, sizeof expect),
+           expected == hn_model_dir_param_count(model) ? "" : " (the tensors differ)");
+    print_rope(&c->rope);
+    printf("  special ids:  bos %" PRId64 ", ", c->bos_token_id);
+    print_token_ids("eos ", c->eos_token_ids, c->n_eos);
+    printf(", pad %" PRId64 "\n", c->pad_token_id);
+    hn_model_dir_close(model);
+    return HONE_EXIT_OK;
+}
+
 int hone_cmd_env(int argc, char **argv)
 {
     char *model = NULL;
     const GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model,
-         "Describe a Hugging Face model folder", "PATH"},
+         "Describe a Hugging Face model folder or a GGUF file", "PATH"},
         G_OPTION_ENTRY_NULL,
     };
     int code = hone_parse_options("env", "",
@@ -220,7 +393,7 @@ int hone_cmd_env(int argc, char **argv)
     if (code != HONE_EXIT_OK)
         return code;
     if (model != NULL) {
-        code = describe_model(model);
+        code = hn_model_dir_is_gguf(model) ? describe_gguf(model) : describe_model(model);
         g_free(model);
         return code;
     }

@@ -301,6 +301,58 @@ static void test_tokenize_gguf(void)
     g_free(model);
 }
 
+/* `hone env --model FILE.gguf`: the file as it is, and whether it loads as a model. */
+static void test_env_gguf(void)
+{
+    char *smollm2 = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+    run_result r = hone("env", "--model", smollm2, NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "file:         GGUF version 3, ");
+    test_assert_contains(r.out, "272 tensors, 33 metadata keys, alignment 32");
+    test_assert_contains(r.out, "architecture: llama (general.name \"");
+    test_assert_contains(r.out, "parameters:   134,515,008 in the tensors");
+    test_assert_contains(r.out, "tensor types: F32 x 61 tensors");
+    test_assert_contains(r.out, "Q4_1 x 210 tensors");
+    test_assert_contains(r.out, "Q8_0 x 1 tensors");
+    test_assert_contains(r.out, "file type:    MOSTLY_Q4_1 (general.file_type 3)");
+    test_assert_contains(r.out, "metadata:     context_length 8192, embedding_length 576, block_count 30");
+    test_assert_contains(r.out, "tokenizer:    gpt2 (pre-tokenizer smollm), 49,152 tokens, 48,900 merges");
+    test_assert_contains(r.out, "as a model:   LlamaForCausalLM, 30 layers, hidden 576, intermediate 1536, "
+                                "9 heads (3 KV heads, head_dim 64), vocab 49152, tied embeddings yes; "
+                                "the config implies 134,515,008 parameters\n");
+    run_result_clear(&r);
+
+    /* Another architecture: described, with the reason it does not load; still exit 0. */
+    char *gemma = test_model_file("gemma-3-270m-q4_k_m.gguf");
+    r = hone("env", "--model", gemma, NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "architecture: gemma3");
+    test_assert_contains(r.out, "Q4_K x 27 tensors");
+    test_assert_contains(r.out, "Q6_K x 9 tensors");
+    test_assert_contains(r.out, "file type:    MOSTLY_Q4_K_M");
+    test_assert_contains(r.out, "as a model:   Hone cannot load it: ");
+    test_assert_contains(r.out, "expected \"llama\"");
+    run_result_clear(&r);
+
+    /* A damaged GGUF file: exit 1 and a message naming it and the place. */
+    char *dir = test_make_tmpdir();
+    char *cut = g_build_filename(dir, "cut.gguf", NULL);
+    GBytes *bytes = test_read_file(smollm2);
+    test_write_file(cut, g_bytes_get_data(bytes, NULL), 1000);
+    g_bytes_unref(bytes);
+    r = hone("env", "--model", cut, NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "hone env: error: ");
+    test_assert_contains(r.err, cut);
+    test_assert_contains(r.err, "truncated");
+    run_result_clear(&r);
+    g_free(cut);
+    test_remove_tree(dir);
+    g_free(dir);
+    g_free(gemma);
+    g_free(smollm2);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -312,5 +364,6 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/env-model", test_env_model);
     g_test_add_func("/app/cli/tokenize", test_tokenize);
     g_test_add_func("/app/cli/tokenize-gguf", test_tokenize_gguf);
+    g_test_add_func("/app/cli/env-gguf", test_env_gguf);
     return g_test_run();
 }

@@ -1,0 +1,505 @@
+"""Reference side of the GGUF tests, using the gguf package from PyPI (llama.cpp's gguf-py).
+
+  gguf_ref.py write DIR          GGUF files written by gguf's GGUFWriter (every metadata value
+                                 type, nested arrays, random tensors of F32/F16/BF16 and every
+                                 quantized type Hone reads, real k-quant tensors copied from the
+                                 fetched models) plus what gguf reads from each
+  gguf_ref.py describe FILE DIR  what gguf reads from an existing GGUF file
+  gguf_ref.py seeds DIR          small files for the fuzzer's seed corpus (tests/fuzz/seeds/gguf)
+  gguf_ref.py hf-write DIR       a tiny Llama GGUF written as llama.cpp's converter would (Q/K
+                                 rows permuted) and what transformers' GGUF loader makes of it
+  gguf_ref.py hf-describe FILE DIR  what transformers' GGUF loader makes of a Llama GGUF file:
+                                 its LlamaConfig and every weight under its transformers name
+
+For each file F, DIR/expected/F.json holds what gguf's GGUFReader sees: version, alignment,
+data offset, every metadata value in file order and every tensor (name, ggml type, dims in
+ggml order, offset, size, SHA-256 of its raw bytes and of gguf.quants.dequantize's fp32 bytes,
+and the bits of the first 16 fp32 values). `write` also stores the full fp32 results as
+DIR/expected/F/INDEX.f32 so a difference can be located. Metadata values are typed:
+{"type": T, "value": V}; integers and floats are decimal strings (floats as Python's repr, so
+strtod reads them back exactly), strings are hex of their bytes, arrays are
+{"type": "ARRAY", "element": T, "items": [...]} whose items are the bare encodings (nested
+arrays: full objects)."""
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+from gguf import GGMLQuantizationType as Q
+from gguf import GGUFReader, GGUFValueType as V, GGUFWriter
+from gguf.constants import GGML_QUANT_SIZES
+from gguf.quants import dequantize, quantize
+
+SCALAR = {V.UINT8, V.INT8, V.UINT16, V.INT16, V.UINT32, V.INT32, V.UINT64, V.INT64}
+FLOATS = {V.FLOAT32, V.FLOAT64}
+
+# Byte offsets of the fp16 scale fields in each block (ggml-common.h); random blocks get
+# finite values there so the results are numbers.
+HALF_FIELDS = {
+    Q.Q4_0: [0], Q.Q4_1: [0, 2], Q.Q5_0: [0], Q.Q5_1: [0, 2], Q.Q8_0: [0],
+    Q.Q2_K: [80, 82], Q.Q3_K: [108], Q.Q4_K: [0, 2], Q.Q5_K: [0, 2], Q.Q6_K: [208],
+}
+QUANTIZABLE = [Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q8_0]
+
+
+def bare(vtype, value):
+    """The encoding of one value of a scalar or string type (array items)."""
+    if vtype == V.STRING:
+        return bytes(value).hex() if not isinstance(value, str) else value.encode().hex()
+    if vtype == V.BOOL:
+        return bool(value)
+    if vtype in FLOATS:
+        return repr(float(value))
+    return str(int(value))
+
+
+# --- What GGUFReader reads: walk a field's parts (length, bytes, type, count, ...). ---------
+
+def walk(parts, i, vtype):
+    """Decodes the value of type vtype starting at parts[i]; returns (encoding, next index)."""
+    if vtype == V.STRING:
+        return {"type": "STRING", "value": parts[i + 1].tobytes().hex()}, i + 2
+    if vtype == V.ARRAY:
+        element = V(int(parts[i][0]))
+        count = int(parts[i + 1][0])
+        i += 2
+        items = []
+        for _ in range(count):
+            if element == V.ARRAY:
+                item, i = walk(parts, i, element)
+            elif element == V.STRING:
+                item, i = parts[i + 1].tobytes().hex(), i + 2
+            else:
+                item, i = bare(element, parts[i][0]), i + 1
+            items.append(item)
+        return {"type": "ARRAY", "element": element.name, "items": items}, i
+    return {"type": vtype.name, "value": bare(vtype, parts[i][0])}, i + 1
+
+
+def describe_file(path, out_json, f32_dir=None):
+    reader = GGUFReader(path)
+    version = int(reader.fields["GGUF.version"].parts[0][0])
+    metadata = []
+    for key, field in reader.fields.items():
+        if key.startswith("GGUF."):
+            continue
+        value, end = walk(field.parts, 3, V(int(field.parts[2][0])))
+        assert end == len(field.parts), key
+        metadata.append({"key": key, "value": value})
+    tensors = []
+    if f32_dir is not None:
+        os.makedirs(f32_dir, exist_ok=True)
+    for index, t in enumerate(reader.tensors):
+        raw = np.ascontiguousarray(t.data).tobytes()
+        values = np.ascontiguousarray(dequantize(t.data, t.tensor_type), dtype=np.float32)
+        assert values.size == t.n_elements, t.name
+        f32 = values.tobytes()
+        tensors.append({
+            "name": t.name, "type": t.tensor_type.name, "dims": [int(d) for d in t.shape],
+            "offset": int(t.data_offset - reader.data_offset), "nbytes": int(t.n_bytes),
+            "raw_sha256": hashlib.sha256(raw).hexdigest(),
+            "f32_sha256": hashlib.sha256(f32).hexdigest(),
+            "head": [int(b) for b in values.reshape(-1)[:16].view(np.uint32)],
+        })
+        if f32_dir is not None:
+            with open(os.path.join(f32_dir, f"{index}.f32"), "wb") as f:
+                f.write(f32)
+    with open(out_json, "w") as f:
+        json.dump({"version": version, "alignment": int(reader.alignment),
+                   "data_offset": int(reader.data_offset), "metadata": metadata,
+                   "tensors": tensors}, f)
+    return metadata
+
+
+# --- Files written by GGUFWriter. ------------------------------------------------------------
+
+def intended(vtype, value, sub_type=None):
+    """The encoding of what we asked GGUFWriter to write (nested arrays infer their types the
+    way the writer does)."""
+    if vtype != V.ARRAY:
+        if vtype == V.FLOAT32:
+            value = np.float32(value)
+        return {"type": vtype.name, "value": bare(vtype, value)}
+    element = sub_type if sub_type is not None else V.get_type(value[0])
+    items = []
+    for item in value:
+        if element == V.ARRAY:
+            items.append(intended(V.ARRAY, item))
+        else:
+            items.append(bare(element, np.float32(item) if element == V.FLOAT32 else item))
+    return {"type": "ARRAY", "element": element.name, "items": items}
+
+
+def random_half(rng, shape):
+    """Finite fp16 scales over a wide range of magnitudes (including subnormals)."""
+    magnitude = 10.0 ** rng.uniform(-7, 1, size=shape)
+    return (rng.standard_normal(shape) * magnitude).astype(np.float16)
+
+
+def random_blocks(rng, qtype, rows, cols):
+    """Random bytes in qtype's block layout with finite fp16 scales: every bit pattern of the
+    quantized values is reached, not only those a quantizer would produce."""
+    block, size = GGML_QUANT_SIZES[qtype]
+    n_blocks = rows * cols // block
+    data = rng.integers(0, 256, size=(n_blocks, size), dtype=np.uint8)
+    for at in HALF_FIELDS[qtype]:
+        data[:, at:at + 2] = random_half(rng, (n_blocks,)).view(np.uint8).reshape(n_blocks, 2)
+    return data.reshape(rows, cols // block * size)
+
+
+def add_metadata(writer, rng):
+    """Every value type, written through the typed API; returns the intended encodings."""
+    want = {"general.architecture": intended(V.STRING, "llama")}
+
+    def put(key, vtype, value, sub_type=None):
+        writer.add_key_value(key, value, vtype, sub_type=sub_type)
+        want[key] = intended(vtype, value, sub_type)
+
+    put("test.uint8", V.UINT8, int(rng.integers(128, 256)))
+    put("test.int8", V.INT8, int(rng.integers(-128, 0)))
+    put("test.uint16", V.UINT16, int(rng.integers(40000, 65536)))
+    put("test.int16", V.INT16, int(rng.integers(-32768, -1000)))
+    put("test.uint32", V.UINT32, int(rng.integers(3_000_000_000, 2**32)))
+    put("test.int32", V.INT32, int(rng.integers(-2**31, -2**30)))
+    put("test.uint64", V.UINT64, int(rng.integers(2**63, 2**64, dtype=np.uint64)))
+    put("test.int64", V.INT64, -2**63 + int(rng.integers(0, 1000)))
+    put("test.float32", V.FLOAT32, float(rng.standard_normal()) * 1e-3)
+    put("test.float32_negative_zero", V.FLOAT32, -0.0)
+    put("test.float64", V.FLOAT64, float(rng.standard_normal()) * 1e30)
+    put("test.float64_inf", V.FLOAT64, float("-inf"))
+    put("test.bool_true", V.BOOL, True)
+    put("test.bool_false", V.BOOL, False)
+    put("test.string", V.STRING, "ünïcödé ✓ \"quoted\"\nnew line")
+    put("test.string_empty", V.STRING, "")
+    for vtype in sorted(SCALAR, key=int):
+        info = np.iinfo(np.dtype(vtype.name.lower()))
+        dtype = np.uint64 if info.max >= 2**63 else np.int64
+        values = [int(v) for v in rng.integers(info.min, info.max, size=7, dtype=dtype,
+                                               endpoint=True)]
+        put(f"test.array.{vtype.name.lower()}", V.ARRAY, values, vtype)
+    put("test.array.float32", V.ARRAY, [float(v) for v in rng.standard_normal(9)], V.FLOAT32)
+    put("test.array.float64", V.ARRAY, [float(v) for v in rng.standard_normal(5) * 1e-200], V.FLOAT64)
+    put("test.array.bool", V.ARRAY, [bool(v) for v in rng.random(6) < 0.5], V.BOOL)
+    put("test.array.string", V.ARRAY, ["", "a", "ñ", "<0x0A>", "▁the", "日本語"], V.STRING)
+    put("test.array.nested_int", V.ARRAY, [[1, -2, 3], [4], [int(rng.integers(-1000, 1000))]])
+    put("test.array.nested_string", V.ARRAY, [["x", "yz"], ["ü"]])
+    put("test.array.nested_deep", V.ARRAY, [[[0.5, -1.25]], [[3.0], [float(rng.standard_normal())]]])
+    put("test.array.nested_bool", V.ARRAY, [[True, False], [False]])
+    return want
+
+
+def real_tensors(models):
+    """A Q4_K and a Q6_K tensor from the fetched Gemma 3 file (gguf-py cannot quantize
+    k-quants) and a Q4_1 one from SmolLM2."""
+    picked = []
+    for file, types in (("gemma-3-270m-q4_k_m.gguf", [Q.Q4_K, Q.Q6_K]),
+                        ("SmolLM2-135M-Instruct.Q4_1.gguf", [Q.Q4_1])):
+        path = os.path.join(models, file)
+        if not os.path.exists(path):
+            raise SystemExit(f"{path} is missing: run tools/fetch-models.sh all")
+        reader = GGUFReader(path)
+        for qtype in types:
+            t = min((t for t in reader.tensors if t.tensor_type == qtype), key=lambda t: t.n_bytes)
+            picked.append((f"real.{qtype.name.lower()}.{t.name}", np.array(t.data), qtype))
+    return picked
+
+
+def write_all_types(out, rng, models):
+    path = os.path.join(out, "all_types.gguf")
+    writer = GGUFWriter(path, arch="llama")
+    want = add_metadata(writer, rng)
+    writer.add_tensor("f32.matrix", (rng.standard_normal((3, 40)) * 2).astype(np.float32))
+    writer.add_tensor("f32.vector", rng.standard_normal(17).astype(np.float32))
+    writer.add_tensor("f32.cube", rng.standard_normal((2, 3, 5)).astype(np.float32))
+    writer.add_tensor("f16.matrix", (rng.standard_normal((5, 24)) * 100).astype(np.float16))
+    bf16 = quantize((rng.standard_normal((4, 33)) * 1e3).astype(np.float32), Q.BF16)
+    writer.add_tensor("bf16.matrix", bf16, raw_dtype=Q.BF16)
+    for qtype in QUANTIZABLE:
+        values = (rng.standard_normal((4, 96)) * 0.05).astype(np.float32)
+        writer.add_tensor(f"quantized.{qtype.name.lower()}", quantize(values, qtype), raw_dtype=qtype)
+    for qtype in HALF_FIELDS:
+        block = GGML_QUANT_SIZES[qtype][0]
+        cols = 2 * block if block > 32 else 4 * block
+        writer.add_tensor(f"random.{qtype.name.lower()}", random_blocks(rng, qtype, 3, cols),
+                          raw_dtype=qtype)
+    # A type gguf quantizes but Hone does not convert: the reader must still place it.
+    tq2_0 = quantize(rng.standard_normal((2, 256)).astype(np.float32), Q.TQ2_0)
+    writer.add_tensor("unsupported.tq2_0", tq2_0, raw_dtype=Q.TQ2_0)
+    for name, data, qtype in real_tensors(models):
+        writer.add_tensor(name, data, raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return want
+
+
+def write_aligned(out, rng):
+    path = os.path.join(out, "aligned64.gguf")
+    writer = GGUFWriter(path, arch="llama")
+    writer.add_custom_alignment(64)
+    writer.add_uint32("llama.block_count", 2)
+    writer.add_tensor("odd.f32", rng.standard_normal((3, 7)).astype(np.float32))
+    writer.add_tensor("odd.q8_0", quantize(rng.standard_normal((1, 32)).astype(np.float32), Q.Q8_0),
+                      raw_dtype=Q.Q8_0)
+    writer.add_tensor("odd.f16", rng.standard_normal(5).astype(np.float16))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+
+
+def write(out):
+    rng = np.random.default_rng(20261130)
+    models = os.environ.get("HONE_MODELS", os.path.expanduser("~/.cache/hone/models"))
+    want = write_all_types(out, rng, models)
+    write_aligned(out, rng)
+    expected = os.path.join(out, "expected")
+    os.makedirs(expected, exist_ok=True)
+    for name in ("all_types", "aligned64"):
+        seen = describe_file(os.path.join(out, name + ".gguf"), os.path.join(expected, name + ".json"),
+                             os.path.join(expected, name))
+        if name == "all_types":
+            got = {m["key"]: m["value"] for m in seen}
+            for key, value in want.items():
+                if got.get(key) != value:
+                    raise AssertionError(f"gguf reads {key} as {got.get(key)}, wrote {value}")
+    print("gguf wrote all_types.gguf and aligned64.gguf")
+
+
+def write_seeds(out):
+    """Small files (under libFuzzer's 4096-byte max_len) for tests/fuzz/seeds/gguf."""
+    rng = np.random.default_rng(20261201)
+    os.makedirs(out, exist_ok=True)
+
+    def finish(writer):
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+
+    # A complete (tiny) Llama, so the fuzzer also reaches the transformers view (gguf_model.c).
+    writer = GGUFWriter(os.path.join(out, "tiny_llama.gguf"), arch="llama")
+    writer.add_context_length(64)
+    writer.add_embedding_length(32)
+    writer.add_block_count(1)
+    writer.add_feed_forward_length(32)
+    writer.add_head_count(2)
+    writer.add_head_count_kv(1)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_token_list(["<s>", "</s>", "▁a", "b", "<0x0A>"])
+    writer.add_key_value("tokenizer.ggml.scores", [0.0, -1.5, -2.0, -3.25, -4.0], V.ARRAY, V.FLOAT32)
+    writer.add_key_value("tokenizer.ggml.token_type", [3, 3, 1, 1, 6], V.ARRAY, V.INT32)
+    writer.add_bos_token_id(0)
+    writer.add_tensor("token_embd.weight", rng.standard_normal((5, 32)).astype(np.float32))
+    q = quantize(rng.standard_normal((32, 32)).astype(np.float32), Q.Q8_0)
+    writer.add_tensor("blk.0.attn_q.weight", q, raw_dtype=Q.Q8_0)
+    writer.add_tensor("blk.0.attn_k.weight", rng.standard_normal((16, 32)).astype(np.float16))
+    writer.add_tensor("output_norm.weight", rng.standard_normal(32).astype(np.float32))
+    finish(writer)
+
+    writer = GGUFWriter(os.path.join(out, "all_values.gguf"), arch="test")
+    add_metadata(writer, rng)
+    finish(writer)
+
+    writer = GGUFWriter(os.path.join(out, "quant_blocks.gguf"), arch="test")
+    for qtype in HALF_FIELDS:
+        block = GGML_QUANT_SIZES[qtype][0]
+        writer.add_tensor(qtype.name.lower(), random_blocks(rng, qtype, 1, block), raw_dtype=qtype)
+    bf16 = quantize(rng.standard_normal(8).astype(np.float32), Q.BF16)
+    writer.add_tensor("bf16", bf16, raw_dtype=Q.BF16)
+    finish(writer)
+
+    writer = GGUFWriter(os.path.join(out, "aligned64.gguf"), arch="test")
+    writer.add_custom_alignment(64)
+    writer.add_tensor("a", rng.standard_normal(3).astype(np.float32))
+    writer.add_tensor("b", rng.standard_normal(5).astype(np.float16))
+    finish(writer)
+
+    writer = GGUFWriter(os.path.join(out, "empty.gguf"), arch="test")
+    finish(writer)
+    for name in sorted(os.listdir(out)):
+        size = os.path.getsize(os.path.join(out, name))
+        assert size <= 4096, (name, size)
+        print(f"{name}: {size} bytes")
+
+
+# --- The Hugging Face view of Llama GGUF files (engine/gguf_model.c, model_dir). -----------
+
+LLAMA_LAYER = ["input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+               "self_attn.o_proj", "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj",
+               "mlp.down_proj"]
+CONFIG_FIELDS = ["model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                 "num_attention_heads", "num_key_value_heads", "head_dim", "max_position_embeddings",
+                 "rms_norm_eps", "tie_word_embeddings", "attention_bias", "mlp_bias", "bos_token_id",
+                 "eos_token_id", "pad_token_id"]
+
+
+def transformers_view(path):
+    """What transformers' GGUF loader makes of a file: the LlamaConfig, and a map from GGUF
+    tensor names to transformers names built with llama.cpp's own table (gguf-py
+    TensorNameMap) over LlamaForCausalLM's parameter names."""
+    import transformers.modeling_gguf_pytorch_utils as loader
+    from gguf import MODEL_ARCH, get_tensor_name_map
+    from transformers import LlamaConfig
+
+    # The loader refuses to start without torch, but reading the config needs none of it.
+    loader.is_torch_available = lambda: True
+    parsed = loader.load_gguf_checkpoint(path, return_tensors=False)
+    config = LlamaConfig(**parsed["config"])
+    layers = config.num_hidden_layers
+    hf_names = ["model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"]
+    hf_names += [f"model.layers.{i}.{part}.{kind}" for i in range(layers) for part in LLAMA_LAYER
+                 for kind in ("weight", "bias")]
+    table = get_tensor_name_map(MODEL_ARCH.LLAMA, layers)
+    to_hf = {}
+    for hf in hf_names:
+        gguf_name = table.get_name(hf, try_suffixes=(".weight", ".bias"))
+        assert gguf_name is not None and gguf_name not in to_hf, hf
+        to_hf[gguf_name] = hf
+    return config, to_hf, loader.LlamaTensorProcessor(config=config.to_dict())
+
+
+def describe_hf(path, out_json, f32_dir=None):
+    config, to_hf, processor = transformers_view(path)
+    settings = config.to_dict()
+    want = {k: settings.get(k) for k in CONFIG_FIELDS}
+    # transformers' llama GGUF mapping never sets attention_bias or mlp_bias; the tensors say
+    # whether the biases exist (as transformers itself decides for stablelm).
+    names = {t.name for t in GGUFReader(path).tensors}
+    want["attention_bias"] = bool(want["attention_bias"]) or "blk.0.attn_q.bias" in names
+    want["mlp_bias"] = bool(want["mlp_bias"]) or "blk.0.ffn_gate.bias" in names
+    want["rope_theta"] = config.rope_parameters["rope_theta"]
+    want["rope_type"] = config.rope_parameters["rope_type"]
+    weights = []
+    reader = GGUFReader(path)
+    if f32_dir is not None:
+        os.makedirs(f32_dir, exist_ok=True)
+    for index, t in enumerate(reader.tensors):
+        # transformers' loading path: gguf's dequantize, then the Llama processor (which undoes
+        # llama.cpp's Q/K permutation), in the shape PyTorch sees.
+        values = dequantize(t.data, t.tensor_type)
+        values = processor.process(weights=values, name=t.name).weights
+        values = np.ascontiguousarray(values, dtype=np.float32)
+        f32 = values.tobytes()
+        weights.append({"gguf": t.name, "name": to_hf[t.name], "shape": list(values.shape),
+                        "f32_sha256": hashlib.sha256(f32).hexdigest(),
+                        "head": [int(b) for b in values.reshape(-1)[:16].view(np.uint32)]})
+        if f32_dir is not None:
+            with open(os.path.join(f32_dir, f"{index}.f32"), "wb") as f:
+                f.write(f32)
+    with open(out_json, "w") as f:
+        json.dump({"config": want, "weights": weights}, f)
+
+
+def llama_cpp_permute(weights, n_head):
+    """What llama.cpp's convert_hf_to_gguf.py (LlamaModel.permute) does to q_proj and k_proj:
+    the two rotary halves of each head are interleaved row by row."""
+    rows = weights.shape[0]
+    return (weights.reshape(n_head, 2, rows // n_head // 2, *weights.shape[1:])
+            .swapaxes(1, 2).reshape(weights.shape))
+
+
+def write_tiny_llama(out):
+    """A two-layer Llama with grouped KV heads, Q/K biases, an untied head and mixed storage
+    types, written the way llama.cpp's converter would write it from these HF weights."""
+    rng = np.random.default_rng(20261202)
+    vocab, hidden, inter, heads, kv_heads, layers = 48, 64, 96, 4, 2, 2
+    head_dim = hidden // heads
+    hf = {"model.embed_tokens.weight": rng.standard_normal((vocab, hidden)),
+          "model.norm.weight": 1 + 0.1 * rng.standard_normal(hidden),
+          "lm_head.weight": rng.standard_normal((vocab, hidden))}
+    shapes = {"input_layernorm": (hidden,), "post_attention_layernorm": (hidden,),
+              "self_attn.q_proj": (hidden, hidden), "self_attn.k_proj": (kv_heads * head_dim, hidden),
+              "self_attn.v_proj": (kv_heads * head_dim, hidden), "self_attn.o_proj": (hidden, hidden),
+              "mlp.gate_proj": (inter, hidden), "mlp.up_proj": (inter, hidden),
+              "mlp.down_proj": (hidden, inter)}
+    for i in range(layers):
+        for part, shape in shapes.items():
+            hf[f"model.layers.{i}.{part}.weight"] = rng.standard_normal(shape) * 0.1
+        hf[f"model.layers.{i}.self_attn.q_proj.bias"] = rng.standard_normal(hidden)
+        hf[f"model.layers.{i}.self_attn.k_proj.bias"] = rng.standard_normal(kv_heads * head_dim)
+        hf[f"model.layers.{i}.self_attn.v_proj.bias"] = rng.standard_normal(kv_heads * head_dim)
+        hf[f"model.layers.{i}.self_attn.o_proj.bias"] = rng.standard_normal(hidden)
+    from gguf import MODEL_ARCH, get_tensor_name_map
+    table = get_tensor_name_map(MODEL_ARCH.LLAMA, layers)
+    path = os.path.join(out, "tiny_llama.gguf")
+    writer = GGUFWriter(path, arch="llama")
+    writer.add_context_length(256)
+    writer.add_embedding_length(hidden)
+    writer.add_block_count(layers)
+    writer.add_feed_forward_length(inter)
+    writer.add_head_count(heads)
+    writer.add_head_count_kv(kv_heads)
+    writer.add_rope_dimension_count(head_dim)
+    writer.add_rope_freq_base(500000.0)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_file_type(7)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_token_list([f"t{i}" for i in range(vocab)])
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    stored = [Q.F32, Q.F16, Q.Q8_0, Q.Q4_0, Q.Q5_1, Q.BF16]
+    for index, (name, value) in enumerate(hf.items()):
+        value = value.astype(np.float32)
+        if name.endswith(("q_proj.weight", "q_proj.bias")):
+            value = llama_cpp_permute(value, heads)
+        elif name.endswith(("k_proj.weight", "k_proj.bias")):
+            value = llama_cpp_permute(value, kv_heads)
+        qtype = Q.F32 if value.ndim == 1 else stored[index % len(stored)]
+        gguf_name = table.get_name(name, try_suffixes=(".weight", ".bias"))
+        if qtype == Q.F32:
+            writer.add_tensor(gguf_name, value)
+        elif qtype == Q.F16:
+            writer.add_tensor(gguf_name, value.astype(np.float16))
+        else:
+            writer.add_tensor(gguf_name, quantize(value, qtype), raw_dtype=qtype)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    # transformers' reverse permutation must give back the HF weights of exactly stored tensors
+    _, _, processor = transformers_view(path)
+    for t in GGUFReader(path).tensors:
+        if t.tensor_type == Q.F32:
+            back = processor.process(weights=np.array(t.data), name=t.name).weights
+            original = next(v for k, v in hf.items()
+                            if table.get_name(k, try_suffixes=(".weight", ".bias")) == t.name)
+            assert np.array_equal(back, original.astype(np.float32)), t.name
+    return path
+
+
+def hf_write(out):
+    path = write_tiny_llama(out)
+    os.makedirs(os.path.join(out, "expected"), exist_ok=True)
+    describe_hf(path, os.path.join(out, "expected", "tiny_llama.json"),
+                os.path.join(out, "expected", "tiny_llama"))
+    print("gguf wrote tiny_llama.gguf; transformers described it")
+
+
+def hf_describe(path, out):
+    os.makedirs(out, exist_ok=True)
+    describe_hf(path, os.path.join(out, "expected.json"))
+    print(f"transformers described {path}")
+
+
+def describe(path, out):
+    os.makedirs(out, exist_ok=True)
+    describe_file(path, os.path.join(out, "expected.json"))
+    print(f"gguf described {path}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "write":
+        write(sys.argv[2])
+    elif sys.argv[1] == "seeds":
+        write_seeds(sys.argv[2])
+    elif sys.argv[1] == "describe":
+        describe(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "hf-write":
+        hf_write(sys.argv[2])
+    elif sys.argv[1] == "hf-describe":
+        hf_describe(sys.argv[2], sys.argv[3])
+    else:
+        raise SystemExit(f"unknown command {sys.argv[1]}")
