@@ -3,7 +3,8 @@
 # reference Python venv), then builds and tests four ways:
 #   build        gui + cuda (when nvcc is there), warnings as errors
 #   build-asan   the same under AddressSanitizer + UndefinedBehaviorSanitizer
-#   build-min    -Dgui=disabled -Dcuda=disabled (the command line alone)
+#   build-min    -Dgui=disabled -Dcuda=disabled (the command line alone; unit suite only, the
+#                reference suite already ran twice above)
 #   fuzz         libFuzzer targets for the safetensors header and config.json
 # The last line is "N passed, N failed" (N counts test programs and fuzz targets).
 set -uo pipefail
@@ -22,8 +23,8 @@ export ASAN_OPTIONS=detect_leaks=1
 
 # Runs `meson test` in a build folder and adds its counts.
 run_suite() {
-  local name=$1 build=$2
-  shift 2
+  local name=$1 build=$2 suite=$3
+  shift 3
   echo "== $name: build ($*)"
   if ! tools/build.sh "$build" -Dwerror=true "$@" >"$build.build.log" 2>&1; then
     tail -n 40 "$build.build.log"
@@ -32,7 +33,7 @@ run_suite() {
     return
   fi
   echo "== $name: meson test"
-  meson test -C "$build" --print-errorlogs >"$build.test.log" 2>&1
+  meson test -C "$build" --print-errorlogs ${suite:+--suite "$suite"} >"$build.test.log" 2>&1
   grep -E '^ *[0-9]+/[0-9]+ ' "$build.test.log"
   local ok fail
   ok=$(awk '/^Ok:/ {s+=$2} /^Expected Fail:/ {s+=$3} END {print s+0}' "$build.test.log")
@@ -47,9 +48,9 @@ run_suite() {
   failed=$((failed + fail))
 }
 
-run_suite "default build" "$root/build"
-run_suite "sanitizers" "$root/build-asan" -Db_sanitize=address,undefined
-run_suite "command line only" "$root/build-min" -Dgui=disabled -Dcuda=disabled
+run_suite "default build" "$root/build" ""
+run_suite "sanitizers" "$root/build-asan" "" -Db_sanitize=address,undefined
+run_suite "command line only" "$root/build-min" unit -Dgui=disabled -Dcuda=disabled
 
 echo "== fuzz (${fuzz_seconds}s per target)"
 fuzz_log=$(tests/run-fuzz.sh "$fuzz_seconds")
