@@ -287,6 +287,8 @@ static void build_labels(const encoder *enc, GArray *const *prompts, GArray *con
                          size_t n_turns, const hn_chat_encode_options *options, GArray *input_ids,
                          GArray *labels)
 {
+    /* cutoff_len (a later issue) goes here: upstream walks the turns in turn_idx order,
+     * shortening each pair with infer_seqlen and stopping once the budget is spent. */
     for (size_t k = 0; k < n_turns; k++) {
         size_t turn_idx = options->mask_history ? n_turns - 1 - k : k;
         const GArray *source = prompts[k], *target = responses[k];

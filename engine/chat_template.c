@@ -11,6 +11,14 @@
 #define EOS {HN_SLOT_EOS, NULL}
 #define FORMAT(...) {.slots = {__VA_ARGS__}}
 
+/* ChatML's slots, shared by chatml and the Qwen templates. */
+#define IM_USER "<|im_start|>user\n{{content}}<|im_end|>\n<|im_start|>assistant\n"
+#define IM_ASSISTANT "{{content}}<|im_end|>\n"
+#define IM_SYSTEM "<|im_start|>system\n{{content}}<|im_end|>\n"
+#define QWEN_OBSERVATION \
+    "<|im_start|>user\n<tool_response>\n{{content}}\n</tool_response><|im_end|>\n" \
+    "<|im_start|>assistant\n"
+
 /* The templates as upstream registers them, before defaults. */
 static const hn_chat_template TEMPLATES[] = {
     {
@@ -28,21 +36,20 @@ static const hn_chat_template TEMPLATES[] = {
         .format_user = FORMAT(TEXT("### Instruction:\n{{content}}\n\n### Response:\n")),
         .format_assistant = FORMAT(TEXT("{{content}}"), EOS, TEXT("\n\n")),
         .default_system = "Below is an instruction that describes a task. Write a response "
-                           "that appropriately completes the request.\n\n",
+                          "that appropriately completes the request.\n\n",
     },
     {
         .name = "vicuna",
         .format_user = FORMAT(TEXT("USER: {{content}} ASSISTANT:")),
         .default_system = "A chat between a curious user and an artificial intelligence "
-                           "assistant. The assistant gives helpful, detailed, and polite "
-                           "answers to the user's questions.",
+                          "assistant. The assistant gives helpful, detailed, and polite "
+                          "answers to the user's questions.",
     },
     {
         .name = "chatml",
-        .format_user = FORMAT(TEXT("<|im_start|>user\n{{content}}<|im_end|>\n"
-                                   "<|im_start|>assistant\n")),
-        .format_assistant = FORMAT(TEXT("{{content}}<|im_end|>\n")),
-        .format_system = FORMAT(TEXT("<|im_start|>system\n{{content}}<|im_end|>\n")),
+        .format_user = FORMAT(TEXT(IM_USER)),
+        .format_assistant = FORMAT(TEXT(IM_ASSISTANT)),
+        .format_system = FORMAT(TEXT(IM_SYSTEM)),
         .format_observation = FORMAT(TEXT("<|im_start|>tool\n{{content}}<|im_end|>\n"
                                           "<|im_start|>assistant\n")),
         .stop_words = {"<|im_end|>", "<|im_start|>"},
@@ -50,12 +57,10 @@ static const hn_chat_template TEMPLATES[] = {
     },
     {
         .name = "qwen",
-        .format_user = FORMAT(TEXT("<|im_start|>user\n{{content}}<|im_end|>\n"
-                                   "<|im_start|>assistant\n")),
-        .format_assistant = FORMAT(TEXT("{{content}}<|im_end|>\n")),
-        .format_system = FORMAT(TEXT("<|im_start|>system\n{{content}}<|im_end|>\n")),
-        .format_observation = FORMAT(TEXT("<|im_start|>user\n<tool_response>\n{{content}}\n"
-                                          "</tool_response><|im_end|>\n<|im_start|>assistant\n")),
+        .format_user = FORMAT(TEXT(IM_USER)),
+        .format_assistant = FORMAT(TEXT(IM_ASSISTANT)),
+        .format_system = FORMAT(TEXT(IM_SYSTEM)),
+        .format_observation = FORMAT(TEXT(QWEN_OBSERVATION)),
         .default_system = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.",
         .stop_words = {"<|im_end|>"},
         .replace_eos = true,
@@ -63,23 +68,19 @@ static const hn_chat_template TEMPLATES[] = {
     {
         .name = "qwen3",
         .template_class = HN_TEMPLATE_REASONING,
-        .format_user = FORMAT(TEXT("<|im_start|>user\n{{content}}<|im_end|>\n"
-                                   "<|im_start|>assistant\n")),
-        .format_assistant = FORMAT(TEXT("{{content}}<|im_end|>\n")),
-        .format_system = FORMAT(TEXT("<|im_start|>system\n{{content}}<|im_end|>\n")),
-        .format_observation = FORMAT(TEXT("<|im_start|>user\n<tool_response>\n{{content}}\n"
-                                          "</tool_response><|im_end|>\n<|im_start|>assistant\n")),
+        .format_user = FORMAT(TEXT(IM_USER)),
+        .format_assistant = FORMAT(TEXT(IM_ASSISTANT)),
+        .format_system = FORMAT(TEXT(IM_SYSTEM)),
+        .format_observation = FORMAT(TEXT(QWEN_OBSERVATION)),
         .stop_words = {"<|im_end|>"},
         .replace_eos = true,
     },
     {
         .name = "qwen3_nothink",
-        .format_user = FORMAT(TEXT("<|im_start|>user\n{{content}}<|im_end|>\n"
-                                   "<|im_start|>assistant\n")),
-        .format_assistant = FORMAT(TEXT("{{content}}<|im_end|>\n")),
-        .format_system = FORMAT(TEXT("<|im_start|>system\n{{content}}<|im_end|>\n")),
-        .format_observation = FORMAT(TEXT("<|im_start|>user\n<tool_response>\n{{content}}\n"
-                                          "</tool_response><|im_end|>\n<|im_start|>assistant\n")),
+        .format_user = FORMAT(TEXT(IM_USER)),
+        .format_assistant = FORMAT(TEXT(IM_ASSISTANT)),
+        .format_system = FORMAT(TEXT(IM_SYSTEM)),
+        .format_observation = FORMAT(TEXT(QWEN_OBSERVATION)),
         .stop_words = {"<|im_end|>"},
         .replace_eos = true,
     },
