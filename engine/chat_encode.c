@@ -178,8 +178,9 @@ static hn_status encode_message(const encoder *enc, GArray *ids, size_t i,
         HN_TRY(append_format(enc, ids, &t->format_prefix, "", NULL, err));
         if (system[0] != '\0' && t->template_class == HN_TEMPLATE_LLAMA2) {
             /* The system slot's first element is prepended to the first user message. */
-            char *system_text = replace_first(g_strdup(t->format_system.slots[0].text),
-                                              "content", system);
+            const hn_template_slot *first = &t->format_system.slots[0];
+            char *system_text = replace_first(
+                g_strdup(first->kind == HN_SLOT_TEXT ? first->text : ""), "content", system);
             if (message->role == HN_ROLE_USER)
                 content = fused = g_strconcat(system_text, message->content, NULL);
             g_free(system_text);
