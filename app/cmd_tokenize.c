@@ -1,9 +1,11 @@
-/* `hone tokenize`: text on standard input to token ids (a JSON array), or with --decode a JSON
- * array of ids back to text. Users debug tokenizers and templates with it. */
+/* `hone tokenize`: text on standard input to token ids (a JSON array), with --decode a JSON
+ * array of ids back to text, or with --template/--messages a conversation to the input ids and
+ * labels that training sees. Users debug tokenizers and templates with it. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "chat_messages.h"
 #include "cli.h"
 #include "commands.h"
 #include "gguf_tokenizer.h"
@@ -74,10 +76,66 @@ static int decode(const hn_tokenizer *tok, bool skip_special)
     return HONE_EXIT_OK;
 }
 
+static void append_ids(GString *out, const char *key, const int32_t *ids, size_t n)
+{
+    g_string_append_printf(out, "\"%s\": [", key);
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(out, i > 0 ? ", %d" : "%d", ids[i]);
+    g_string_append(out, "]");
+}
+
+/* Prints {"input_ids": [...], "labels": [...]} for the conversation in path. */
+static int encode_conversation(const hn_tokenizer *tok, const char *template_name,
+                               const char *path, const hn_chat_encode_options *options)
+{
+    hn_chat_template tmpl;
+    hn_error err = {0};
+    if (hn_chat_template_get(template_name, &tmpl, &err) != HN_OK)
+        return hone_fail("tokenize", "--template: %s", err.message);
+    char *text = NULL;
+    size_t length = 0;
+    GError *error = NULL;
+    if (!g_file_get_contents(path, &text, &length, &error)) {
+        int code = hone_fail("tokenize", "%s", error->message);
+        g_error_free(error);
+        return code;
+    }
+    cJSON *json = NULL;
+    hn_chat_message *messages = NULL;
+    size_t n = 0;
+    hn_chat_encoded encoded = {0};
+    hn_status status = hn_json_parse(text, length, path, &json, &err);
+    if (status == HN_OK)
+        status = hn_chat_messages_from_json(json, path, &messages, &n, &err);
+    if (status == HN_OK) {
+        status = hn_chat_encode(&tmpl, tok, messages, n, options, &encoded, &err);
+        if (status != HN_OK)
+            hn_error_prefix(&err, "%s", path);
+    }
+    int code = HONE_EXIT_OK;
+    if (status != HN_OK) {
+        code = hone_fail("tokenize", "%s", err.message);
+    } else {
+        GString *out = g_string_new("{");
+        append_ids(out, "input_ids", encoded.input_ids, encoded.n);
+        g_string_append(out, ", ");
+        append_ids(out, "labels", encoded.labels, encoded.n);
+        g_string_append(out, "}\n");
+        fputs(out->str, stdout);
+        g_string_free(out, TRUE);
+    }
+    hn_chat_encoded_clear(&encoded);
+    g_free(messages);
+    cJSON_Delete(json);
+    g_free(text);
+    return code;
+}
+
 int hone_cmd_tokenize(int argc, char **argv)
 {
-    char *model = NULL, *template_name = NULL, *messages = NULL;
+    char *model = NULL, *template_name = NULL, *messages = NULL, *system = NULL;
     gboolean do_decode = FALSE, no_special = FALSE, skip_special = FALSE;
+    gboolean train_on_prompt = FALSE, mask_history = FALSE, no_thinking = FALSE;
     const GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model,
          "Model folder (with tokenizer.json), a tokenizer.json file or a GGUF file", "PATH"},
@@ -88,30 +146,58 @@ int hone_cmd_tokenize(int argc, char **argv)
         {"skip-special", 0, 0, G_OPTION_ARG_NONE, &skip_special,
          "With --decode: leave special tokens out of the text", NULL},
         {"template", 't', 0, G_OPTION_ARG_STRING, &template_name,
-         "Chat template name (with --messages)", "NAME"},
+         "Chat template name, as LLaMA-Factory names it (with --messages)", "NAME"},
         {"messages", 0, 0, G_OPTION_ARG_FILENAME, &messages,
-         "A conversation (JSON list of {role, content}) to encode with --template", "FILE"},
+         "A conversation to encode with --template: a JSON list of {\"role\", \"content\"}, "
+         "an optional system message first, then user and assistant turns", "FILE"},
+        {"system", 0, 0, G_OPTION_ARG_STRING, &system,
+         "With --messages: the system prompt (default: the template's)", "TEXT"},
+        {"train-on-prompt", 0, 0, G_OPTION_ARG_NONE, &train_on_prompt,
+         "With --messages: label the prompt tokens too", NULL},
+        {"mask-history", 0, 0, G_OPTION_ARG_NONE, &mask_history,
+         "With --messages: label only the last answer", NULL},
+        {"no-thinking", 0, 0, G_OPTION_ARG_NONE, &no_thinking,
+         "With --messages and a reasoning template: enable_thinking false", NULL},
         G_OPTION_ENTRY_NULL,
     };
     int code = hone_parse_options("tokenize", "",
                                   "Reads UTF-8 text on standard input and prints its token ids "
                                   "as a JSON array; with --decode, reads a JSON array of ids and "
-                                  "prints the text.",
+                                  "prints the text. With --template and --messages, encodes the "
+                                  "conversation as training does (LLaMA-Factory's template and "
+                                  "supervised labels) and prints one JSON object, "
+                                  "{\"input_ids\": [...], \"labels\": [...]}, where a label is "
+                                  "the token id or -100 for tokens not trained on.",
                                   entries, &argc, &argv, FALSE);
     if (code == HONE_EXIT_OK && model == NULL)
         code = hone_usage_error("tokenize", "--model PATH is required");
-    if (code == HONE_EXIT_OK && (template_name != NULL || messages != NULL))
-        code = hone_fail("tokenize", "--template/--messages: chat templates are not built yet "
-                                     "in this version; tokenize plain text for now");
+    bool chat = template_name != NULL || messages != NULL;
+    if (code == HONE_EXIT_OK && chat && (template_name == NULL || messages == NULL))
+        code = hone_usage_error("tokenize", "--template NAME and --messages FILE go together");
+    if (code == HONE_EXIT_OK && chat && do_decode)
+        code = hone_usage_error("tokenize", "--decode does not take --template/--messages");
+    if (code == HONE_EXIT_OK && !chat && (system != NULL || train_on_prompt || mask_history ||
+                                          no_thinking))
+        code = hone_usage_error("tokenize", "--system, --train-on-prompt, --mask-history and "
+                                            "--no-thinking need --template and --messages");
     hn_tokenizer *tok = NULL;
     hn_error err = {0};
     if (code == HONE_EXIT_OK && hn_tokenizer_load_model(model, &tok, &err) != HN_OK)
         code = hone_fail("tokenize", "%s", err.message);
-    if (code == HONE_EXIT_OK)
+    hn_chat_encode_options options;
+    hn_chat_encode_options_init(&options);
+    options.system = system;
+    options.train_on_prompt = train_on_prompt;
+    options.mask_history = mask_history;
+    options.enable_thinking = !no_thinking;
+    if (code == HONE_EXIT_OK && chat)
+        code = encode_conversation(tok, template_name, messages, &options);
+    else if (code == HONE_EXIT_OK)
         code = do_decode ? decode(tok, skip_special) : encode(tok, !no_special);
     hn_tokenizer_free(tok);
     g_free(model);
     g_free(template_name);
     g_free(messages);
+    g_free(system);
     return code;
 }

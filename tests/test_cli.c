@@ -2,6 +2,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "chat_encode.h"
 #include "config.h"
 #include "gguf_tokenizer.h"
 #include "test_util.h"
@@ -301,6 +302,108 @@ static void test_tokenize_gguf(void)
     g_free(model);
 }
 
+static void append_json_ids(GString *out, const int32_t *ids, size_t n)
+{
+    g_string_append_c(out, '[');
+    for (size_t i = 0; i < n; i++)
+        g_string_append_printf(out, i > 0 ? ", %d" : "%d", ids[i]);
+    g_string_append_c(out, ']');
+}
+
+/* `hone tokenize --template --messages` on the real SmolLM2 GGUF prints what hn_chat_encode
+ * gives (itself checked against LLaMA-Factory in test_chat_template), and bad conversations
+ * get one error naming the file and the message. */
+static void test_tokenize_template(void)
+{
+    char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+    char *dir = test_make_tmpdir();
+    char *path = g_build_filename(dir, "conversation.json", NULL);
+    test_write_text(path, "[{\"role\": \"system\", \"content\": \"You are Hone.\"},"
+                          " {\"role\": \"user\", \"content\": \"Who are you?\"},"
+                          " {\"role\": \"assistant\", \"content\": \"I am Hone.\"},"
+                          " {\"role\": \"user\", \"content\": \"你好\"},"
+                          " {\"role\": \"assistant\", \"content\": \"你好！\"}]");
+    hn_tokenizer *tok = NULL;
+    hn_error err = {0};
+    g_assert_cmpint(hn_tokenizer_load_model(model, &tok, &err), ==, HN_OK);
+    const hn_chat_message messages[] = {
+        {HN_ROLE_SYSTEM, "You are Hone."}, {HN_ROLE_USER, "Who are you?"},
+        {HN_ROLE_ASSISTANT, "I am Hone."}, {HN_ROLE_USER, "你好"}, {HN_ROLE_ASSISTANT, "你好！"}};
+    for (int mask_history = 0; mask_history < 2; mask_history++) {
+        hn_chat_template tmpl;
+        g_assert_cmpint(hn_chat_template_get("chatml", &tmpl, &err), ==, HN_OK);
+        hn_chat_encode_options options;
+        hn_chat_encode_options_init(&options);
+        options.mask_history = mask_history;
+        hn_chat_encoded want = {0};
+        g_assert_cmpint(hn_chat_encode(&tmpl, tok, messages, 5, &options, &want, &err), ==, HN_OK);
+        GString *line = g_string_new("{\"input_ids\": ");
+        append_json_ids(line, want.input_ids, want.n);
+        g_string_append(line, ", \"labels\": ");
+        append_json_ids(line, want.labels, want.n);
+        g_string_append(line, "}\n");
+        run_result r = mask_history ? hone("tokenize", "-m", model, "-t", "chatml", "--messages",
+                                           path, "--mask-history", NULL)
+                                    : hone("tokenize", "-m", model, "-t", "chatml", "--messages",
+                                           path, NULL);
+        g_assert_cmpint(r.code, ==, 0);
+        g_assert_cmpstr(r.out, ==, line->str);
+        test_assert_contains(r.out, "-100");
+        run_result_clear(&r);
+        g_string_free(line, TRUE);
+        hn_chat_encoded_clear(&want);
+    }
+    hn_tokenizer_free(tok);
+
+    run_result r = hone("tokenize", "-m", model, "-t", "chatm", "--messages", path, NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "template \"chatm\": expected one of the known templates "
+                                "(default, empty, alpaca, vicuna, chatml,");
+    run_result_clear(&r);
+    r = hone("tokenize", "-m", model, "-t", "chatml", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "--template NAME and --messages FILE go together");
+    run_result_clear(&r);
+    r = hone("tokenize", "-m", model, "--mask-history", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "need --template and --messages");
+    run_result_clear(&r);
+
+    static const struct {
+        const char *json, *expect;
+    } bad[] = {
+        {"[{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"user\", \"content\": \"b\"}]",
+         "conversation.json: message 1: expected assistant (turns alternate user, assistant), "
+         "found user"},
+        {"[{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\"}]",
+         "conversation.json: message 1: content: expected a string, found nothing"},
+        {"{\"role\": \"user\"}", "conversation.json: expected a list of messages, found an object"},
+        {"[{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"function\", \"content\": \"{}\"}]",
+         "message 1: expected user, assistant or observation, found function (tool calls are not "
+         "supported yet)"},
+        {"[{\"role\": \"user\", \"content\": ", "conversation.json"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        test_write_text(path, bad[i].json);
+        r = hone("tokenize", "-m", model, "-t", "chatml", "--messages", path, NULL);
+        g_assert_cmpint(r.code, ==, 1);
+        test_assert_contains(r.err, "hone tokenize: error: ");
+        test_assert_contains(r.err, bad[i].expect);
+        g_assert_cmpstr(r.out, ==, "");
+        run_result_clear(&r);
+    }
+    char *missing = g_build_filename(dir, "missing.json", NULL);
+    r = hone("tokenize", "-m", model, "-t", "chatml", "--messages", missing, NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, missing);
+    run_result_clear(&r);
+    g_free(missing);
+    test_remove_tree(dir);
+    g_free(path);
+    g_free(dir);
+    g_free(model);
+}
+
 /* `hone env --model FILE.gguf`: the file as it is, and whether it loads as a model. */
 static void test_env_gguf(void)
 {
@@ -364,6 +467,7 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/env-model", test_env_model);
     g_test_add_func("/app/cli/tokenize", test_tokenize);
     g_test_add_func("/app/cli/tokenize-gguf", test_tokenize_gguf);
+    g_test_add_func("/app/cli/tokenize-template", test_tokenize_template);
     g_test_add_func("/app/cli/env-gguf", test_env_gguf);
     return g_test_run();
 }

@@ -1,0 +1,67 @@
+/* A conversation to token ids and labels with a named chat template: what every training
+ * stage feeds the model. Equal to LLaMA-Factory's Template.encode_multiturn followed by its
+ * supervised processor (llamafactory/data/processor/supervised.py). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chat_template.h"
+#include "hn_error.h"
+#include "tokenizer.h"
+
+#define HN_IGNORE_INDEX (-100) /* a label that takes no part in the loss */
+
+typedef enum {
+    HN_ROLE_USER,
+    HN_ROLE_ASSISTANT,
+    HN_ROLE_SYSTEM,
+    HN_ROLE_FUNCTION,
+    HN_ROLE_OBSERVATION,
+} hn_chat_role;
+
+typedef struct {
+    hn_chat_role role;
+    const char *content; /* UTF-8; NULL is an error naming the message */
+} hn_chat_message;
+
+typedef struct {
+    const char *system;     /* NULL or "": the template's default system prompt */
+    const char *tools;      /* tool descriptions (JSON); not supported yet, must be NULL */
+    bool train_on_prompt;   /* labels keep the prompt tokens too */
+    bool mask_history;      /* only the last turn's response is trained on */
+    bool enable_thinking;   /* reasoning templates: false drops thoughts, masks the empty one */
+    bool preserve_thinking; /* reasoning templates with mask_history: keep history thoughts */
+    /* cutoff_len truncation arrives with the dataset work; hn_chat_encode keeps every turn. */
+} hn_chat_encode_options;
+
+/* LLaMA-Factory's defaults: no system override, enable_thinking true, the rest false. */
+void hn_chat_encode_options_init(hn_chat_encode_options *options);
+
+typedef struct {
+    int32_t *input_ids; /* [n] */
+    int32_t *labels;    /* [n]: the id, or HN_IGNORE_INDEX */
+    size_t n;
+} hn_chat_encoded;
+
+/* Encodes messages (an optional leading system message, which then overrides
+ * options->system, then user/observation and assistant turns alternating, ending with an
+ * assistant message). Each slot string is tokenized on its own without the post-processor's
+ * special tokens; bos/eos slots are the tokenizer's bos/eos ids after the template's eos
+ * replacement. Errors name the message index and what was expected. */
+hn_status hn_chat_encode(const hn_chat_template *tmpl, const hn_tokenizer *tok,
+                         const hn_chat_message *messages, size_t n_messages,
+                         const hn_chat_encode_options *options, hn_chat_encoded *out,
+                         hn_error *err);
+void hn_chat_encoded_clear(hn_chat_encoded *encoded);
+
+/* The eos id a template gives this tokenizer (replace_eos makes it stop_words[0]; a tokenizer
+ * without eos gets <|endoftext|>). A token the tokenizer lacks as a special token is an error:
+ * LLaMA-Factory would add it and resize the vocabulary, which Hone does not do yet. */
+hn_status hn_chat_template_eos(const hn_chat_template *tmpl, const hn_tokenizer *tok,
+                               int32_t *eos_id, hn_error *err);
+
+/* "user", "assistant", "system", "function", "observation" (LLaMA-Factory's role names). */
+bool hn_chat_role_parse(const char *name, hn_chat_role *out);
+const char *hn_chat_role_name(hn_chat_role role);
