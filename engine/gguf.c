@@ -2,15 +2,12 @@
  * tensor info before anything is returned (format in gguf.h). */
 #include "gguf.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "mapped_file.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "GGUF files are read as little-endian; this file assumes a little-endian host"
@@ -156,8 +153,8 @@ void hn_gguf_close(hn_gguf_file *file)
     g_free(file->tensors);
     g_hash_table_destroy(file->kv_by_key);
     g_hash_table_destroy(file->tensor_by_name);
-    if (file->mapped && file->size > 0)
-        munmap((void *)file->bytes, file->size);
+    if (file->mapped)
+        hn_unmap_file(file->bytes, file->size);
     g_free(file->path);
     g_free(file);
 }
@@ -523,35 +520,16 @@ hn_status hn_gguf_open_buffer(const char *label, const void *data, size_t size,
 
 hn_status hn_gguf_open(const char *path, hn_gguf_file **out, hn_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return hn_fail(err, HN_ERR_IO, "%s: cannot open: %s", path, g_strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int saved = errno;
-        close(fd);
-        return hn_fail(err, HN_ERR_IO, "%s: cannot stat: %s", path, g_strerror(saved));
+    const unsigned char *bytes = NULL;
+    uint64_t size = 0;
+    HN_TRY(hn_map_file(path, &bytes, &size, err));
+    hn_status status = hn_gguf_open_buffer(path, bytes, size, out, err);
+    if (status != HN_OK) {
+        hn_unmap_file(bytes, size);
+        return status;
     }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return hn_fail(err, HN_ERR_IO, "%s: not a regular file", path);
-    }
-    hn_gguf_file *file = file_new(path);
-    file->size = (uint64_t)st.st_size;
-    if (file->size > 0) {
-        void *map = mmap(NULL, file->size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
-            int saved = errno;
-            close(fd);
-            hn_gguf_close(file);
-            return hn_fail(err, HN_ERR_NOMEM, "%s: cannot map %" PRIu64 " bytes: %s", path,
-                           (uint64_t)st.st_size, g_strerror(saved));
-        }
-        file->bytes = map;
-        file->mapped = true;
-    }
-    close(fd);
-    return finish_open(file, out, err);
+    (*out)->mapped = true; /* unmapped on close */
+    return HN_OK;
 }
 
 const char *hn_gguf_path(const hn_gguf_file *file) { return file->path; }

@@ -1,16 +1,12 @@
 /* The safetensors reader: maps a file and validates every header field before use. */
 #include "safetensors.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "json_read.h"
+#include "mapped_file.h"
 
 struct hn_st_file {
     char *path;
@@ -54,8 +50,8 @@ void hn_st_close(hn_st_file *file)
     g_free(file->meta_keys);
     g_free(file->meta_values);
     g_hash_table_destroy(file->by_name);
-    if (file->mapped && file->size > 0)
-        munmap((void *)file->bytes, file->size);
+    if (file->mapped)
+        hn_unmap_file(file->bytes, file->size);
     g_free(file->path);
     g_free(file);
 }
@@ -314,40 +310,15 @@ hn_status hn_st_open_buffer(const char *label, const void *data, size_t size, hn
 
 hn_status hn_st_open(const char *path, hn_st_file **out, hn_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return hn_fail(err, HN_ERR_IO, "%s: cannot open: %s", path, g_strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int saved = errno;
-        close(fd);
-        return hn_fail(err, HN_ERR_IO, "%s: cannot stat: %s", path, g_strerror(saved));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return hn_fail(err, HN_ERR_IO, "%s: not a regular file", path);
-    }
-    hn_st_file *file = file_new(path);
-    file->size = (uint64_t)st.st_size;
-    if (file->size > 0) {
-        void *map = mmap(NULL, file->size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (map == MAP_FAILED) {
-            int saved = errno;
-            close(fd);
-            hn_st_close(file);
-            return hn_fail(err, HN_ERR_NOMEM, "%s: cannot map %" PRIu64 " bytes: %s", path,
-                           (uint64_t)st.st_size, g_strerror(saved));
-        }
-        file->bytes = map;
-        file->mapped = true;
-    }
-    close(fd);
-    hn_status status = parse_header(file, err);
+    const unsigned char *bytes = NULL;
+    uint64_t size = 0;
+    HN_TRY(hn_map_file(path, &bytes, &size, err));
+    hn_status status = hn_st_open_buffer(path, bytes, size, out, err);
     if (status != HN_OK) {
-        hn_st_close(file);
+        hn_unmap_file(bytes, size);
         return status;
     }
-    *out = file;
+    (*out)->mapped = true; /* unmapped on close */
     return HN_OK;
 }
 

@@ -102,21 +102,6 @@ static char *strip_token(const char *t, const char *c, int start, int stop)
     return g_strndup(begin, (gsize)(end - begin));
 }
 
-typedef struct {
-    const char *text;
-    const char *content;
-    GString *out;
-} replace_state;
-
-static void replace_span(size_t start, size_t end, bool is_match, void *user)
-{
-    replace_state *state = user;
-    if (is_match)
-        g_string_append(state->out, state->content);
-    else
-        g_string_append_len(state->out, state->text + start, (gssize)(end - start));
-}
-
 static char *metaspace_token(const hn_decoder *dec, const char *t, bool first)
 {
     GString *out = g_string_new(NULL);
@@ -164,8 +149,7 @@ void hn_decode_chain(const hn_decoder *dec, GPtrArray *tokens)
             changed = strip_token(t, dec->content, dec->start, dec->stop);
         } else if (dec->kind == HN_DEC_REPLACE) {
             GString *out = g_string_new(NULL);
-            replace_state state = {t, dec->content, out};
-            hn_pattern_spans(&dec->pattern, t, strlen(t), replace_span, &state);
+            hn_pattern_replace(&dec->pattern, t, strlen(t), dec->content, out);
             changed = g_string_free(out, FALSE);
         } else {
             changed = metaspace_token(dec, t, i == 0);

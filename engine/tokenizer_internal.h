@@ -47,6 +47,10 @@ typedef void (*hn_span_fn)(size_t start, size_t end, bool is_match, void *user);
 void hn_pattern_spans(const hn_pattern *pattern, const char *text, size_t length,
                       hn_span_fn on_span, void *user);
 
+/* Appends text to out with every match of pattern replaced by content. */
+void hn_pattern_replace(const hn_pattern *pattern, const char *text, size_t length,
+                        const char *content, GString *out);
+
 /* ---- normalizers ---- */
 typedef enum {
     HN_NORM_NFC, HN_NORM_NFD, HN_NORM_NFKC, HN_NORM_NFKD, HN_NORM_LOWERCASE,

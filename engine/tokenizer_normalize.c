@@ -30,21 +30,6 @@ static void lowercase(const char *text, size_t length, GString *out)
     }
 }
 
-typedef struct {
-    const char *text;
-    const char *content;
-    GString *out;
-} replace_state;
-
-static void replace_span(size_t start, size_t end, bool is_match, void *user)
-{
-    replace_state *state = user;
-    if (is_match)
-        g_string_append(state->out, state->content);
-    else
-        g_string_append_len(state->out, state->text + start, (gssize)(end - start));
-}
-
 static void strip(const char *text, size_t length, bool left, bool right, GString *out)
 {
     const char *begin = text, *end = text + length;
@@ -80,8 +65,7 @@ static void normalize_into(const hn_normalizer *norm, const char *text, size_t l
         lowercase(text, length, out);
         break;
     case HN_NORM_REPLACE: {
-        replace_state state = {text, norm->content, out};
-        hn_pattern_spans(&norm->pattern, text, length, replace_span, &state);
+        hn_pattern_replace(&norm->pattern, text, length, norm->content, out);
         break;
     }
     case HN_NORM_PREPEND:

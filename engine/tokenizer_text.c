@@ -74,6 +74,28 @@ void hn_pattern_spans(const hn_pattern *pattern, const char *text, size_t length
         on_span(previous, length, false, user);
 }
 
+typedef struct {
+    const char *text;
+    const char *content;
+    GString *out;
+} replace_state;
+
+static void replace_span(size_t start, size_t end, bool is_match, void *user)
+{
+    replace_state *state = user;
+    if (is_match)
+        g_string_append(state->out, state->content);
+    else
+        g_string_append_len(state->out, state->text + start, (gssize)(end - start));
+}
+
+void hn_pattern_replace(const hn_pattern *pattern, const char *text, size_t length,
+                        const char *content, GString *out)
+{
+    replace_state state = {text, content, out};
+    hn_pattern_spans(pattern, text, length, replace_span, &state);
+}
+
 /* GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68 bytes
  * are numbered from U+0100 upwards in byte order. */
 gunichar hn_byte_to_unichar(unsigned char b)

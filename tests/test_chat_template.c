@@ -12,17 +12,6 @@
 
 static char *reference_dir;
 
-static cJSON *load_json(const char *path)
-{
-    GBytes *bytes = test_read_file(path);
-    cJSON *json = NULL;
-    hn_error err = {0};
-    if (hn_json_parse(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), path, &json, &err) != HN_OK)
-        g_error("%s", err.message);
-    g_bytes_unref(bytes);
-    return json;
-}
-
 static bool bool_option(const cJSON *options, const char *key)
 {
     return cJSON_IsTrue(cJSON_GetObjectItem(options, key));
@@ -96,7 +85,7 @@ static void test_against_reference(gconstpointer data)
 {
     const char *name = data;
     char *path = g_strdup_printf("%s/%s.json", reference_dir, name);
-    cJSON *reference = load_json(path);
+    cJSON *reference = test_load_json(path);
     char *tok_dir = g_build_filename(reference_dir, "tokenizers",
                                      cJSON_GetObjectItem(reference, "tokenizer")->valuestring, NULL);
     hn_tokenizer *tok = NULL;
@@ -273,7 +262,7 @@ int main(int argc, char **argv)
     const char *args[] = {"write", models, reference_dir, NULL};
     test_run_reference_args("chat_template_ref.py", args);
     char *names_path = g_build_filename(reference_dir, "names.json", NULL);
-    cJSON *names = load_json(names_path);
+    cJSON *names = test_load_json(names_path);
     /* Every template Hone names must be covered by the reference. */
     for (const char *const *known = hn_chat_template_names(); *known != NULL; known++) {
         bool covered = false;

@@ -16,12 +16,7 @@ static char *reference_dir; /* made once by tokenizer_ref.py */
 static cJSON *load_json(const char *dir, const char *a, const char *b)
 {
     char *path = g_build_filename(dir, a, b, NULL);
-    GBytes *bytes = test_read_file(path);
-    cJSON *json = NULL;
-    hn_error err = {0};
-    if (hn_json_parse(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), path, &json, &err) != HN_OK)
-        g_error("%s", err.message);
-    g_bytes_unref(bytes);
+    cJSON *json = test_load_json(path);
     g_free(path);
     return json;
 }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <string.h>
 
+#include "json_read.h"
 #include "safetensors.h"
 
 char *test_make_tmpdir(void)
@@ -53,6 +54,17 @@ GBytes *test_read_file(const char *path)
     g_file_get_contents(path, &data, &size, &error);
     g_assert_no_error(error);
     return g_bytes_new_take(data, size);
+}
+
+cJSON *test_load_json(const char *path)
+{
+    GBytes *bytes = test_read_file(path);
+    cJSON *json = NULL;
+    hn_error err = {0};
+    if (hn_json_parse(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), path, &json, &err) != HN_OK)
+        g_error("%s", err.message);
+    g_bytes_unref(bytes);
+    return json;
 }
 
 void test_random_bytes(void *buf, size_t n, guint32 seed)

@@ -2,6 +2,7 @@
  * reference Python scripts. */
 #pragma once
 
+#include <cjson/cJSON.h>
 #include <glib.h>
 #include <stdbool.h>
 
@@ -13,6 +14,9 @@ void test_write_file(const char *path, const void *data, size_t size);
 void test_write_text(const char *path, const char *text);
 /* Reads a whole file; aborts the test on failure. */
 GBytes *test_read_file(const char *path);
+
+/* Parses a JSON file (any top-level value); aborts the test with the parser's message. */
+cJSON *test_load_json(const char *path);
 
 /* Fills buf with n pseudo-random bytes from a fixed seed (deterministic tests). */
 void test_random_bytes(void *buf, size_t n, guint32 seed);
