@@ -225,6 +225,8 @@ hn_token_stream *hn_token_stream_new(const hn_tokenizer *tok, bool skip_special)
 
 static char *window_text(hn_token_stream *s, size_t from, size_t to)
 {
+    if (from >= to)
+        return g_strdup(""); /* also covers a stream with no ids at all */
     char *text = NULL;
     hn_tokenizer_decode(s->tok, &g_array_index(s->ids, int32_t, from), to - from,
                         s->skip_special, &text, NULL);

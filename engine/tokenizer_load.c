@@ -28,6 +28,15 @@ static hn_status unsupported(const loader *l, const char *where, const char *typ
                    l->label, where, type, supported);
 }
 
+/* A token id: an integer from 0 to 2^31 - 2; -1 for anything else. */
+static int32_t token_id(const cJSON *item)
+{
+    if (!cJSON_IsNumber(item))
+        return -1;
+    double v = item->valuedouble;
+    return v >= 0 && v <= INT32_MAX - 1 && (double)(int32_t)v == v ? (int32_t)v : -1;
+}
+
 static const char *type_of(const cJSON *object)
 {
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(object, "type");
@@ -74,6 +83,32 @@ static bool bool_field(const cJSON *object, const char *key, bool fallback)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
     return cJSON_IsBool(item) ? cJSON_IsTrue(item) : fallback;
+}
+
+/* Metaspace's replacement and Strip's content: exactly one character. */
+static hn_status one_character(const loader *l, const char *where, const cJSON *json,
+                               const char *key, const char *fallback, char **out)
+{
+    const char *value = string_field(json, key, fallback);
+    if (g_utf8_strlen(value, -1) != 1)
+        return fail_at(l, where, "expected one character for", key);
+    *out = g_strdup(value);
+    return HN_OK;
+}
+
+/* Strip's start / stop counts. */
+static hn_status small_count(const loader *l, const char *where, const cJSON *json,
+                             const char *key, int *out)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(json, key);
+    *out = 0;
+    if (item == NULL)
+        return HN_OK;
+    if (!cJSON_IsNumber(item) || item->valuedouble < 0 || item->valuedouble > 65536 ||
+        (double)(int)item->valuedouble != item->valuedouble)
+        return fail_at(l, where, "expected a count from 0 to 65536 for", key);
+    *out = (int)item->valuedouble;
+    return HN_OK;
 }
 
 static hn_status read_prepend_scheme(const loader *l, const char *where, const cJSON *object,
@@ -175,7 +210,8 @@ static hn_status read_pretokenizer(const loader *l, const cJSON *json, hn_pretok
     }
     if (type != NULL && strcmp(type, "Metaspace") == 0) {
         p->kind = HN_PRE_METASPACE;
-        p->replacement = g_strdup(string_field(json, "replacement", "\xe2\x96\x81"));
+        HN_TRY(one_character(l, "pre_tokenizer Metaspace", json, "replacement", "\xe2\x96\x81",
+                             &p->replacement));
         p->split = bool_field(json, "split", true);
         return read_prepend_scheme(l, "pre_tokenizer Metaspace", json, &p->prepend_scheme);
     }
@@ -212,18 +248,17 @@ static hn_status read_decoder(const loader *l, const cJSON *json, hn_decoder **o
         d->kind = HN_DEC_FUSE;
     } else if (strcmp(type, "Strip") == 0) {
         d->kind = HN_DEC_STRIP;
-        d->content = g_strdup(string_field(json, "content", " "));
-        const cJSON *start = cJSON_GetObjectItemCaseSensitive(json, "start");
-        const cJSON *stop = cJSON_GetObjectItemCaseSensitive(json, "stop");
-        d->start = cJSON_IsNumber(start) ? start->valueint : 0;
-        d->stop = cJSON_IsNumber(stop) ? stop->valueint : 0;
+        HN_TRY(one_character(l, "decoder Strip", json, "content", " ", &d->content));
+        HN_TRY(small_count(l, "decoder Strip", json, "start", &d->start));
+        HN_TRY(small_count(l, "decoder Strip", json, "stop", &d->stop));
     } else if (strcmp(type, "Replace") == 0) {
         d->kind = HN_DEC_REPLACE;
         d->content = g_strdup(string_field(json, "content", ""));
         return read_pattern(l, "decoder Replace", json, &d->pattern);
     } else if (strcmp(type, "Metaspace") == 0) {
         d->kind = HN_DEC_METASPACE;
-        d->replacement = g_strdup(string_field(json, "replacement", "\xe2\x96\x81"));
+        HN_TRY(one_character(l, "decoder Metaspace", json, "replacement", "\xe2\x96\x81",
+                             &d->replacement));
         return read_prepend_scheme(l, "decoder Metaspace", json, &d->prepend_scheme);
     } else if (strcmp(type, "Sequence") == 0) {
         d->kind = HN_DEC_SEQUENCE;
@@ -274,8 +309,12 @@ static hn_status read_post_processor(const loader *l, const cJSON *json, hn_post
                            name != NULL ? name : "(unnamed)");
         t->n_ids = cJSON_GetArraySize(ids);
         t->ids = g_new0(int32_t, t->n_ids > 0 ? t->n_ids : 1);
-        for (int k = 0; k < t->n_ids; k++)
-            t->ids[k] = (int32_t)cJSON_GetArrayItem(ids, k)->valuedouble;
+        for (int k = 0; k < t->n_ids; k++) {
+            t->ids[k] = token_id(cJSON_GetArrayItem(ids, k));
+            if (t->ids[k] < 0)
+                return fail_at(l, "post_processor", "expected non-negative integer token ids for",
+                               name);
+        }
     }
     return HN_OK;
 }
@@ -328,12 +367,20 @@ static hn_status read_model(const loader *l, hn_tokenizer *tok, const cJSON *mod
     const cJSON *entry;
     cJSON_ArrayForEach(entry, vocab)
     {
-        double v = entry->valuedouble;
-        if (!cJSON_IsNumber(entry) || v < 0 || v > INT32_MAX - 1 || (double)(int32_t)v != v)
+        if (token_id(entry) < 0)
             return fail_at(l, "model.vocab", "expected a non-negative integer id for token",
                            entry->string);
-        hn_bpe_set_token(bpe, entry->string, (int32_t)v);
+        hn_bpe_set_token(bpe, entry->string, token_id(entry));
     }
+    /* Ids number the vocabulary; one far past the entry count would make a huge id table. */
+    int64_t entries = cJSON_GetArraySize(vocab);
+    const cJSON *biggest = NULL;
+    cJSON_ArrayForEach(entry, vocab)
+        if (biggest == NULL || entry->valuedouble > biggest->valuedouble)
+            biggest = entry;
+    if (biggest != NULL && biggest->valuedouble >= (double)(2 * entries + 65536))
+        return fail_at(l, "model.vocab", "expected ids that number the vocabulary densely; far too "
+                       "large an id for its size is given to token", biggest->string);
     bpe->byte_fallback = bool_field(model, "byte_fallback", false);
     bpe->fuse_unk = bool_field(model, "fuse_unk", false);
     bpe->ignore_merges = bool_field(model, "ignore_merges", false);
@@ -355,10 +402,10 @@ static hn_status read_added_tokens(const loader *l, hn_tokenizer *tok, const cJS
         const cJSON *item = cJSON_GetArrayItem(list, i);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(item, "id");
         const char *content = string_field(item, "content", NULL);
-        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || content == NULL || content[0] == '\0')
+        if (token_id(id) < 0 || content == NULL || content[0] == '\0')
             return fail_at(l, "added_tokens", "expected", "objects with an id and a non-empty content");
         hn_added_token *t = &tok->added[i];
-        t->id = (int32_t)id->valuedouble;
+        t->id = token_id(id);
         t->content = g_strdup(content);
         t->single_word = bool_field(item, "single_word", false);
         t->lstrip = bool_field(item, "lstrip", false);

@@ -209,6 +209,18 @@ static void test_bad_files(void)
                "\"behavior\": \"Isolated\"}}",
                HN_ERR_UNSUPPORTED, "cannot compile regex");
     expect_bad("{\"model\": ", HN_ERR_FORMAT, "not valid JSON");
+    /* Found by the fuzzer: an empty Metaspace replacement looped forever in decoding, a huge
+     * post-processor id overflowed, and one huge id once asked for a 5.8 GB id table. */
+    expect_bad("{\"model\": {\"type\": \"BPE\", " VOCAB ", \"merges\": []},"
+               " \"decoder\": {\"type\": \"Metaspace\", \"replacement\": \"\"}}",
+               HN_ERR_FORMAT, "decoder Metaspace: expected one character for replacement");
+    expect_bad("{\"model\": {\"type\": \"BPE\", " VOCAB ", \"merges\": []},"
+               " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\":"
+               " {\"id\": \"<s>\"}}], \"special_tokens\": {\"<s>\": {\"ids\": [1e300]}}}}",
+               HN_ERR_FORMAT, "post_processor: expected non-negative integer token ids for <s>");
+    expect_bad("{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 732416859}, "
+               "\"merges\": []}}",
+               HN_ERR_FORMAT, "model.vocab: expected ids that number the vocabulary densely");
 }
 
 int main(int argc, char **argv)
