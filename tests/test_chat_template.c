@@ -256,11 +256,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/chat_template/missing-stop-word", test_missing_stop_word);
     if (g_test_subprocess())
         return g_test_run();
-    reference_dir = test_make_tmpdir();
-    char *models = g_strdup(g_getenv("HONE_MODELS"));
-    g_free(test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf"));
-    const char *args[] = {"write", models, reference_dir, NULL};
-    test_run_reference_args("chat_template_ref.py", args);
+    reference_dir = test_write_reference("chat_template_ref.py");
     char *names_path = g_build_filename(reference_dir, "names.json", NULL);
     cJSON *names = test_load_json(names_path);
     /* Every template Hone names must be covered by the reference. */
@@ -282,6 +278,5 @@ int main(int argc, char **argv)
     cJSON_Delete(names);
     test_remove_tree(reference_dir);
     g_free(names_path);
-    g_free(models);
     return status;
 }

@@ -229,11 +229,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/tokenizer/bad-files", test_bad_files);
     if (g_test_subprocess())
         return g_test_run();
-    reference_dir = test_make_tmpdir();
-    char *models = g_strdup(g_getenv("HONE_MODELS"));
-    g_free(test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf"));
-    const char *args[] = {"write", models, reference_dir, NULL};
-    test_run_reference_args("tokenizer_ref.py", args);
+    reference_dir = test_write_reference("tokenizer_ref.py");
     cJSON *names = load_json(reference_dir, "names.json", NULL);
     const cJSON *name;
     cJSON_ArrayForEach(name, names)
@@ -250,6 +246,5 @@ int main(int argc, char **argv)
     int status = g_test_run();
     cJSON_Delete(names);
     test_remove_tree(reference_dir);
-    g_free(models);
     return status;
 }

