@@ -82,8 +82,13 @@ hn_status hn_tokenizer_load(const char *path, hn_tokenizer **out, hn_error *err)
     return status;
 }
 
+/* Normalizers of real tokenizers change lengths by small factors; a tokenizer.json whose
+ * Prepend/Replace chain multiplies the text beyond this is refused rather than run. */
+enum { MAX_NORMALIZED_GROWTH = 64, MAX_NORMALIZED_SLACK = 4096 };
+
 /* Normalizes the text pieces of `in` and splits out tokens that match normalized text. */
-static void normalize_pieces(const hn_tokenizer *tok, const hn_piece_list *in, hn_piece_list *out)
+static hn_status normalize_pieces(const hn_tokenizer *tok, const hn_piece_list *in,
+                                  hn_piece_list *out, hn_error *err)
 {
     GString *normalized = g_string_new(NULL);
     for (guint k = 0; k < in->pieces->len; k++) {
@@ -96,12 +101,22 @@ static void normalize_pieces(const hn_tokenizer *tok, const hn_piece_list *in, h
         size_t length = p->length;
         if (tok->normalizer != NULL) {
             hn_normalize(tok->normalizer, text, p->length, normalized);
+            if (normalized->len > MAX_NORMALIZED_GROWTH * p->length + MAX_NORMALIZED_SLACK) {
+                hn_status s = hn_fail(err, HN_ERR_UNSUPPORTED,
+                                      "%s: the normalizer turns %zu bytes into %zu (more than "
+                                      "%dx); Hone refuses such a tokenizer",
+                                      tok->label, p->length, normalized->len,
+                                      MAX_NORMALIZED_GROWTH);
+                g_string_free(normalized, TRUE);
+                return s;
+            }
             text = normalized->str;
             length = normalized->len;
         }
         hn_split_added(tok->normalized_trie, tok->added, text, length, p->at_start, out);
     }
     g_string_free(normalized, TRUE);
+    return HN_OK;
 }
 
 hn_status hn_tokenizer_encode(const hn_tokenizer *tok, const char *text, size_t length,
@@ -116,7 +131,13 @@ hn_status hn_tokenizer_encode(const hn_tokenizer *tok, const char *text, size_t 
     hn_pieces_init(&normalized);
     hn_pieces_init(&words);
     hn_split_added(tok->raw_trie, tok->added, text, length, true, &raw);
-    normalize_pieces(tok, &raw, &normalized);
+    hn_status status = normalize_pieces(tok, &raw, &normalized, err);
+    if (status != HN_OK) {
+        hn_pieces_clear(&raw);
+        hn_pieces_clear(&normalized);
+        hn_pieces_clear(&words);
+        return status;
+    }
     const hn_piece_list *final = &normalized;
     if (tok->pre != NULL) {
         hn_pretokenize(tok->pre, &normalized, &words);

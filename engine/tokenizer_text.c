@@ -39,6 +39,22 @@ void hn_pattern_clear(hn_pattern *pattern)
     pattern->regex = NULL;
 }
 
+/* The first occurrence of needle[0..n) in [p, end), or NULL. memchr + memcmp rather than
+ * memmem: each call then reads only up to the match, which keeps a scan over many matches
+ * linear (sanitizer builds check memmem's whole haystack on every call). */
+static const char *find_literal(const char *p, const char *end, const char *needle, size_t n)
+{
+    while (p < end && (size_t)(end - p) >= n) {
+        p = memchr(p, needle[0], (size_t)(end - p));
+        if (p == NULL || (size_t)(end - p) < n)
+            return NULL;
+        if (memcmp(p, needle, n) == 0)
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 void hn_pattern_spans(const hn_pattern *pattern, const char *text, size_t length,
                       hn_span_fn on_span, void *user)
 {
@@ -46,7 +62,7 @@ void hn_pattern_spans(const hn_pattern *pattern, const char *text, size_t length
     if (pattern->literal != NULL) {
         size_t n = strlen(pattern->literal);
         const char *p = text, *end = text + length;
-        while (n > 0 && (p = memmem(p, (size_t)(end - p), pattern->literal, n)) != NULL) {
+        while (n > 0 && (p = find_literal(p, end, pattern->literal, n)) != NULL) {
             size_t start = (size_t)(p - text);
             if (start > previous)
                 on_span(previous, start, false, user);
