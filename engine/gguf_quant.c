@@ -140,6 +140,18 @@ static void dequantize_q4_1(const uint8_t *restrict src, float *restrict y, int6
     }
 }
 
+/* The 5-bit quants of a Q5_0 / Q5_1 block: low nibbles from qs, fifth bits from qh. Decoded
+ * first into q: the simple loops vectorise, one mixed loop would not. */
+static inline void unpack_q5(const uint8_t *qs, uint32_t qh, int32_t *q)
+{
+    for (int j = 0; j < QK / 2; j++) {
+        q[j] = qs[j] & 0x0f;
+        q[j + QK / 2] = qs[j] >> 4;
+    }
+    for (int j = 0; j < QK; j++)
+        q[j] |= (int32_t)((qh >> j) & 1u) << 4;
+}
+
 /* block_q5_0, 22 bytes: d (fp16) | qh (32 bits, little-endian: bit i is the fifth bit of
  * element i) | qs[16] low nibbles as in Q4_0; x = d * (q - 16). */
 static void dequantize_q5_0(const uint8_t *restrict src, float *restrict y, int64_t n_blocks)
@@ -149,13 +161,8 @@ static void dequantize_q5_0(const uint8_t *restrict src, float *restrict y, int6
         uint32_t qh;
         memcpy(&qh, src + 2, sizeof qh);
         const uint8_t *qs = src + 6;
-        int32_t q[QK]; /* decoded first: the three simple loops vectorise, one mixed loop not */
-        for (int j = 0; j < QK / 2; j++) {
-            q[j] = qs[j] & 0x0f;
-            q[j + QK / 2] = qs[j] >> 4;
-        }
-        for (int j = 0; j < QK; j++)
-            q[j] |= (int32_t)((qh >> j) & 1u) << 4;
+        int32_t q[QK];
+        unpack_q5(qs, qh, q);
         for (int j = 0; j < QK; j++)
             y[j] = d * (float)(q[j] - 16);
     }
@@ -170,12 +177,7 @@ static void dequantize_q5_1(const uint8_t *restrict src, float *restrict y, int6
         memcpy(&qh, src + 4, sizeof qh);
         const uint8_t *qs = src + 8;
         int32_t q[QK];
-        for (int j = 0; j < QK / 2; j++) {
-            q[j] = qs[j] & 0x0f;
-            q[j + QK / 2] = qs[j] >> 4;
-        }
-        for (int j = 0; j < QK; j++)
-            q[j] |= (int32_t)((qh >> j) & 1u) << 4;
+        unpack_q5(qs, qh, q);
         for (int j = 0; j < QK; j++)
             y[j] = d * (float)q[j] + m;
     }
