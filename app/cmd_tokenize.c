@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chat_jinja.h"
 #include "chat_messages.h"
 #include "cli.h"
 #include "commands.h"
@@ -84,14 +85,69 @@ static void append_ids(GString *out, const char *key, const int32_t *ids, size_t
     g_string_append(out, "]");
 }
 
-/* Prints {"input_ids": [...], "labels": [...]} for the conversation in path. */
-static int encode_conversation(const hn_tokenizer *tok, const char *template_name,
-                               const char *path, const hn_chat_encode_options *options)
+static void print_encoded(const hn_chat_encoded *encoded)
+{
+    GString *out = g_string_new("{");
+    append_ids(out, "input_ids", encoded->input_ids, encoded->n);
+    g_string_append(out, ", ");
+    append_ids(out, "labels", encoded->labels, encoded->n);
+    g_string_append(out, "}\n");
+    fputs(out->str, stdout);
+    g_string_free(out, TRUE);
+}
+
+/* Encodes with a named template; messages are in LLaMA-Factory's roles. */
+static hn_status encode_named(const hn_tokenizer *tok, const char *template_name,
+                              const cJSON *json, const char *path,
+                              const hn_chat_encode_options *options, hn_chat_encoded *encoded,
+                              hn_error *err)
 {
     hn_chat_template tmpl;
-    hn_error err = {0};
-    if (hn_chat_template_get(template_name, &tmpl, &err) != HN_OK)
-        return hone_fail("tokenize", "--template: %s", err.message);
+    hn_status status = hn_chat_template_get(template_name, &tmpl, err);
+    if (status != HN_OK) {
+        hn_error_prefix(err, "--template");
+        return status;
+    }
+    hn_chat_message *messages = NULL;
+    size_t n = 0;
+    HN_TRY(hn_chat_messages_from_json(json, path, &messages, &n, err));
+    status = hn_chat_encode(&tmpl, tok, messages, n, options, encoded, err);
+    if (status != HN_OK)
+        hn_error_prefix(err, "%s", path);
+    g_free(messages);
+    return status;
+}
+
+/* Renders (render true: prints the text) or encodes with the model's own chat_template;
+ * messages are in transformers' roles. */
+static hn_status encode_jinja(const hn_tokenizer *tok, const cJSON *json, const char *path,
+                              const hn_chat_encode_options *options, bool render,
+                              hn_chat_encoded *encoded, hn_error *err)
+{
+    hn_chat_jinja *chat = NULL;
+    HN_TRY(hn_chat_jinja_new(tok, &chat, err));
+    hn_status status;
+    if (render) {
+        char *text = NULL;
+        status = hn_chat_jinja_render(chat, json, options, NULL, &text, err);
+        if (status == HN_OK)
+            fputs(text, stdout);
+        g_free(text);
+    } else {
+        status = hn_chat_jinja_encode(chat, json, options, NULL, encoded, err);
+    }
+    if (status != HN_OK)
+        hn_error_prefix(err, "%s", path);
+    hn_chat_jinja_free(chat);
+    return status;
+}
+
+/* Prints {"input_ids": [...], "labels": [...]} for the conversation in path (or, with
+ * render, the text the model's template makes of it). */
+static int encode_conversation(const hn_tokenizer *tok, const char *template_name,
+                               const char *path, const hn_chat_encode_options *options,
+                               bool render)
+{
     char *text = NULL;
     size_t length = 0;
     GError *error = NULL;
@@ -101,31 +157,19 @@ static int encode_conversation(const hn_tokenizer *tok, const char *template_nam
         return code;
     }
     cJSON *json = NULL;
-    hn_chat_message *messages = NULL;
-    size_t n = 0;
     hn_chat_encoded encoded = {0};
+    hn_error err = {0};
     hn_status status = hn_json_parse(text, length, path, &json, &err);
+    bool jinja = strcmp(template_name, "auto") == 0;
     if (status == HN_OK)
-        status = hn_chat_messages_from_json(json, path, &messages, &n, &err);
-    if (status == HN_OK) {
-        status = hn_chat_encode(&tmpl, tok, messages, n, options, &encoded, &err);
-        if (status != HN_OK)
-            hn_error_prefix(&err, "%s", path);
-    }
+        status = jinja ? encode_jinja(tok, json, path, options, render, &encoded, &err)
+                       : encode_named(tok, template_name, json, path, options, &encoded, &err);
     int code = HONE_EXIT_OK;
-    if (status != HN_OK) {
+    if (status != HN_OK)
         code = hone_fail("tokenize", "%s", err.message);
-    } else {
-        GString *out = g_string_new("{");
-        append_ids(out, "input_ids", encoded.input_ids, encoded.n);
-        g_string_append(out, ", ");
-        append_ids(out, "labels", encoded.labels, encoded.n);
-        g_string_append(out, "}\n");
-        fputs(out->str, stdout);
-        g_string_free(out, TRUE);
-    }
+    else if (!render)
+        print_encoded(&encoded);
     hn_chat_encoded_clear(&encoded);
-    g_free(messages);
     cJSON_Delete(json);
     g_free(text);
     return code;
@@ -135,7 +179,7 @@ int hone_cmd_tokenize(int argc, char **argv)
 {
     char *model = NULL, *template_name = NULL, *messages = NULL, *system = NULL;
     gboolean do_decode = FALSE, no_special = FALSE, skip_special = FALSE;
-    gboolean train_on_prompt = FALSE, mask_history = FALSE, no_thinking = FALSE;
+    gboolean train_on_prompt = FALSE, mask_history = FALSE, no_thinking = FALSE, render = FALSE;
     const GOptionEntry entries[] = {
         {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model,
          "Model folder (with tokenizer.json), a tokenizer.json file or a GGUF file", "PATH"},
@@ -146,10 +190,15 @@ int hone_cmd_tokenize(int argc, char **argv)
         {"skip-special", 0, 0, G_OPTION_ARG_NONE, &skip_special,
          "With --decode: leave special tokens out of the text", NULL},
         {"template", 't', 0, G_OPTION_ARG_STRING, &template_name,
-         "Chat template name, as LLaMA-Factory names it (with --messages)", "NAME"},
+         "Chat template name, as LLaMA-Factory names it, or auto: the model's own Jinja "
+         "chat_template (with --messages)", "NAME"},
         {"messages", 0, 0, G_OPTION_ARG_FILENAME, &messages,
          "A conversation to encode with --template: a JSON list of {\"role\", \"content\"}, "
-         "an optional system message first, then user and assistant turns", "FILE"},
+         "an optional system message first, then user and assistant turns (roles user, "
+         "assistant, observation, function for named templates; user, assistant, tool for "
+         "auto)", "FILE"},
+        {"render", 0, 0, G_OPTION_ARG_NONE, &render,
+         "With --template auto: print the text the model's template renders", NULL},
         {"system", 0, 0, G_OPTION_ARG_STRING, &system,
          "With --messages: the system prompt (default: the template's)", "TEXT"},
         {"train-on-prompt", 0, 0, G_OPTION_ARG_NONE, &train_on_prompt,
@@ -167,7 +216,11 @@ int hone_cmd_tokenize(int argc, char **argv)
                                   "conversation as training does (LLaMA-Factory's template and "
                                   "supervised labels) and prints one JSON object, "
                                   "{\"input_ids\": [...], \"labels\": [...]}, where a label is "
-                                  "the token id or -100 for tokens not trained on.",
+                                  "the token id or -100 for tokens not trained on. --template "
+                                  "auto uses the model's own chat_template: the ids are what "
+                                  "transformers' apply_chat_template gives, and each assistant "
+                                  "turn is labelled from the end of its header to the end of "
+                                  "its end-of-turn text.",
                                   entries, &argc, &argv, FALSE);
     if (code == HONE_EXIT_OK && model == NULL)
         code = hone_usage_error("tokenize", "--model PATH is required");
@@ -176,6 +229,8 @@ int hone_cmd_tokenize(int argc, char **argv)
         code = hone_usage_error("tokenize", "--template NAME and --messages FILE go together");
     if (code == HONE_EXIT_OK && chat && do_decode)
         code = hone_usage_error("tokenize", "--decode does not take --template/--messages");
+    if (code == HONE_EXIT_OK && render && (!chat || g_strcmp0(template_name, "auto") != 0))
+        code = hone_usage_error("tokenize", "--render needs --template auto and --messages");
     if (code == HONE_EXIT_OK && !chat && (system != NULL || train_on_prompt || mask_history ||
                                           no_thinking))
         code = hone_usage_error("tokenize", "--system, --train-on-prompt, --mask-history and "
@@ -191,7 +246,7 @@ int hone_cmd_tokenize(int argc, char **argv)
     options.mask_history = mask_history;
     options.enable_thinking = !no_thinking;
     if (code == HONE_EXIT_OK && chat)
-        code = encode_conversation(tok, template_name, messages, &options);
+        code = encode_conversation(tok, template_name, messages, &options, render);
     else if (code == HONE_EXIT_OK)
         code = do_decode ? decode(tok, skip_special) : encode(tok, !no_special);
     hn_tokenizer_free(tok);

@@ -51,8 +51,34 @@ static hn_status read_config(hn_tokenizer *tok, const char *path, hn_error *err)
     return status;
 }
 
+/* chat_template.jinja, which transformers (4.43 and later) saves beside tokenizer_config.json
+ * and prefers to the template inside it. */
+static hn_status read_chat_template_file(hn_tokenizer *tok, const char *dir, hn_error *err)
+{
+    char *path = g_build_filename(dir, "chat_template.jinja", NULL);
+    hn_status status = HN_OK;
+    if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+        char *text = NULL;
+        gsize length = 0;
+        GError *gerr = NULL;
+        if (!g_file_get_contents(path, &text, &length, &gerr)) {
+            status = hn_fail(err, HN_ERR_IO, "%s", gerr->message);
+            g_error_free(gerr);
+        } else if (strlen(text) != length || !g_utf8_validate(text, (gssize)length, NULL)) {
+            status = hn_fail(err, HN_ERR_FORMAT, "%s: expected UTF-8 text", path);
+            g_free(text);
+        } else {
+            g_free(tok->config.chat_template);
+            tok->config.chat_template = text;
+        }
+    }
+    g_free(path);
+    return status;
+}
+
 hn_status hn_tokenizer_load(const char *path, hn_tokenizer **out, hn_error *err)
 {
+    *out = NULL;
     bool is_dir = g_file_test(path, G_FILE_TEST_IS_DIR);
     char *file = is_dir ? g_build_filename(path, "tokenizer.json", NULL) : g_strdup(path);
     char *text = NULL;
@@ -69,14 +95,15 @@ hn_status hn_tokenizer_load(const char *path, hn_tokenizer **out, hn_error *err)
     g_free(text);
     char *dir = is_dir ? g_strdup(path) : g_path_get_dirname(path);
     char *config = g_build_filename(dir, "tokenizer_config.json", NULL);
-    if (status == HN_OK && g_file_test(config, G_FILE_TEST_IS_REGULAR)) {
+    if (status == HN_OK && g_file_test(config, G_FILE_TEST_IS_REGULAR))
         status = read_config(*out, config, err);
-        if (status != HN_OK) {
-            hn_tokenizer_free(*out);
-            *out = NULL;
-        }
-    }
     g_free(config);
+    if (status == HN_OK)
+        status = read_chat_template_file(*out, dir, err);
+    if (status != HN_OK) {
+        hn_tokenizer_free(*out);
+        *out = NULL;
+    }
     g_free(dir);
     g_free(file);
     return status;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "chat_encode.h"
+#include "chat_jinja.h"
 #include "config.h"
 #include "gguf_tokenizer.h"
 #include "test_util.h"
@@ -404,6 +405,64 @@ static void test_tokenize_template(void)
     g_free(model);
 }
 
+/* `hone tokenize --template auto` on the real SmolLM2 GGUF: the model's own chat_template
+ * (checked against transformers in test_chat_jinja), --render, and its errors. */
+static void test_tokenize_template_auto(void)
+{
+    char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+    char *dir = test_make_tmpdir();
+    char *path = g_build_filename(dir, "conversation.json", NULL);
+    const char *conversation = "[{\"role\": \"user\", \"content\": \"Who are you?\"},"
+                               " {\"role\": \"assistant\", \"content\": \"I am Hone.\"}]";
+    test_write_text(path, conversation);
+    hn_tokenizer *tok = NULL;
+    hn_chat_jinja *chat = NULL;
+    hn_error err = {0};
+    g_assert_cmpint(hn_tokenizer_load_model(model, &tok, &err), ==, HN_OK);
+    g_assert_cmpint(hn_chat_jinja_new(tok, &chat, &err), ==, HN_OK);
+    hn_chat_encode_options options;
+    hn_chat_encode_options_init(&options);
+    options.system = "You are Hone.";
+    cJSON *messages = cJSON_Parse(conversation);
+    hn_chat_encoded want = {0};
+    g_assert_cmpint(hn_chat_jinja_encode(chat, messages, &options, NULL, &want, &err), ==, HN_OK);
+    GString *line = g_string_new("{\"input_ids\": ");
+    append_json_ids(line, want.input_ids, want.n);
+    g_string_append(line, ", \"labels\": ");
+    append_json_ids(line, want.labels, want.n);
+    g_string_append(line, "}\n");
+    run_result r = hone("tokenize", "-m", model, "-t", "auto", "--messages", path, "--system",
+                        "You are Hone.", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    g_assert_cmpstr(r.out, ==, line->str);
+    run_result_clear(&r);
+    r = hone("tokenize", "-m", model, "-t", "auto", "--messages", path, "--render", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    g_assert_cmpstr(r.out, ==, "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, "
+                               "trained by Hugging Face<|im_end|>\n<|im_start|>user\nWho are you?"
+                               "<|im_end|>\n<|im_start|>assistant\nI am Hone.<|im_end|>\n");
+    run_result_clear(&r);
+    r = hone("tokenize", "-m", model, "-t", "chatml", "--messages", path, "--render", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "--render needs --template auto");
+    run_result_clear(&r);
+    test_write_text(path, "[{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\"}]");
+    r = hone("tokenize", "-m", model, "-t", "auto", "--messages", path, NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "conversation.json: message 1: an assistant message needs its "
+                                "\"content\" as a string");
+    run_result_clear(&r);
+    g_string_free(line, TRUE);
+    hn_chat_encoded_clear(&want);
+    cJSON_Delete(messages);
+    hn_chat_jinja_free(chat);
+    hn_tokenizer_free(tok);
+    test_remove_tree(dir);
+    g_free(path);
+    g_free(dir);
+    g_free(model);
+}
+
 /* `hone env --model FILE.gguf`: the file as it is, and whether it loads as a model. */
 static void test_env_gguf(void)
 {
@@ -468,6 +527,7 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/tokenize", test_tokenize);
     g_test_add_func("/app/cli/tokenize-gguf", test_tokenize_gguf);
     g_test_add_func("/app/cli/tokenize-template", test_tokenize_template);
+    g_test_add_func("/app/cli/tokenize-template-auto", test_tokenize_template_auto);
     g_test_add_func("/app/cli/env-gguf", test_env_gguf);
     return g_test_run();
 }
