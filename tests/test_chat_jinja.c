@@ -175,6 +175,7 @@ static void test_labels_by_hand(void)
         g_assert_cmpint(out.labels[i], ==, -100);
     hn_chat_encoded_clear(&out);
     test_remove_tree(dir);
+    g_free(dir);
 }
 
 /* chat_template.jinja is preferred to tokenizer_config.json's template. */
@@ -198,6 +199,7 @@ static void test_template_file(void)
     hn_chat_jinja_free(chat);
     hn_tokenizer_free(tok);
     test_remove_tree(dir);
+    g_free(dir);
 }
 
 static void expect_error(const char *config_template, const char *messages,
@@ -210,6 +212,7 @@ static void expect_error(const char *config_template, const char *messages,
     test_assert_contains(err.message, needle);
     g_assert_null(out.input_ids);
     test_remove_tree(dir);
+    g_free(dir);
 }
 
 static void test_bad_input(void)
