@@ -1,9 +1,10 @@
 /* GGUF: files written by the gguf Python package and the two fetched real models read exactly
  * as gguf reads them (metadata of every type, tensors dequantized bit for bit as
  * gguf.quants.dequantize), typed getters, bad files each refused with one clear message, and
- * Llama GGUF files opened as models exactly as transformers' GGUF loader sees them (config,
- * names, Q/K rows un-permuted). The reference tests need the venv from tests/setup-venv.sh
- * and tools/fetch-models.sh. */
+ * Llama, Qwen2 and Qwen3 GGUF files opened as models exactly as transformers' GGUF loader sees
+ * them (config, names, every weight's fp32 bits), with each way a file can fail to be such a
+ * model refused clearly. The reference tests need the venv from tests/setup-venv.sh and
+ * tools/fetch-models.sh. */
 #include <cjson/cJSON.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
@@ -142,8 +143,8 @@ static char *sha256(const void *data, gsize size)
     return g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, size);
 }
 
-/* The fp32 values Hone computed against gguf's: the hash, and where a full copy exists, the
- * first differing element. */
+/* The fp32 values Hone computed against the reference's (gguf or transformers): the hash, and
+ * where a full copy exists, the first differing element. */
 static void check_f32(const hn_gguf_tensor *t, const float *values, const cJSON *want,
                       const char *f32_path)
 {
@@ -162,7 +163,7 @@ static void check_f32(const hn_gguf_tensor *t, const float *values, const cJSON 
             if (bits != ref[i]) {
                 float r;
                 memcpy(&r, &ref[i], 4);
-                g_error("%s (%s): element %" PRId64 ": hone %.9g (0x%08x), gguf %.9g (0x%08x)",
+                g_error("%s (%s): element %" PRId64 ": hone %.9g (0x%08x), reference %.9g (0x%08x)",
                         t->name, hn_ggml_type_name(t->type), i, values[i], bits, r, ref[i]);
             }
         }
@@ -173,7 +174,7 @@ static void check_f32(const hn_gguf_tensor *t, const float *values, const cJSON 
     for (int i = 0; i < cJSON_GetArraySize(head) && i < t->numel; i++) {
         guint32 bits;
         memcpy(&bits, &values[i], 4);
-        g_string_append_printf(diff, "\n  [%d] hone 0x%08x gguf 0x%08x", i, bits,
+        g_string_append_printf(diff, "\n  [%d] hone 0x%08x reference 0x%08x", i, bits,
                                (guint32)cJSON_GetArrayItem(head, i)->valuedouble);
     }
     g_error("%s (%s): fp32 values differ from the Python reference's:%s", t->name,
@@ -759,10 +760,20 @@ static void test_deep_nesting(void)
 
 /* ---- Llama GGUF files as transformers models (gguf_model, model_dir) --------------------- */
 
+static bool json_true(const cJSON *object, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+    if (!cJSON_IsBool(item))
+        g_error("reference JSON: \"%s\" is not a boolean", key);
+    return cJSON_IsTrue(item);
+}
+
+/* Hone's config against transformers' (gguf_ref.py describe_hf): the sizes, and the switches
+ * as the transformers model built from it has them. */
 static void check_hf_config(const hn_model_config *c, const cJSON *want)
 {
     g_assert_cmpstr(c->model_type, ==, json_string(want, "model_type"));
-    g_assert_cmpstr(c->architecture, ==, "LlamaForCausalLM");
+    g_assert_cmpstr(c->architecture, ==, json_string(want, "architecture"));
     g_assert_cmpint(c->vocab_size, ==, json_int(want, "vocab_size"));
     g_assert_cmpint(c->hidden_size, ==, json_int(want, "hidden_size"));
     g_assert_cmpint(c->intermediate_size, ==, json_int(want, "intermediate_size"));
@@ -774,9 +785,12 @@ static void check_hf_config(const hn_model_config *c, const cJSON *want)
     g_assert_cmpfloat(c->rms_norm_eps, ==, cJSON_GetObjectItem(want, "rms_norm_eps")->valuedouble);
     g_assert_cmpfloat(c->rope.theta, ==, cJSON_GetObjectItem(want, "rope_theta")->valuedouble);
     g_assert_cmpstr(hn_rope_type_name(c->rope.type), ==, json_string(want, "rope_type"));
-    g_assert_cmpint(c->tie_word_embeddings, ==, cJSON_IsTrue(cJSON_GetObjectItem(want, "tie_word_embeddings")));
-    g_assert_cmpint(c->attention_bias, ==, cJSON_IsTrue(cJSON_GetObjectItem(want, "attention_bias")));
-    g_assert_cmpint(c->mlp_bias, ==, cJSON_IsTrue(cJSON_GetObjectItem(want, "mlp_bias")));
+    g_assert_cmpint(c->tie_word_embeddings, ==, json_true(want, "tie_word_embeddings"));
+    g_assert_cmpint(c->attention_bias, ==, json_true(want, "attention_bias"));
+    g_assert_cmpint(c->o_proj_bias, ==, json_true(want, "o_proj_bias"));
+    g_assert_cmpint(c->mlp_bias, ==, json_true(want, "mlp_bias"));
+    g_assert_cmpint(c->qk_norm, ==, json_true(want, "qk_norm"));
+    g_assert_cmpint(c->use_sliding_window, ==, json_true(want, "sliding_window"));
     static const char *const ids[] = {"bos_token_id", "pad_token_id"};
     const gint64 got[] = {c->bos_token_id, c->pad_token_id};
     for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
@@ -828,17 +842,28 @@ static void check_hf_view(const char *path, const char *json_path, const char *f
     cJSON_Delete(expected);
 }
 
-static void test_hf_view_tiny_llama(void)
+/* Tiny random Llama, Qwen2 and Qwen3 files laid out as llama.cpp's converter writes them:
+ * config and every weight (fp32 bits) as transformers' GGUF loader gives them. */
+static void test_hf_view_tiny_models(void)
 {
     char *dir = test_make_tmpdir();
     test_run_reference("gguf_ref.py", "hf-write", dir);
-    char *path = g_build_filename(dir, "tiny_llama.gguf", NULL);
-    char *json_path = g_build_filename(dir, "expected", "tiny_llama.json", NULL);
-    char *f32_dir = g_build_filename(dir, "expected", "tiny_llama", NULL);
-    check_hf_view(path, json_path, f32_dir);
-    g_free(f32_dir);
-    g_free(json_path);
-    g_free(path);
+    const char *const archs[] = {"llama", "qwen2", "qwen3"};
+    for (gsize i = 0; i < G_N_ELEMENTS(archs); i++) {
+        char *file = g_strdup_printf("tiny_%s.gguf", archs[i]);
+        char *json = g_strdup_printf("tiny_%s.json", archs[i]);
+        char *f32 = g_strdup_printf("tiny_%s", archs[i]);
+        char *path = g_build_filename(dir, file, NULL);
+        char *json_path = g_build_filename(dir, "expected", json, NULL);
+        char *f32_dir = g_build_filename(dir, "expected", f32, NULL);
+        check_hf_view(path, json_path, f32_dir);
+        g_free(f32_dir);
+        g_free(json_path);
+        g_free(path);
+        g_free(f32);
+        g_free(json);
+        g_free(file);
+    }
     test_remove_tree(dir);
     g_free(dir);
 }
@@ -1202,7 +1227,7 @@ int main(int argc, char **argv)
     g_test_add_func("/reference/gguf/python-written-files", test_python_written_files);
     g_test_add_func("/reference/gguf/smollm2-q4_1", test_real_smollm2);
     g_test_add_func("/reference/gguf/gemma3-q4_k_m", test_real_gemma3);
-    g_test_add_func("/reference/gguf/transformers-view/tiny-llama", test_hf_view_tiny_llama);
+    g_test_add_func("/reference/gguf/transformers-view/tiny-models", test_hf_view_tiny_models);
     g_test_add_func("/reference/gguf/transformers-view/smollm2", test_hf_view_smollm2);
     return g_test_run();
 }
