@@ -103,8 +103,8 @@ static hn_status check_plain_rope(const hn_gguf_file *file, const gguf_arch *arc
                       "load the model's Hugging Face folder instead";
     if (hn_gguf_tensor_find(file, "rope_freqs.weight") != NULL)
         return hn_fail(err, HN_ERR_UNSUPPORTED,
-                       "%s: tensor \"rope_freqs.weight\": expected no RoPE frequency factors, found "
-                       "them (Llama 3.1-style rope scaling): %s", path, why);
+                       "%s: tensor \"rope_freqs.weight\": expected no RoPE frequency factors, "
+                       "found them (Llama 3.1-style rope scaling): %s", path, why);
     char key[96];
     const char *type = "none";
     HN_TRY(hn_gguf_get_string(file, arch_key(key, sizeof key, arch, "rope.scaling.type"),
@@ -205,7 +205,8 @@ static hn_status config_json(const hn_gguf_file *file, const gguf_arch *arch, cJ
     HN_TRY(check_plain_rope(file, arch, err));
 
     const hn_gguf_value *tokens = NULL;
-    HN_TRY(hn_gguf_get_array(file, "tokenizer.ggml.tokens", HN_REQUIRED, HN_GGUF_STRING, &tokens, err));
+    HN_TRY(hn_gguf_get_array(file, "tokenizer.ggml.tokens", HN_REQUIRED, HN_GGUF_STRING, &tokens,
+                             err));
     int64_t vocab = (int64_t)tokens->array.count, declared = vocab;
     HN_TRY(get_size(file, arch, "vocab_size", HN_OPTIONAL, 1 << 24, &declared, err));
     if (declared != vocab)
@@ -275,7 +276,8 @@ static const char *shape_text(char *buf, size_t size, int ndim, const int64_t *s
 {
     size_t used = (size_t)snprintf(buf, size, "[");
     for (int d = 0; d < ndim && used < size; d++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%" PRId64, d > 0 ? ", " : "", shape[d]);
+        used += (size_t)snprintf(buf + used, size - used, "%s%" PRId64, d > 0 ? ", " : "",
+                                 shape[d]);
     if (used < size)
         snprintf(buf + used, size - used, "]");
     return buf;
@@ -304,11 +306,13 @@ static hn_status check_layout(const hn_gguf_file *file, const hn_model_config *c
                              "%s: tensor \"%s\": expected only the weights of a %s with this "
                              "file's metadata, found \"%s\", which it does not have",
                              path, t->name, config->architecture, name != NULL ? name : "?");
-        else if (ndim != spec->ndim || memcmp(shape, spec->shape, (size_t)ndim * sizeof *shape) != 0) {
+        else if (ndim != spec->ndim ||
+                 memcmp(shape, spec->shape, (size_t)ndim * sizeof *shape) != 0) {
             char want[64], found[96];
             status = hn_fail(err, HN_ERR_FORMAT,
                              "%s: tensor \"%s\": expected %s of shape %s (rows first), found %s",
-                             path, t->name, spec->name, shape_text(want, sizeof want, spec->ndim, spec->shape),
+                             path, t->name, spec->name,
+                             shape_text(want, sizeof want, spec->ndim, spec->shape),
                              shape_text(found, sizeof found, ndim, shape));
         }
         else
@@ -345,14 +349,13 @@ hn_status hn_gguf_hf_config(const hn_gguf_file *file, hn_model_config *config, h
     cJSON_Delete(json);
     /* cJSON prints numbers with 15 significant digits when they round-trip within its
      * tolerance, which loses the last bits of a widened FLOAT32: take those exactly. */
-    char key[96];
+    char eps_key[96], theta_key[96];
+    arch_key(eps_key, sizeof eps_key, arch, "attention.layer_norm_rms_epsilon");
+    arch_key(theta_key, sizeof theta_key, arch, "rope.freq_base");
     if (status == HN_OK)
-        status = hn_gguf_get_double(file,
-                                    arch_key(key, sizeof key, arch, "attention.layer_norm_rms_epsilon"),
-                                    HN_OPTIONAL, &config->rms_norm_eps, err);
+        status = hn_gguf_get_double(file, eps_key, HN_OPTIONAL, &config->rms_norm_eps, err);
     if (status == HN_OK)
-        status = hn_gguf_get_double(file, arch_key(key, sizeof key, arch, "rope.freq_base"),
-                                    HN_OPTIONAL, &config->rope.theta, err);
+        status = hn_gguf_get_double(file, theta_key, HN_OPTIONAL, &config->rope.theta, err);
     if (status == HN_OK)
         status = check_head_sizes(file, arch, config, err);
     if (status == HN_OK)

@@ -51,7 +51,8 @@ static char *translate(const char *name, int from)
     const char *part = p + 1;
     size_t length = (size_t)(suffix - part);
     for (size_t i = 0; i < G_N_ELEMENTS(block_names); i++)
-        if (strlen(block_names[i][from]) == length && strncmp(part, block_names[i][from], length) == 0)
+        if (strlen(block_names[i][from]) == length &&
+            strncmp(part, block_names[i][from], length) == 0)
             return g_strdup_printf("%s%" PRId64 ".%s%s", block_prefix[to], layer,
                                    block_names[i][to], suffix);
     return NULL;
