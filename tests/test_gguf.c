@@ -905,6 +905,8 @@ static void test_hf_names(void)
         {"blk.2.ffn_gate.weight", "model.layers.2.mlp.gate_proj.weight"},
         {"blk.2.ffn_up.weight", "model.layers.2.mlp.up_proj.weight"},
         {"blk.2.ffn_down.weight", "model.layers.2.mlp.down_proj.weight"},
+        {"blk.4.attn_q_norm.weight", "model.layers.4.self_attn.q_norm.weight"},
+        {"blk.4.attn_k_norm.weight", "model.layers.4.self_attn.k_norm.weight"},
         {"rope_freqs.weight", NULL},
         {"blk.0.ffn_gate_exps.weight", NULL},
         {"blk.01.attn_q.weight", NULL},
@@ -917,8 +919,18 @@ static void test_hf_names(void)
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         char *hf = hn_gguf_hf_name(names[i].gguf);
         g_assert_cmpstr(hf, ==, names[i].hf);
+        if (hf != NULL) { /* and back */
+            char *gguf = hn_gguf_name_of_hf(hf);
+            g_assert_cmpstr(gguf, ==, names[i].gguf);
+            g_free(gguf);
+        }
         g_free(hf);
     }
+    static const char *const not_hf[] = {"model.layers.01.mlp.up_proj.weight",
+                                         "model.layers.0.mlp.up_proj", "model.layers.0.mlp.weight",
+                                         "blk.0.attn_q.weight", "model.embed_tokens.scale"};
+    for (gsize i = 0; i < G_N_ELEMENTS(not_hf); i++)
+        g_assert_null(hn_gguf_name_of_hf(not_hf[i]));
 }
 
 /* A complete one-layer model of `arch` ("llama", "qwen2", "qwen3" or any other name): hidden
