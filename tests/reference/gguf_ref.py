@@ -284,7 +284,8 @@ def write_seeds(out):
         writer.write_tensors_to_file()
         writer.close()
 
-    # A complete (tiny) Llama, so the fuzzer also reaches the transformers view (gguf_model.c).
+    # A partial (tiny) Llama with a SentencePiece-style vocabulary: the transformers view
+    # (gguf_model.c) reads its config and refuses its tensors; model_*.gguf are complete.
     writer = GGUFWriter(os.path.join(out, "tiny_llama.gguf"), arch="llama")
     writer.add_context_length(64)
     writer.add_embedding_length(32)
@@ -324,6 +325,7 @@ def write_seeds(out):
 
     writer = GGUFWriter(os.path.join(out, "empty.gguf"), arch="test")
     finish(writer)
+    write_model_seeds(out)
     for name in sorted(os.listdir(out)):
         size = os.path.getsize(os.path.join(out, name))
         assert size <= 4096, (name, size)
@@ -469,19 +471,18 @@ def tiny_hf_weights(spec, rng, vocab):
     return {name: value.astype(np.float32) for name, value in hf.items()}
 
 
-def write_tiny(out, arch):
-    """A tiny random model of `arch` written the way llama.cpp's converter writes one: gguf-py's
-    tensor names for the architecture, TextModel's metadata and the class's own, Q/K rows
-    permuted for Llama only, the tokenizer as _set_vocab_gpt2 writes it. Layer 0 is stored as
-    F32 (so transformers must give its weights back exactly), the rest in mixed types."""
-    from gguf import MODEL_ARCH, MODEL_ARCH_NAMES, get_tensor_name_map
-    spec = TINY_MODELS[arch]
-    rng = np.random.default_rng(spec["seed"])
-    tokens, types, merges = tiny_vocab()
+def write_converted(path, arch, spec, rng, vocab, storage):
+    """A random model of `arch` shaped by `spec`, written the way llama.cpp's converter writes
+    one: gguf-py's tensor names for the architecture, TextModel's metadata and the class's
+    own, Q/K rows permuted for Llama only, the tokenizer as _set_vocab_gpt2 writes it (vocab:
+    tokens ending in <|endoftext|>, <|im_start|>, <|im_end|>; types; merges) and a ChatML
+    template. storage(name, value) picks each tensor's ggml type. Returns the HF weights and
+    the GGUF -> HF names of the tensors stored exactly (F32)."""
+    from gguf import MODEL_ARCH_NAMES, get_tensor_name_map
+    tokens, types, merges = vocab
     hf = tiny_hf_weights(spec, rng, len(tokens))
     model_arch = next(k for k, v in MODEL_ARCH_NAMES.items() if v == arch)
     table = get_tensor_name_map(model_arch, spec["layers"])
-    path = os.path.join(out, f"tiny_{arch}.gguf")
     writer = GGUFWriter(path, arch=arch)
     writer.add_name(f"Tiny {arch}")
     writer.add_block_count(spec["layers"])
@@ -504,23 +505,22 @@ def write_tiny(out, arch):
     writer.add_tokenizer_pre(spec["pre"])
     writer.add_token_list(tokens)
     writer.add_token_types(types)
-    writer.add_token_merges(merges)
-    writer.add_bos_token_id(tokens.index("<|endoftext|>"))
-    writer.add_eos_token_id(tokens.index("<|im_end|>"))
-    writer.add_pad_token_id(tokens.index("<|endoftext|>"))
+    if merges:
+        writer.add_token_merges(merges)
+    writer.add_bos_token_id(len(tokens) - 3)
+    writer.add_eos_token_id(len(tokens) - 1)
+    writer.add_pad_token_id(len(tokens) - 3)
     writer.add_add_bos_token(False)
     writer.add_chat_template("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
                              "<|im_end|>\n{% endfor %}")
-    mixed = [Q.F16, Q.Q8_0, Q.Q4_0, Q.Q5_1, Q.BF16, Q.F32]
     stored_exactly = {}
-    for index, (name, value) in enumerate(hf.items()):
+    for name, value in hf.items():
         if "permute" in spec["converter"]:
             if name.endswith(("q_proj.weight", "q_proj.bias")):
                 value = llama_cpp_permute(value, spec["heads"])
             elif name.endswith(("k_proj.weight", "k_proj.bias")):
                 value = llama_cpp_permute(value, spec["kv_heads"])
-        exact = value.ndim == 1 or name.startswith("model.layers.0.")
-        qtype = Q.F32 if exact else mixed[index % len(mixed)]
+        qtype = storage(name, value)
         gguf_name = table.get_name(name, try_suffixes=(".weight", ".bias"))
         assert gguf_name is not None, name
         if qtype == Q.F32:
@@ -534,6 +534,25 @@ def write_tiny(out, arch):
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+    return hf, stored_exactly
+
+
+def write_tiny(out, arch):
+    """TINY_MODELS[arch] with layer 0 stored as F32 (so transformers must give its weights back
+    exactly) and the rest in mixed types; checked against transformers' loader on the way."""
+    spec = TINY_MODELS[arch]
+    path = os.path.join(out, f"tiny_{arch}.gguf")
+    mixed = [Q.F16, Q.Q8_0, Q.Q4_0, Q.Q5_1, Q.BF16, Q.F32]
+    order = []
+
+    def storage(name, value):
+        order.append(name)
+        if value.ndim == 1 or name.startswith("model.layers.0."):
+            return Q.F32
+        return mixed[len(order) % len(mixed)]
+
+    hf, stored_exactly = write_converted(path, arch, spec, np.random.default_rng(spec["seed"]),
+                                         tiny_vocab(), storage)
     # transformers' loader must give back the HF weights of the exactly stored tensors: the
     # names, the (un)permutation and the config's head counts are as llama.cpp's would be.
     _, _, to_hf, tensors = transformers_load(path)
@@ -541,6 +560,17 @@ def write_tiny(out, arch):
         assert to_hf[gguf_name] == name, (gguf_name, to_hf[gguf_name], name)
         assert np.array_equal(tensors[name].numpy(), hf[name]), name
     return path
+
+
+def write_model_seeds(out):
+    """Complete models of each architecture small enough for the fuzzer's seed corpus
+    (vectors F32, matrices F16, 5 tokens), so it reaches the tensors of a model that loads."""
+    rng = np.random.default_rng(20261205)
+    vocab = (["a", "b", "<|endoftext|>", "<|im_start|>", "<|im_end|>"], [1, 1, 3, 3, 3], [])
+    for arch, spec in TINY_MODELS.items():
+        small = dict(spec, hidden=8, ffn=8, heads=2, kv_heads=1, head_dim=4, layers=1)
+        write_converted(os.path.join(out, f"model_{arch}.gguf"), arch, small, rng, vocab,
+                        lambda name, value: Q.F32 if value.ndim == 1 else Q.F16)
 
 
 def hf_write(out):
