@@ -1096,6 +1096,15 @@ static void test_hf_config_archs(void)
         g_assert_false(config.mlp_bias);
         g_assert_cmpint(config.qk_norm, ==, archs[i].qk_norm);
     }
+    /* llama.cpp writes Mistral as "llama": a Llama (without a sliding window) to Hone too. */
+    hn_model_config config;
+    hn_error err = {0};
+    tiny_model mistral = {.arch = "llama", .string_key = "general.name",
+                          .string_value = "Mistral 7B Instruct v0.3"};
+    if (hf_config_of(&mistral, &config, &err) != HN_OK)
+        g_error("%s", err.message);
+    g_assert_cmpstr(config.architecture, ==, "LlamaForCausalLM");
+    g_assert_false(config.use_sliding_window);
 }
 
 static void test_hf_config_refusals(void)
