@@ -842,8 +842,32 @@ static void check_hf_view(const char *path, const char *json_path, const char *f
     cJSON_Delete(expected);
 }
 
+/* A file with RoPE scaling: transformers' GGUF loader ignores it (plain RoPE, the frequency
+ * factors dropped), so Hone refuses the file rather than load that other model. */
+static void check_rope_scaled_refused(const char *dir, const char *kind)
+{
+    char *file = g_strdup_printf("rope_%s.gguf", kind);
+    char *json = g_strdup_printf("rope_%s.json", kind);
+    char *path = g_build_filename(dir, file, NULL);
+    char *json_path = g_build_filename(dir, "expected", json, NULL);
+    cJSON *transformers = load_json(json_path);
+    g_assert_cmpstr(json_string(transformers, "rope_type"), ==, "default");
+    g_assert_false(cJSON_IsTrue(cJSON_GetObjectItem(transformers, "rope_freqs_loaded")));
+    hn_model_dir *model = NULL;
+    hn_error err = {0};
+    g_assert_cmpint(hn_model_dir_open(path, &model, &err), ==, HN_ERR_UNSUPPORTED);
+    test_assert_contains(err.message, path);
+    test_assert_contains(err.message, "transformers' GGUF loader ignores RoPE scaling");
+    cJSON_Delete(transformers);
+    g_free(json_path);
+    g_free(path);
+    g_free(json);
+    g_free(file);
+}
+
 /* Tiny random Llama, Qwen2 and Qwen3 files laid out as llama.cpp's converter writes them:
- * config and every weight (fp32 bits) as transformers' GGUF loader gives them. */
+ * config and every weight (fp32 bits) as transformers' GGUF loader gives them; and files
+ * with each kind of RoPE scaling the converter writes, refused. */
 static void test_hf_view_tiny_models(void)
 {
     char *dir = test_make_tmpdir();
@@ -864,6 +888,9 @@ static void test_hf_view_tiny_models(void)
         g_free(json);
         g_free(file);
     }
+    const char *const scalings[] = {"llama3", "linear", "yarn"};
+    for (gsize i = 0; i < G_N_ELEMENTS(scalings); i++)
+        check_rope_scaled_refused(dir, scalings[i]);
     test_remove_tree(dir);
     g_free(dir);
 }

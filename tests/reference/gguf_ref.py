@@ -9,7 +9,8 @@
   gguf_ref.py hf-write DIR       tiny random Llama, Qwen2 and Qwen3 GGUF files written as
                                  llama.cpp's converter would (names, metadata, tokenizer, Q/K
                                  rows permuted for Llama only) and what transformers' GGUF
-                                 loader makes of each
+                                 loader makes of each; files with RoPE scaling (llama3, linear,
+                                 yarn) and the rope_type transformers gives them
   gguf_ref.py hf-describe FILE DIR  what transformers' GGUF loader makes of a GGUF file: its
                                  config, model class, and every weight under its transformers
                                  name as load_gguf_checkpoint returns it
@@ -32,7 +33,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # transformers' GGUF loader shows pr
 
 import numpy as np
 from gguf import GGMLQuantizationType as Q
-from gguf import GGUFReader, GGUFValueType as V, GGUFWriter
+from gguf import GGUFReader, GGUFValueType as V, GGUFWriter, RopeScalingType
 from gguf.constants import GGML_QUANT_SIZES
 from gguf.quants import dequantize, quantize
 
@@ -471,13 +472,14 @@ def tiny_hf_weights(spec, rng, vocab):
     return {name: value.astype(np.float32) for name, value in hf.items()}
 
 
-def write_converted(path, arch, spec, rng, vocab, storage):
+def write_converted(path, arch, spec, rng, vocab, storage, extra=None):
     """A random model of `arch` shaped by `spec`, written the way llama.cpp's converter writes
     one: gguf-py's tensor names for the architecture, TextModel's metadata and the class's
     own, Q/K rows permuted for Llama only, the tokenizer as _set_vocab_gpt2 writes it (vocab:
     tokens ending in <|endoftext|>, <|im_start|>, <|im_end|>; types; merges) and a ChatML
-    template. storage(name, value) picks each tensor's ggml type. Returns the HF weights and
-    the GGUF -> HF names of the tensors stored exactly (F32)."""
+    template. storage(name, value) picks each tensor's ggml type; extra(writer), when given,
+    adds to the file. Returns the HF weights and the GGUF -> HF names of the tensors stored
+    exactly (F32)."""
     from gguf import MODEL_ARCH_NAMES, get_tensor_name_map
     tokens, types, merges = vocab
     hf = tiny_hf_weights(spec, rng, len(tokens))
@@ -530,6 +532,8 @@ def write_converted(path, arch, spec, rng, vocab, storage):
             writer.add_tensor(gguf_name, value.astype(np.float16))
         else:
             writer.add_tensor(gguf_name, quantize(value, qtype), raw_dtype=qtype)
+    if extra is not None:
+        extra(writer)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -573,6 +577,34 @@ def write_model_seeds(out):
                         lambda name, value: Q.F32 if value.ndim == 1 else Q.F16)
 
 
+# RoPE scaling as llama.cpp's converter writes it: LlamaModel's llama3 frequency factors
+# (generate_extra_tensors) and linear type + factor, Qwen2Model's YaRN type, factor and
+# original context. transformers' GGUF loader reads none of it for these architectures.
+ROPE_SCALED = {
+    "llama3": ("llama", lambda w: w.add_tensor(
+        "rope_freqs.weight", np.linspace(1, 8, 8, dtype=np.float32))),
+    "linear": ("llama", lambda w: (w.add_rope_scaling_type(RopeScalingType.LINEAR),
+                                   w.add_rope_scaling_factor(4.0))),
+    "yarn": ("qwen2", lambda w: (w.add_rope_scaling_type(RopeScalingType.YARN),
+                                 w.add_rope_scaling_factor(4.0),
+                                 w.add_rope_scaling_orig_ctx_len(128))),
+}
+
+
+def write_rope_scaled(out, expected):
+    """One small file per kind of RoPE scaling, and what transformers makes of it: its
+    rope_type, and whether any of its parameters takes the frequency factors."""
+    for kind, (arch, extra) in ROPE_SCALED.items():
+        spec = dict(TINY_MODELS[arch], hidden=32, ffn=32, heads=2, kv_heads=1, head_dim=16, layers=1)
+        path = os.path.join(out, f"rope_{kind}.gguf")
+        write_converted(path, arch, spec, np.random.default_rng(20261206), tiny_vocab(),
+                        lambda name, value: Q.F32, extra)
+        config, _, to_hf, _ = transformers_load(path)
+        with open(os.path.join(expected, f"rope_{kind}.json"), "w") as f:
+            json.dump({"rope_type": config.rope_parameters["rope_type"],
+                       "rope_freqs_loaded": "rope_freqs.weight" in to_hf}, f)
+
+
 def hf_write(out):
     expected = os.path.join(out, "expected")
     os.makedirs(expected, exist_ok=True)
@@ -580,7 +612,9 @@ def hf_write(out):
         path = write_tiny(out, arch)
         describe_hf(path, os.path.join(expected, f"tiny_{arch}.json"),
                     os.path.join(expected, f"tiny_{arch}"))
+    write_rope_scaled(out, expected)
     print("gguf wrote " + ", ".join(f"tiny_{arch}.gguf" for arch in TINY_MODELS) +
+          ", " + ", ".join(f"rope_{kind}.gguf" for kind in ROPE_SCALED) +
           "; transformers described them")
 
 
