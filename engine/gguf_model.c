@@ -1,7 +1,8 @@
-/* Llama-architecture GGUF files as Hugging Face models: names, config and weights (see
- * gguf_model.h). The metadata keys and their transformers meaning follow transformers'
- * GGUF loader (integrations/ggml.py, GGUF_CONFIG_MAPPING["llama"]); the names follow
- * llama.cpp's gguf-py (tensor_mapping.py, MODEL_ARCH.LLAMA). */
+/* GGUF files of the decoder family as Hugging Face models: config and weights (see
+ * gguf_model.h). Which metadata keys give which config field follows transformers' GGUF
+ * loader (integrations/ggml.py GGUF_CONFIG_MAPPING, modeling_gguf_pytorch_utils.py
+ * load_gguf_checkpoint and TENSOR_PROCESSORS); the tensor names follow llama.cpp's gguf-py
+ * (tensor_mapping.py) and are in gguf_names.c. */
 #include "gguf_model.h"
 
 #include <inttypes.h>
@@ -9,239 +10,368 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* llama.cpp's per-block tensor names and transformers' (under model.layers.N.). */
-static const struct {
-    const char *gguf, *hf;
-} block_names[] = {
-    {"attn_norm", "input_layernorm"},     {"attn_q", "self_attn.q_proj"},
-    {"attn_k", "self_attn.k_proj"},       {"attn_v", "self_attn.v_proj"},
-    {"attn_output", "self_attn.o_proj"},  {"ffn_norm", "post_attention_layernorm"},
-    {"ffn_gate", "mlp.gate_proj"},        {"ffn_up", "mlp.up_proj"},
-    {"ffn_down", "mlp.down_proj"},
+#include "model_layout.h"
+
+/* One llama.cpp architecture and how transformers reads it. */
+typedef struct {
+    const char *name;         /* general.architecture, also the metadata prefix ("qwen2.*") */
+    const char *families;     /* for messages */
+    hn_arch arch;             /* the transformers class (model_type, architectures) */
+    const char *head_dim_key; /* the key transformers maps to head_dim; NULL: the class default */
+    bool unpermute_qk;        /* llama.cpp's converter interleaved the Q/K rows (LlamaModel.permute;
+                                 transformers undoes it with LlamaTensorProcessor) */
+    bool attention_bias_from_tensors; /* q/k/v/o biases are optional: the tensors decide */
+    bool mlp_bias_from_tensors;       /* gate/up/down biases likewise (LlamaConfig.mlp_bias) */
+} gguf_arch;
+
+/* Qwen2 and Qwen3 use NeoX-style RoPE (rotate halves) in llama.cpp, so their converter
+ * (Qwen2Model) stores Q and K as transformers does; transformers maps no head_dim key for qwen2
+ * (hidden_size / heads) nor for qwen3 (Qwen3Config's 128), but llama.cpp writes qwen3's as
+ * attention.key_length, which Hone reads (equal for every released Qwen3). Qwen2 always has
+ * q/k/v biases and no others; Qwen3 and Llama have none unless their config says so, which
+ * transformers' GGUF loader never does: Hone keeps the biases a file has, as llama.cpp does.
+ * Mistral is written as "llama" by llama.cpp; transformers makes it a MistralConfig only when
+ * general.name is exactly "mistral", which converted files never are, so Hone reads it as a
+ * Llama (the same computation without a sliding window, as llama.cpp runs it). */
+static const gguf_arch gguf_archs[] = {
+    {"llama", "Llama, Mistral, SmolLM2", HN_ARCH_LLAMA, "rope.dimension_count", true, true, true},
+    {"qwen2", "Qwen2, Qwen2.5", HN_ARCH_QWEN2, NULL, false, false, false},
+    {"qwen3", "Qwen3", HN_ARCH_QWEN3, "attention.key_length", false, true, false},
 };
 
-static const struct {
-    const char *gguf, *hf;
-} top_names[] = {
-    {"token_embd", "model.embed_tokens"},
-    {"output_norm", "model.norm"},
-    {"output", "lm_head"},
-};
-
-char *hn_gguf_hf_name(const char *gguf_name)
+static const gguf_arch *find_arch(const char *name)
 {
-    const char *suffix = strrchr(gguf_name, '.');
-    if (suffix == NULL || (strcmp(suffix, ".weight") != 0 && strcmp(suffix, ".bias") != 0))
-        return NULL;
-    size_t stem = (size_t)(suffix - gguf_name);
-    for (size_t i = 0; i < G_N_ELEMENTS(top_names); i++)
-        if (strlen(top_names[i].gguf) == stem && strncmp(gguf_name, top_names[i].gguf, stem) == 0)
-            return g_strconcat(top_names[i].hf, suffix, NULL);
-    /* blk.N.NAME with N a plain decimal number */
-    if (strncmp(gguf_name, "blk.", 4) != 0 || !g_ascii_isdigit(gguf_name[4]))
-        return NULL;
-    const char *p = gguf_name + 4;
-    int64_t layer = 0;
-    while (g_ascii_isdigit(*p) && layer < 1000000)
-        layer = layer * 10 + (*p++ - '0');
-    if (*p != '.' || (gguf_name[4] == '0' && p != gguf_name + 5))
-        return NULL;
-    const char *part = p + 1;
-    size_t length = (size_t)(suffix - part);
-    for (size_t i = 0; i < G_N_ELEMENTS(block_names); i++)
-        if (strlen(block_names[i].gguf) == length && strncmp(part, block_names[i].gguf, length) == 0)
-            return g_strdup_printf("model.layers.%" PRId64 ".%s%s", layer, block_names[i].hf, suffix);
+    for (size_t i = 0; i < G_N_ELEMENTS(gguf_archs); i++)
+        if (strcmp(name, gguf_archs[i].name) == 0)
+            return &gguf_archs[i];
     return NULL;
 }
 
-void hn_gguf_hf_shape(const hn_gguf_tensor *tensor, int *ndim, int64_t shape[HN_GGUF_MAX_DIMS])
+static hn_status file_arch(const hn_gguf_file *file, const gguf_arch **out, hn_error *err)
 {
-    *ndim = tensor->n_dims;
-    for (int d = 0; d < tensor->n_dims; d++)
-        shape[d] = tensor->dims[tensor->n_dims - 1 - d];
+    const char *name = NULL;
+    HN_TRY(hn_gguf_get_string(file, "general.architecture", HN_REQUIRED, &name, err));
+    *out = find_arch(name);
+    if (*out != NULL)
+        return HN_OK;
+    GString *supported = g_string_new(NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(gguf_archs); i++)
+        g_string_append_printf(supported, "%s\"%s\" (%s)", i > 0 ? ", " : "", gguf_archs[i].name,
+                               gguf_archs[i].families);
+    hn_status status = hn_fail(err, HN_ERR_UNSUPPORTED,
+                               "%s: metadata key \"general.architecture\": expected one of %s, "
+                               "found \"%.60s\" (Hone does not load that architecture)",
+                               hn_gguf_path(file), supported->str, name);
+    g_string_free(supported, TRUE);
+    return status;
 }
 
-/* "llama.KEY" */
-static const char *arch_key(char *buf, size_t size, const char *suffix)
+/* "qwen2.KEY" */
+static const char *arch_key(char *buf, size_t size, const gguf_arch *arch, const char *suffix)
 {
-    snprintf(buf, size, "llama.%s", suffix);
+    snprintf(buf, size, "%s.%s", arch->name, suffix);
     return buf;
 }
 
-static hn_status get_size(const hn_gguf_file *file, const char *suffix, hn_presence presence,
-                          int64_t max, int64_t *out, hn_error *err)
+static hn_status get_size(const hn_gguf_file *file, const gguf_arch *arch, const char *suffix,
+                          hn_presence presence, int64_t max, int64_t *out, hn_error *err)
 {
     char key[96];
-    return hn_gguf_get_int(file, arch_key(key, sizeof key, suffix), presence, 1, max, out, err);
+    return hn_gguf_get_int(file, arch_key(key, sizeof key, arch, suffix), presence, 1, max, out,
+                           err);
 }
 
-/* Every tensor must be a Llama-family weight of a layer that exists. */
-static hn_status check_tensor_names(const hn_gguf_file *file, int64_t layers, hn_error *err)
+static hn_status get_real(const hn_gguf_file *file, const gguf_arch *arch, const char *suffix,
+                          double min, double max, double *out, hn_error *err)
+{
+    char key[96];
+    arch_key(key, sizeof key, arch, suffix);
+    HN_TRY(hn_gguf_get_double(file, key, HN_OPTIONAL, out, err));
+    if (hn_gguf_kv_find(file, key) != NULL && !(*out >= min && *out <= max))
+        return hn_fail(err, HN_ERR_FORMAT, "%s: metadata key \"%s\": expected a number in "
+                       "[%g, %g], found %g", hn_gguf_path(file), key, min, max, *out);
+    return HN_OK;
+}
+
+/* transformers' GGUF loader reads no RoPE scaling for these architectures (only gpt-oss's):
+ * a file that asks for it (linear or YaRN metadata, Llama 3.1's frequency factors) would load
+ * as a different model from the one llama.cpp runs, so it is refused. */
+static hn_status check_plain_rope(const hn_gguf_file *file, const gguf_arch *arch, hn_error *err)
+{
+    const char *path = hn_gguf_path(file);
+    const char *why = "transformers' GGUF loader ignores RoPE scaling and would run plain RoPE; "
+                      "load the model's Hugging Face folder instead";
+    if (hn_gguf_tensor_find(file, "rope_freqs.weight") != NULL)
+        return hn_fail(err, HN_ERR_UNSUPPORTED,
+                       "%s: tensor \"rope_freqs.weight\": expected no RoPE frequency factors, "
+                       "found them (Llama 3.1-style rope scaling): %s", path, why);
+    char key[96];
+    const char *type = "none";
+    HN_TRY(hn_gguf_get_string(file, arch_key(key, sizeof key, arch, "rope.scaling.type"),
+                              HN_OPTIONAL, &type, err));
+    if (strcmp(type, "none") != 0)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "%s: metadata key \"%s\": expected \"none\", "
+                       "found \"%.40s\": %s", path, key, type, why);
+    /* llama.cpp scales positions by any factor other than 0 or 1, whatever the type says */
+    static const char *const factor_keys[] = {"rope.scaling.factor", "rope.scale_linear"};
+    for (size_t i = 0; i < G_N_ELEMENTS(factor_keys); i++) {
+        double factor = 1;
+        HN_TRY(hn_gguf_get_double(file, arch_key(key, sizeof key, arch, factor_keys[i]),
+                                  HN_OPTIONAL, &factor, err));
+        if (factor != 0 && factor != 1)
+            return hn_fail(err, HN_ERR_UNSUPPORTED, "%s: metadata key \"%s\": expected no RoPE "
+                           "scaling factor (0 or 1), found %g: %s", path, key, factor, why);
+    }
+    return HN_OK;
+}
+
+/* Every tensor must have a transformers name and lie in a layer that exists. */
+static hn_status check_tensor_names(const hn_gguf_file *file, const gguf_arch *arch,
+                                    int64_t layers, hn_error *err)
 {
     for (size_t i = 0; i < hn_gguf_tensor_count(file); i++) {
         const hn_gguf_tensor *t = hn_gguf_tensor_get(file, i);
         char *hf = hn_gguf_hf_name(t->name);
-        if (hf == NULL) {
-            bool rope = strcmp(t->name, "rope_freqs.weight") == 0;
+        if (hf == NULL)
             return hn_fail(err, HN_ERR_UNSUPPORTED,
-                           "%s: tensor \"%s\": expected a Llama weight (token_embd, output_norm, "
-                           "output, blk.N.attn_norm/attn_q/attn_k/attn_v/attn_output/ffn_norm/"
-                           "ffn_gate/ffn_up/ffn_down)%s",
-                           hn_gguf_path(file), t->name,
-                           rope ? ", found RoPE frequency factors (Llama 3.1 rope scaling), which "
-                                  "Hone does not read from GGUF files yet"
-                                : ", found a tensor transformers has no name for");
-        }
+                           "%s: tensor \"%s\": expected a decoder weight (token_embd, output_norm, "
+                           "output, blk.N.attn_norm/attn_q/attn_k/attn_v/attn_output/attn_q_norm/"
+                           "attn_k_norm/ffn_norm/ffn_gate/ffn_up/ffn_down), found a tensor "
+                           "transformers has no name for",
+                           hn_gguf_path(file), t->name);
         int64_t layer = -1;
         if (strncmp(t->name, "blk.", 4) == 0)
             layer = g_ascii_strtoll(t->name + 4, NULL, 10);
         g_free(hf);
         if (layer >= layers)
             return hn_fail(err, HN_ERR_FORMAT,
-                           "%s: tensor \"%s\": expected a block below llama.block_count (%" PRId64
+                           "%s: tensor \"%s\": expected a block below %s.block_count (%" PRId64
                            "), found block %" PRId64,
-                           hn_gguf_path(file), t->name, layers, layer);
+                           hn_gguf_path(file), t->name, arch->name, layers, layer);
     }
     return HN_OK;
 }
 
-hn_status hn_gguf_hf_config_json(const hn_gguf_file *file, cJSON **out, hn_error *err)
+/* The special tokens, the stored dtype and the biases, as transformers decides them. */
+static hn_status add_file_facts(const hn_gguf_file *file, const gguf_arch *arch, int64_t vocab,
+                                cJSON *config, hn_error *err)
 {
-    const char *path = hn_gguf_path(file);
-    const char *arch = NULL;
-    HN_TRY(hn_gguf_get_string(file, "general.architecture", HN_REQUIRED, &arch, err));
-    if (strcmp(arch, "llama") != 0)
-        return hn_fail(err, HN_ERR_UNSUPPORTED,
-                       "%s: metadata key \"general.architecture\": expected \"llama\" (Hone reads "
-                       "Llama-family GGUF files: Llama, Mistral, SmolLM2), found \"%.60s\"",
-                       path, arch);
-    int64_t hidden = 0, intermediate = 0, layers = 0, heads = 0, kv_heads = 0, context = 0;
-    int64_t head_dim = 0, key_length = 0, value_length = 0;
-    HN_TRY(get_size(file, "embedding_length", HN_REQUIRED, 1 << 20, &hidden, err));
-    HN_TRY(get_size(file, "feed_forward_length", HN_REQUIRED, 1 << 22, &intermediate, err));
-    HN_TRY(get_size(file, "block_count", HN_REQUIRED, 1 << 12, &layers, err));
-    HN_TRY(get_size(file, "attention.head_count", HN_REQUIRED, 1 << 12, &heads, err));
-    kv_heads = heads;
-    HN_TRY(get_size(file, "attention.head_count_kv", HN_OPTIONAL, 1 << 12, &kv_heads, err));
-    HN_TRY(get_size(file, "context_length", HN_REQUIRED, INT32_MAX, &context, err));
-    HN_TRY(get_size(file, "rope.dimension_count", HN_OPTIONAL, 1 << 16, &head_dim, err));
-    HN_TRY(get_size(file, "attention.key_length", HN_OPTIONAL, 1 << 16, &key_length, err));
-    HN_TRY(get_size(file, "attention.value_length", HN_OPTIONAL, 1 << 16, &value_length, err));
-    int64_t dim = head_dim > 0 ? head_dim : key_length > 0 ? key_length : 0;
-    if ((key_length > 0 && key_length != dim) || (value_length > 0 && value_length != dim))
-        return hn_fail(err, HN_ERR_UNSUPPORTED,
-                       "%s: metadata keys \"llama.attention.key_length\" (%" PRId64 ") and "
-                       "\"llama.attention.value_length\" (%" PRId64 "): expected both equal to the "
-                       "rotary dimension %" PRId64 " (Hone applies RoPE to whole heads)",
-                       path, key_length, value_length, dim);
-    double eps = -1, theta = -1;
-    char key[96];
-    HN_TRY(hn_gguf_get_double(file, arch_key(key, sizeof key, "attention.layer_norm_rms_epsilon"),
-                              HN_OPTIONAL, &eps, err));
-    if (hn_gguf_kv_find(file, key) != NULL && !(eps >= 0 && eps <= 1))
-        return hn_fail(err, HN_ERR_FORMAT, "%s: metadata key \"%s\": expected a number in [0, 1], "
-                       "found %g", path, key, eps);
-    HN_TRY(hn_gguf_get_double(file, arch_key(key, sizeof key, "rope.freq_base"), HN_OPTIONAL,
-                              &theta, err));
-    if (hn_gguf_kv_find(file, key) != NULL && !(theta >= 1e-9 && theta <= 1e12))
-        return hn_fail(err, HN_ERR_FORMAT, "%s: metadata key \"%s\": expected a number in "
-                       "[1e-9, 1e12], found %g", path, key, theta);
-    const char *scaling = "none";
-    HN_TRY(hn_gguf_get_string(file, arch_key(key, sizeof key, "rope.scaling.type"), HN_OPTIONAL,
-                              &scaling, err));
-    if (strcmp(scaling, "none") != 0)
-        return hn_fail(err, HN_ERR_UNSUPPORTED,
-                       "%s: metadata key \"llama.rope.scaling.type\": expected \"none\" (Hone does "
-                       "not read RoPE scaling from GGUF files yet), found \"%.40s\"",
-                       path, scaling);
-
-    const hn_gguf_value *tokens = NULL;
-    HN_TRY(hn_gguf_get_array(file, "tokenizer.ggml.tokens", HN_REQUIRED, HN_GGUF_STRING, &tokens, err));
-    int64_t vocab = (int64_t)tokens->array.count, declared = vocab;
-    HN_TRY(get_size(file, "vocab_size", HN_OPTIONAL, 1 << 24, &declared, err));
-    const hn_gguf_tensor *embed = hn_gguf_tensor_find(file, "token_embd.weight");
-    if (declared != vocab || embed == NULL || embed->n_dims != 2 || embed->dims[1] != vocab ||
-        embed->dims[0] != hidden)
-        return hn_fail(err, HN_ERR_FORMAT,
-                       "%s: expected token_embd.weight of %" PRId64 " x %" PRId64 " (the %" PRId64
-                       " tokens of tokenizer.ggml.tokens by llama.embedding_length%s), found %s",
-                       path, vocab, hidden, vocab,
-                       declared != vocab ? "; llama.vocab_size disagrees" : "",
-                       embed == NULL ? "no such tensor" : "another shape");
-    HN_TRY(check_tensor_names(file, layers, err));
-
-    int64_t bos = -1, eos = -1, pad = -1;
     const char *const id_keys[] = {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
                                    "tokenizer.ggml.padding_token_id"};
-    int64_t *ids[] = {&bos, &eos, &pad};
-    for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
-        HN_TRY(hn_gguf_get_int(file, id_keys[i], HN_OPTIONAL, 0, vocab - 1, ids[i], err));
+    const char *const id_fields[] = {"bos_token_id", "eos_token_id", "pad_token_id"};
+    for (size_t i = 0; i < G_N_ELEMENTS(id_keys); i++) {
+        int64_t id = -1;
+        HN_TRY(hn_gguf_get_int(file, id_keys[i], HN_OPTIONAL, 0, vocab - 1, &id, err));
+        if (id >= 0)
+            cJSON_AddNumberToObject(config, id_fields[i], (double)id);
+    }
     /* torch_dtype: what the weights are stored as, float32 for quantized files (Hone
      * dequantizes them to fp32); general.file_type 1 is MOSTLY_F16, 32 MOSTLY_BF16. */
     int64_t file_type = 0;
     HN_TRY(hn_gguf_get_int(file, "general.file_type", HN_OPTIONAL, 0, INT32_MAX, &file_type, err));
-    const char *dtype = file_type == 1 ? "float16" : file_type == 32 ? "bfloat16" : "float32";
+    cJSON_AddStringToObject(config, "torch_dtype", file_type == 1    ? "float16"
+                                                   : file_type == 32 ? "bfloat16"
+                                                                     : "float32");
+    /* As transformers decides: tied when there is no output tensor. */
+    cJSON_AddBoolToObject(config, "tie_word_embeddings",
+                          hn_gguf_tensor_find(file, "output.weight") == NULL);
+    if (arch->attention_bias_from_tensors)
+        cJSON_AddBoolToObject(config, "attention_bias",
+                              hn_gguf_tensor_find(file, "blk.0.attn_q.bias") != NULL);
+    if (arch->mlp_bias_from_tensors)
+        cJSON_AddBoolToObject(config, "mlp_bias",
+                              hn_gguf_tensor_find(file, "blk.0.ffn_gate.bias") != NULL);
+    return HN_OK;
+}
+
+static hn_status config_json(const hn_gguf_file *file, const gguf_arch *arch, cJSON **out,
+                             hn_error *err)
+{
+    const char *path = hn_gguf_path(file);
+    int64_t hidden = 0, intermediate = 0, layers = 0, heads = 0, kv_heads = 0, context = 0;
+    int64_t head_dim = 0;
+    HN_TRY(get_size(file, arch, "embedding_length", HN_REQUIRED, 1 << 20, &hidden, err));
+    HN_TRY(get_size(file, arch, "feed_forward_length", HN_REQUIRED, 1 << 22, &intermediate, err));
+    HN_TRY(get_size(file, arch, "block_count", HN_REQUIRED, 1 << 12, &layers, err));
+    HN_TRY(get_size(file, arch, "attention.head_count", HN_REQUIRED, 1 << 12, &heads, err));
+    kv_heads = heads;
+    HN_TRY(get_size(file, arch, "attention.head_count_kv", HN_OPTIONAL, 1 << 12, &kv_heads, err));
+    HN_TRY(get_size(file, arch, "context_length", HN_REQUIRED, INT32_MAX, &context, err));
+    if (arch->head_dim_key != NULL)
+        HN_TRY(get_size(file, arch, arch->head_dim_key, HN_OPTIONAL, 1 << 16, &head_dim, err));
+    double eps = -1, theta = -1;
+    HN_TRY(get_real(file, arch, "attention.layer_norm_rms_epsilon", 0, 1, &eps, err));
+    HN_TRY(get_real(file, arch, "rope.freq_base", 1e-9, 1e12, &theta, err));
+    HN_TRY(check_plain_rope(file, arch, err));
+
+    const hn_gguf_value *tokens = NULL;
+    HN_TRY(hn_gguf_get_array(file, "tokenizer.ggml.tokens", HN_REQUIRED, HN_GGUF_STRING, &tokens,
+                             err));
+    int64_t vocab = (int64_t)tokens->array.count, declared = vocab;
+    HN_TRY(get_size(file, arch, "vocab_size", HN_OPTIONAL, 1 << 24, &declared, err));
+    if (declared != vocab)
+        return hn_fail(err, HN_ERR_FORMAT,
+                       "%s: metadata key \"%s.vocab_size\": expected %" PRId64 " (the tokens of "
+                       "tokenizer.ggml.tokens), found %" PRId64,
+                       path, arch->name, vocab, declared);
+    HN_TRY(check_tensor_names(file, arch, layers, err));
 
     cJSON *config = cJSON_CreateObject();
-    const char *architectures[] = {"LlamaForCausalLM"};
+    const char *architectures[] = {hn_arch_name(arch->arch)};
     cJSON_AddItemToObject(config, "architectures", cJSON_CreateStringArray(architectures, 1));
-    cJSON_AddStringToObject(config, "model_type", "llama");
+    cJSON_AddStringToObject(config, "model_type", hn_arch_model_type(arch->arch));
     cJSON_AddNumberToObject(config, "vocab_size", (double)vocab);
     cJSON_AddNumberToObject(config, "hidden_size", (double)hidden);
     cJSON_AddNumberToObject(config, "intermediate_size", (double)intermediate);
     cJSON_AddNumberToObject(config, "num_hidden_layers", (double)layers);
     cJSON_AddNumberToObject(config, "num_attention_heads", (double)heads);
     cJSON_AddNumberToObject(config, "num_key_value_heads", (double)kv_heads);
-    if (dim > 0)
-        cJSON_AddNumberToObject(config, "head_dim", (double)dim);
+    if (head_dim > 0)
+        cJSON_AddNumberToObject(config, "head_dim", (double)head_dim);
     cJSON_AddNumberToObject(config, "max_position_embeddings", (double)context);
     if (eps >= 0)
         cJSON_AddNumberToObject(config, "rms_norm_eps", eps);
     if (theta >= 0)
         cJSON_AddNumberToObject(config, "rope_theta", theta);
-    /* As transformers decides: tied when there is no output tensor; biases when they exist. */
-    bool tied = hn_gguf_tensor_find(file, "output.weight") == NULL;
-    bool attention_bias = hn_gguf_tensor_find(file, "blk.0.attn_q.bias") != NULL;
-    bool mlp_bias = hn_gguf_tensor_find(file, "blk.0.ffn_gate.bias") != NULL;
-    cJSON_AddBoolToObject(config, "tie_word_embeddings", tied);
-    cJSON_AddBoolToObject(config, "attention_bias", attention_bias);
-    cJSON_AddBoolToObject(config, "mlp_bias", mlp_bias);
-    cJSON_AddStringToObject(config, "torch_dtype", dtype);
-    if (bos >= 0)
-        cJSON_AddNumberToObject(config, "bos_token_id", (double)bos);
-    if (eos >= 0)
-        cJSON_AddNumberToObject(config, "eos_token_id", (double)eos);
-    if (pad >= 0)
-        cJSON_AddNumberToObject(config, "pad_token_id", (double)pad);
+    hn_status status = add_file_facts(file, arch, vocab, config, err);
+    if (status != HN_OK) {
+        cJSON_Delete(config);
+        return status;
+    }
     *out = config;
     return HN_OK;
 }
 
+hn_status hn_gguf_hf_config_json(const hn_gguf_file *file, cJSON **out, hn_error *err)
+{
+    const gguf_arch *arch = NULL;
+    HN_TRY(file_arch(file, &arch, err));
+    return config_json(file, arch, out, err);
+}
+
+/* transformers takes head_dim from one key or its class default; the other sizes llama.cpp
+ * writes must agree, since Hone (like transformers) rotates whole heads and gives keys and
+ * values one size. */
+static hn_status check_head_sizes(const hn_gguf_file *file, const gguf_arch *arch,
+                                  const hn_model_config *config, hn_error *err)
+{
+    static const char *const keys[] = {"rope.dimension_count", "attention.key_length",
+                                       "attention.value_length"};
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        int64_t size = 0;
+        HN_TRY(get_size(file, arch, keys[i], HN_OPTIONAL, 1 << 16, &size, err));
+        if (size > 0 && size != config->head_dim)
+            return hn_fail(err, HN_ERR_UNSUPPORTED,
+                           "%s: metadata key \"%s.%s\": expected %" PRId64 ", the model's "
+                           "head_dim, found %" PRId64 " (Hone applies RoPE to whole heads, with "
+                           "keys and values of one size)",
+                           hn_gguf_path(file), arch->name, keys[i], config->head_dim,
+                           size);
+    }
+    return HN_OK;
+}
+
+/* "[151936, 896]" */
+static const char *shape_text(char *buf, size_t size, int ndim, const int64_t *shape)
+{
+    size_t used = (size_t)snprintf(buf, size, "[");
+    for (int d = 0; d < ndim && used < size; d++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%" PRId64, d > 0 ? ", " : "",
+                                 shape[d]);
+    if (used < size)
+        snprintf(buf + used, size - used, "]");
+    return buf;
+}
+
+/* The file holds exactly the weights of the model its config describes, in their shapes. */
+static hn_status check_layout(const hn_gguf_file *file, const hn_model_config *config,
+                              hn_error *err)
+{
+    size_t n = 0;
+    hn_weight_spec *specs = hn_model_weight_specs(config, &n);
+    GHashTable *missing = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < n; i++)
+        g_hash_table_insert(missing, specs[i].name, &specs[i]);
+    hn_status status = HN_OK;
+    const char *path = hn_gguf_path(file);
+    for (size_t i = 0; i < hn_gguf_tensor_count(file) && status == HN_OK; i++) {
+        const hn_gguf_tensor *t = hn_gguf_tensor_get(file, i);
+        char *name = hn_gguf_hf_name(t->name);
+        const hn_weight_spec *spec = name != NULL ? g_hash_table_lookup(missing, name) : NULL;
+        int ndim = 0;
+        int64_t shape[HN_GGUF_MAX_DIMS] = {0};
+        hn_gguf_hf_shape(t, &ndim, shape);
+        if (spec == NULL)
+            status = hn_fail(err, HN_ERR_FORMAT,
+                             "%s: tensor \"%s\": expected only the weights of a %s with this "
+                             "file's metadata, found \"%s\", which it does not have",
+                             path, t->name, config->architecture, name != NULL ? name : "?");
+        else if (ndim != spec->ndim ||
+                 memcmp(shape, spec->shape, (size_t)ndim * sizeof *shape) != 0) {
+            char want[64], found[96];
+            status = hn_fail(err, HN_ERR_FORMAT,
+                             "%s: tensor \"%s\": expected %s of shape %s (rows first), found %s",
+                             path, t->name, spec->name,
+                             shape_text(want, sizeof want, spec->ndim, spec->shape),
+                             shape_text(found, sizeof found, ndim, shape));
+        }
+        else
+            g_hash_table_remove(missing, name);
+        g_free(name);
+    }
+    for (size_t i = 0; i < n && status == HN_OK; i++) {
+        if (!g_hash_table_contains(missing, specs[i].name))
+            continue;
+        char *gguf_name = hn_gguf_name_of_hf(specs[i].name);
+        status = hn_fail(err, HN_ERR_FORMAT,
+                         "%s: expected tensor \"%s\" (%s of a %s with this file's metadata), "
+                         "found no such tensor",
+                         path, gguf_name != NULL ? gguf_name : "?", specs[i].name,
+                         config->architecture);
+        g_free(gguf_name);
+    }
+    g_hash_table_destroy(missing);
+    g_free(specs);
+    return status;
+}
+
 hn_status hn_gguf_hf_config(const hn_gguf_file *file, hn_model_config *config, hn_error *err)
 {
+    const gguf_arch *arch = NULL;
+    HN_TRY(file_arch(file, &arch, err));
     cJSON *json = NULL;
-    HN_TRY(hn_gguf_hf_config_json(file, &json, err));
+    HN_TRY(config_json(file, arch, &json, err));
     char *text = cJSON_PrintUnformatted(json);
     char *label = g_strdup_printf("%s (its metadata as config.json)", hn_gguf_path(file));
     hn_status status = hn_model_config_parse(text, strlen(text), label, config, err);
-    /* cJSON prints numbers with 15 significant digits when they round-trip within its
-     * tolerance, which loses the last bits of a widened FLOAT32: take those exactly. */
-    if (status == HN_OK)
-        status = hn_gguf_get_double(file, "llama.attention.layer_norm_rms_epsilon", HN_OPTIONAL,
-                                    &config->rms_norm_eps, err);
-    if (status == HN_OK)
-        status = hn_gguf_get_double(file, "llama.rope.freq_base", HN_OPTIONAL, &config->rope.theta,
-                                    err);
     g_free(label);
     cJSON_free(text);
     cJSON_Delete(json);
+    /* cJSON prints numbers with 15 significant digits when they round-trip within its
+     * tolerance, which loses the last bits of a widened FLOAT32: take those exactly. */
+    char eps_key[96], theta_key[96];
+    arch_key(eps_key, sizeof eps_key, arch, "attention.layer_norm_rms_epsilon");
+    arch_key(theta_key, sizeof theta_key, arch, "rope.freq_base");
+    if (status == HN_OK)
+        status = hn_gguf_get_double(file, eps_key, HN_OPTIONAL, &config->rms_norm_eps, err);
+    if (status == HN_OK)
+        status = hn_gguf_get_double(file, theta_key, HN_OPTIONAL, &config->rope.theta, err);
+    if (status == HN_OK)
+        status = check_head_sizes(file, arch, config, err);
+    if (status == HN_OK)
+        status = check_layout(file, config, err);
     return status;
 }
 
 /* The heads whose rows llama.cpp interleaved in this tensor, or 0. */
-static int64_t permuted_heads(const hn_gguf_tensor *t, const hn_model_config *config)
+static int64_t permuted_heads(const hn_gguf_file *file, const hn_gguf_tensor *t,
+                              const hn_model_config *config)
 {
-    if (config->arch != HN_ARCH_LLAMA || strncmp(t->name, "blk.", 4) != 0)
+    const char *name = NULL;
+    if (hn_gguf_get_string(file, "general.architecture", HN_OPTIONAL, &name, NULL) != HN_OK)
+        return 0;
+    const gguf_arch *arch = name != NULL ? find_arch(name) : NULL;
+    if (arch == NULL || !arch->unpermute_qk || strncmp(t->name, "blk.", 4) != 0)
         return 0;
     if (strstr(t->name, ".attn_q.") != NULL)
         return config->num_attention_heads;
@@ -253,7 +383,7 @@ static int64_t permuted_heads(const hn_gguf_tensor *t, const hn_model_config *co
 hn_status hn_gguf_hf_tensor_f32(const hn_gguf_file *file, const hn_gguf_tensor *tensor,
                                 const hn_model_config *config, float *dst, hn_error *err)
 {
-    int64_t heads = permuted_heads(tensor, config);
+    int64_t heads = permuted_heads(file, tensor, config);
     if (heads == 0 || tensor->numel == 0)
         return hn_gguf_tensor_to_f32(file, tensor, dst, err);
     /* rows: output features (the last ggml dimension); cols: 1 for a bias */

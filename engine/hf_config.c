@@ -34,12 +34,24 @@ const char *hn_supported_architectures(void)
     return "LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, MistralForCausalLM";
 }
 
-const char *hn_arch_name(hn_arch arch)
+static const arch_info *arch_info_of(hn_arch arch)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(arch_table); i++)
         if (arch_table[i].arch == arch)
-            return arch_table[i].architecture;
-    return "unknown";
+            return &arch_table[i];
+    return NULL;
+}
+
+const char *hn_arch_name(hn_arch arch)
+{
+    const arch_info *info = arch_info_of(arch);
+    return info != NULL ? info->architecture : "unknown";
+}
+
+const char *hn_arch_model_type(hn_arch arch)
+{
+    const arch_info *info = arch_info_of(arch);
+    return info != NULL ? info->model_type : "unknown";
 }
 
 const char *hn_rope_type_name(hn_rope_type type)

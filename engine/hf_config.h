@@ -89,6 +89,8 @@ hn_status hn_model_config_parse(const char *text, size_t length, const char *lab
 /* The number of parameters the config implies (what the weights should hold). */
 int64_t hn_model_config_param_count(const hn_model_config *config);
 const char *hn_arch_name(hn_arch arch);
+/* transformers' model_type: "llama", "qwen2", ... */
+const char *hn_arch_model_type(hn_arch arch);
 const char *hn_rope_type_name(hn_rope_type type);
 /* "LlamaForCausalLM, Qwen2ForCausalLM, ..." */
 const char *hn_supported_architectures(void);

@@ -1,6 +1,7 @@
 /* A model opened as a whole: a Hugging Face model folder (config.json, generation_config.json,
- * the safetensors weights, which tokenizer files are present) or a Llama-architecture GGUF
- * file (config from its metadata, weights dequantized from it in transformers' layout). */
+ * the safetensors weights, which tokenizer files are present) or a GGUF file of the decoder
+ * family (llama, qwen2, qwen3: config from its metadata, weights dequantized from it in
+ * transformers' layout; see gguf_model.h). */
 #pragma once
 
 #include "gguf.h"
@@ -45,6 +46,6 @@ size_t hn_model_dir_weight_count(const hn_model_dir *model);
 const hn_model_weight *hn_model_dir_weight(const hn_model_dir *model, size_t index);
 const hn_model_weight *hn_model_dir_find_weight(const hn_model_dir *model, const char *name);
 /* The weight as fp32 in transformers' layout (numel floats): safetensors converted from its
- * dtype, GGUF dequantized with llama.cpp's Q/K row permutation undone. */
+ * dtype, GGUF dequantized (a "llama" file's Q/K rows un-permuted, see gguf_model.h). */
 hn_status hn_model_dir_weight_f32(const hn_model_dir *model, const hn_model_weight *weight,
                                   float *dst, hn_error *err);

@@ -493,7 +493,7 @@ static void test_env_gguf(void)
     test_assert_contains(r.out, "Q6_K x 9 tensors");
     test_assert_contains(r.out, "file type:    MOSTLY_Q4_K_M");
     test_assert_contains(r.out, "as a model:   Hone cannot load it: ");
-    test_assert_contains(r.out, "expected \"llama\"");
+    test_assert_contains(r.out, "expected one of \"llama\" (Llama, Mistral, SmolLM2), ");
     run_result_clear(&r);
 
     /* A damaged GGUF file: exit 1 and a message naming it and the place. */

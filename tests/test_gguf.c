@@ -1,9 +1,10 @@
 /* GGUF: files written by the gguf Python package and the two fetched real models read exactly
  * as gguf reads them (metadata of every type, tensors dequantized bit for bit as
  * gguf.quants.dequantize), typed getters, bad files each refused with one clear message, and
- * Llama GGUF files opened as models exactly as transformers' GGUF loader sees them (config,
- * names, Q/K rows un-permuted). The reference tests need the venv from tests/setup-venv.sh
- * and tools/fetch-models.sh. */
+ * Llama, Qwen2 and Qwen3 GGUF files opened as models exactly as transformers' GGUF loader sees
+ * them (config, names, every weight's fp32 bits), with each way a file can fail to be such a
+ * model refused clearly. The reference tests need the venv from tests/setup-venv.sh and
+ * tools/fetch-models.sh. */
 #include <cjson/cJSON.h>
 #include <glib/gstdio.h>
 #include <inttypes.h>
@@ -142,8 +143,8 @@ static char *sha256(const void *data, gsize size)
     return g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, size);
 }
 
-/* The fp32 values Hone computed against gguf's: the hash, and where a full copy exists, the
- * first differing element. */
+/* The fp32 values Hone computed against the reference's (gguf or transformers): the hash, and
+ * where a full copy exists, the first differing element. */
 static void check_f32(const hn_gguf_tensor *t, const float *values, const cJSON *want,
                       const char *f32_path)
 {
@@ -162,7 +163,7 @@ static void check_f32(const hn_gguf_tensor *t, const float *values, const cJSON 
             if (bits != ref[i]) {
                 float r;
                 memcpy(&r, &ref[i], 4);
-                g_error("%s (%s): element %" PRId64 ": hone %.9g (0x%08x), gguf %.9g (0x%08x)",
+                g_error("%s (%s): element %" PRId64 ": hone %.9g (0x%08x), reference %.9g (0x%08x)",
                         t->name, hn_ggml_type_name(t->type), i, values[i], bits, r, ref[i]);
             }
         }
@@ -173,7 +174,7 @@ static void check_f32(const hn_gguf_tensor *t, const float *values, const cJSON 
     for (int i = 0; i < cJSON_GetArraySize(head) && i < t->numel; i++) {
         guint32 bits;
         memcpy(&bits, &values[i], 4);
-        g_string_append_printf(diff, "\n  [%d] hone 0x%08x gguf 0x%08x", i, bits,
+        g_string_append_printf(diff, "\n  [%d] hone 0x%08x reference 0x%08x", i, bits,
                                (guint32)cJSON_GetArrayItem(head, i)->valuedouble);
     }
     g_error("%s (%s): fp32 values differ from the Python reference's:%s", t->name,
@@ -759,10 +760,20 @@ static void test_deep_nesting(void)
 
 /* ---- Llama GGUF files as transformers models (gguf_model, model_dir) --------------------- */
 
+static bool json_true(const cJSON *object, const char *key)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, key);
+    if (!cJSON_IsBool(item))
+        g_error("reference JSON: \"%s\" is not a boolean", key);
+    return cJSON_IsTrue(item);
+}
+
+/* Hone's config against transformers' (gguf_ref.py describe_hf): the sizes, and the switches
+ * as the transformers model built from it has them. */
 static void check_hf_config(const hn_model_config *c, const cJSON *want)
 {
     g_assert_cmpstr(c->model_type, ==, json_string(want, "model_type"));
-    g_assert_cmpstr(c->architecture, ==, "LlamaForCausalLM");
+    g_assert_cmpstr(c->architecture, ==, json_string(want, "architecture"));
     g_assert_cmpint(c->vocab_size, ==, json_int(want, "vocab_size"));
     g_assert_cmpint(c->hidden_size, ==, json_int(want, "hidden_size"));
     g_assert_cmpint(c->intermediate_size, ==, json_int(want, "intermediate_size"));
@@ -774,9 +785,12 @@ static void check_hf_config(const hn_model_config *c, const cJSON *want)
     g_assert_cmpfloat(c->rms_norm_eps, ==, cJSON_GetObjectItem(want, "rms_norm_eps")->valuedouble);
     g_assert_cmpfloat(c->rope.theta, ==, cJSON_GetObjectItem(want, "rope_theta")->valuedouble);
     g_assert_cmpstr(hn_rope_type_name(c->rope.type), ==, json_string(want, "rope_type"));
-    g_assert_cmpint(c->tie_word_embeddings, ==, cJSON_IsTrue(cJSON_GetObjectItem(want, "tie_word_embeddings")));
-    g_assert_cmpint(c->attention_bias, ==, cJSON_IsTrue(cJSON_GetObjectItem(want, "attention_bias")));
-    g_assert_cmpint(c->mlp_bias, ==, cJSON_IsTrue(cJSON_GetObjectItem(want, "mlp_bias")));
+    g_assert_cmpint(c->tie_word_embeddings, ==, json_true(want, "tie_word_embeddings"));
+    g_assert_cmpint(c->attention_bias, ==, json_true(want, "attention_bias"));
+    g_assert_cmpint(c->o_proj_bias, ==, json_true(want, "o_proj_bias"));
+    g_assert_cmpint(c->mlp_bias, ==, json_true(want, "mlp_bias"));
+    g_assert_cmpint(c->qk_norm, ==, json_true(want, "qk_norm"));
+    g_assert_cmpint(c->use_sliding_window, ==, json_true(want, "sliding_window"));
     static const char *const ids[] = {"bos_token_id", "pad_token_id"};
     const gint64 got[] = {c->bos_token_id, c->pad_token_id};
     for (gsize i = 0; i < G_N_ELEMENTS(ids); i++) {
@@ -828,17 +842,55 @@ static void check_hf_view(const char *path, const char *json_path, const char *f
     cJSON_Delete(expected);
 }
 
-static void test_hf_view_tiny_llama(void)
+/* A file with RoPE scaling: transformers' GGUF loader ignores it (plain RoPE, the frequency
+ * factors dropped), so Hone refuses the file rather than load that other model. */
+static void check_rope_scaled_refused(const char *dir, const char *kind)
+{
+    char *file = g_strdup_printf("rope_%s.gguf", kind);
+    char *json = g_strdup_printf("rope_%s.json", kind);
+    char *path = g_build_filename(dir, file, NULL);
+    char *json_path = g_build_filename(dir, "expected", json, NULL);
+    cJSON *transformers = load_json(json_path);
+    g_assert_cmpstr(json_string(transformers, "rope_type"), ==, "default");
+    g_assert_false(cJSON_IsTrue(cJSON_GetObjectItem(transformers, "rope_freqs_loaded")));
+    hn_model_dir *model = NULL;
+    hn_error err = {0};
+    g_assert_cmpint(hn_model_dir_open(path, &model, &err), ==, HN_ERR_UNSUPPORTED);
+    test_assert_contains(err.message, path);
+    test_assert_contains(err.message, "transformers' GGUF loader ignores RoPE scaling");
+    cJSON_Delete(transformers);
+    g_free(json_path);
+    g_free(path);
+    g_free(json);
+    g_free(file);
+}
+
+/* Tiny random Llama, Qwen2 and Qwen3 files laid out as llama.cpp's converter writes them:
+ * config and every weight (fp32 bits) as transformers' GGUF loader gives them; and files
+ * with each kind of RoPE scaling the converter writes, refused. */
+static void test_hf_view_tiny_models(void)
 {
     char *dir = test_make_tmpdir();
     test_run_reference("gguf_ref.py", "hf-write", dir);
-    char *path = g_build_filename(dir, "tiny_llama.gguf", NULL);
-    char *json_path = g_build_filename(dir, "expected", "tiny_llama.json", NULL);
-    char *f32_dir = g_build_filename(dir, "expected", "tiny_llama", NULL);
-    check_hf_view(path, json_path, f32_dir);
-    g_free(f32_dir);
-    g_free(json_path);
-    g_free(path);
+    const char *const archs[] = {"llama", "qwen2", "qwen3"};
+    for (gsize i = 0; i < G_N_ELEMENTS(archs); i++) {
+        char *file = g_strdup_printf("tiny_%s.gguf", archs[i]);
+        char *json = g_strdup_printf("tiny_%s.json", archs[i]);
+        char *f32 = g_strdup_printf("tiny_%s", archs[i]);
+        char *path = g_build_filename(dir, file, NULL);
+        char *json_path = g_build_filename(dir, "expected", json, NULL);
+        char *f32_dir = g_build_filename(dir, "expected", f32, NULL);
+        check_hf_view(path, json_path, f32_dir);
+        g_free(f32_dir);
+        g_free(json_path);
+        g_free(path);
+        g_free(f32);
+        g_free(json);
+        g_free(file);
+    }
+    const char *const scalings[] = {"llama3", "linear", "yarn"};
+    for (gsize i = 0; i < G_N_ELEMENTS(scalings); i++)
+        check_rope_scaled_refused(dir, scalings[i]);
     test_remove_tree(dir);
     g_free(dir);
 }
@@ -880,6 +932,8 @@ static void test_hf_names(void)
         {"blk.2.ffn_gate.weight", "model.layers.2.mlp.gate_proj.weight"},
         {"blk.2.ffn_up.weight", "model.layers.2.mlp.up_proj.weight"},
         {"blk.2.ffn_down.weight", "model.layers.2.mlp.down_proj.weight"},
+        {"blk.4.attn_q_norm.weight", "model.layers.4.self_attn.q_norm.weight"},
+        {"blk.4.attn_k_norm.weight", "model.layers.4.self_attn.k_norm.weight"},
         {"rope_freqs.weight", NULL},
         {"blk.0.ffn_gate_exps.weight", NULL},
         {"blk.01.attn_q.weight", NULL},
@@ -892,62 +946,125 @@ static void test_hf_names(void)
     for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
         char *hf = hn_gguf_hf_name(names[i].gguf);
         g_assert_cmpstr(hf, ==, names[i].hf);
+        if (hf != NULL) { /* and back */
+            char *gguf = hn_gguf_name_of_hf(hf);
+            g_assert_cmpstr(gguf, ==, names[i].gguf);
+            g_free(gguf);
+        }
         g_free(hf);
     }
+    static const char *const not_hf[] = {"model.layers.01.mlp.up_proj.weight",
+                                         "model.layers.0.mlp.up_proj", "model.layers.0.mlp.weight",
+                                         "blk.0.attn_q.weight", "model.embed_tokens.scale"};
+    for (gsize i = 0; i < G_N_ELEMENTS(not_hf); i++)
+        g_assert_null(hn_gguf_name_of_hf(not_hf[i]));
 }
 
-/* A minimal llama GGUF: hidden 32, one layer, 2 heads (head_dim 16), 4 tokens; F32 tensors
- * token_embd (4 x 32), blk.0.attn_q (32 x 32), blk.0.attn_k (rows given), and `extra` (32
- * values) when not NULL. */
-static GByteArray *build_llama(const char *arch, const char *extra, const char *scaling,
-                               guint64 k_rows)
+/* A complete one-layer model of `arch` ("llama", "qwen2", "qwen3" or any other name): hidden
+ * 32, 2 heads of 16 (qwen3 says so in attention.key_length), FFN 64, 4 tokens, tied
+ * embeddings, F32 tensors of finite random values; qwen2 has q/k/v biases, qwen3 q/k norms.
+ * The changes make it wrong in one way each. */
+typedef struct {
+    const char *arch;
+    const char *drop;            /* a tensor left out */
+    const char *extra;           /* a tensor added: a vector of 32 */
+    const char *reshape;         /* a tensor given 24 rows */
+    const char *string_key, *string_value; /* metadata added */
+    const char *uint_key;
+    guint32 uint_value;
+} tiny_model;
+
+static void put_kv_u32(GByteArray *b, const char *key, guint32 value)
 {
+    put_str(b, key);
+    put_u32(b, HN_GGUF_UINT32);
+    put_u32(b, value);
+}
+
+static void put_kv_str(GByteArray *b, const char *key, const char *value)
+{
+    put_str(b, key);
+    put_u32(b, HN_GGUF_STRING);
+    put_str(b, value);
+}
+
+static GByteArray *build_tiny(const tiny_model *m)
+{
+    const bool qwen2 = strcmp(m->arch, "qwen2") == 0, qwen3 = strcmp(m->arch, "qwen3") == 0;
+    GByteArray *kv = g_byte_array_new();
+    guint64 n_kv = 0;
+    put_kv_str(kv, "general.architecture", m->arch), n_kv++;
+    static const struct {
+        const char *suffix;
+        guint32 value;
+    } sizes[] = {{"embedding_length", 32}, {"block_count", 1}, {"feed_forward_length", 64},
+                 {"attention.head_count", 2}, {"context_length", 128}};
+    for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
+        char *key = g_strdup_printf("%s.%s", m->arch, sizes[i].suffix);
+        put_kv_u32(kv, key, sizes[i].value), n_kv++;
+        g_free(key);
+    }
+    if (qwen3)
+        put_kv_u32(kv, "qwen3.attention.key_length", 16), n_kv++;
+    put_str(kv, "tokenizer.ggml.tokens");
+    put_u32(kv, HN_GGUF_ARRAY);
+    put_u32(kv, HN_GGUF_STRING);
+    put_u64(kv, 4);
+    for (int i = 0; i < 4; i++)
+        put_str(kv, (const char *[]){"<s>", "</s>", "a", "b"}[i]);
+    n_kv++;
+    if (m->string_key != NULL)
+        put_kv_str(kv, m->string_key, m->string_value), n_kv++;
+    if (m->uint_key != NULL)
+        put_kv_u32(kv, m->uint_key, m->uint_value), n_kv++;
+
+    const struct {
+        const char *name;
+        guint64 rows, cols; /* cols 0: a vector */
+        bool present;
+    } tensors[] = {
+        {"token_embd.weight", 4, 32, true},
+        {"blk.0.attn_norm.weight", 32, 0, true},
+        {"blk.0.attn_q.weight", 32, 32, true},
+        {"blk.0.attn_q.bias", 32, 0, qwen2},
+        {"blk.0.attn_k.weight", 32, 32, true},
+        {"blk.0.attn_k.bias", 32, 0, qwen2},
+        {"blk.0.attn_v.weight", 32, 32, true},
+        {"blk.0.attn_v.bias", 32, 0, qwen2},
+        {"blk.0.attn_output.weight", 32, 32, true},
+        {"blk.0.attn_q_norm.weight", 16, 0, qwen3},
+        {"blk.0.attn_k_norm.weight", 16, 0, qwen3},
+        {"blk.0.ffn_norm.weight", 32, 0, true},
+        {"blk.0.ffn_gate.weight", 64, 32, true},
+        {"blk.0.ffn_up.weight", 64, 32, true},
+        {"blk.0.ffn_down.weight", 32, 64, true},
+        {"output_norm.weight", 32, 0, true},
+        {m->extra, 32, 0, m->extra != NULL},
+    };
+    GByteArray *infos = g_byte_array_new();
+    guint64 n_tensors = 0, offset = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(tensors); i++) {
+        if (!tensors[i].present || g_strcmp0(tensors[i].name, m->drop) == 0)
+            continue;
+        guint64 rows = g_strcmp0(tensors[i].name, m->reshape) == 0 ? 24 : tensors[i].rows;
+        guint64 cols = tensors[i].cols;
+        put_str(infos, tensors[i].name);
+        put_u32(infos, cols > 0 ? 2 : 1);
+        if (cols > 0)
+            put_u64(infos, cols);
+        put_u64(infos, rows);
+        put_u32(infos, HN_GGML_F32);
+        put_u64(infos, offset);
+        offset += (rows * MAX(cols, 1) * 4 + 31) / 32 * 32;
+        n_tensors++;
+    }
     GByteArray *b = g_byte_array_new();
     put(b, "GGUF", 4);
     put_u32(b, 3);
-    put_u64(b, extra != NULL ? 4 : 3);
-    put_u64(b, scaling != NULL ? 8 : 7);
-    put_str(b, "general.architecture");
-    put_u32(b, HN_GGUF_STRING);
-    put_str(b, arch);
-    static const struct {
-        const char *key;
-        guint32 value;
-    } sizes[] = {{"llama.embedding_length", 32}, {"llama.block_count", 1},
-                 {"llama.feed_forward_length", 64}, {"llama.attention.head_count", 2},
-                 {"llama.context_length", 128}};
-    for (gsize i = 0; i < G_N_ELEMENTS(sizes); i++) {
-        put_str(b, sizes[i].key);
-        put_u32(b, HN_GGUF_UINT32);
-        put_u32(b, sizes[i].value);
-    }
-    put_str(b, "tokenizer.ggml.tokens");
-    put_u32(b, HN_GGUF_ARRAY);
-    put_u32(b, HN_GGUF_STRING);
-    put_u64(b, 4);
-    for (int i = 0; i < 4; i++)
-        put_str(b, (const char *[]){"<s>", "</s>", "a", "b"}[i]);
-    if (scaling != NULL) {
-        put_str(b, "llama.rope.scaling.type");
-        put_u32(b, HN_GGUF_STRING);
-        put_str(b, scaling);
-    }
-    const struct {
-        const char *name;
-        guint64 cols, rows;
-    } tensors[] = {{"token_embd.weight", 32, 4}, {"blk.0.attn_q.weight", 32, 32},
-                   {"blk.0.attn_k.weight", 32, k_rows}, {extra, 32, 1}};
-    guint64 offset = 0;
-    int n = extra != NULL ? 4 : 3;
-    for (int i = 0; i < n; i++) {
-        put_str(b, tensors[i].name);
-        put_u32(b, 2);
-        put_u64(b, tensors[i].cols);
-        put_u64(b, tensors[i].rows);
-        put_u32(b, HN_GGML_F32);
-        put_u64(b, offset);
-        offset += (tensors[i].cols * tensors[i].rows * 4 + 31) / 32 * 32;
-    }
+    put_u64(b, n_tensors);
+    put_u64(b, n_kv);
+    put(b, kv->data, kv->len);
+    put(b, infos->data, infos->len);
     while (b->len % 32 != 0)
         g_byte_array_append(b, (const guint8 *)"", 1);
     guint8 *data = g_malloc(offset);
@@ -958,87 +1075,182 @@ static GByteArray *build_llama(const char *arch, const char *extra, const char *
     }
     put(b, data, offset);
     g_free(data);
+    g_byte_array_unref(infos);
+    g_byte_array_unref(kv);
     return b;
 }
 
-static hn_status hf_config_of(GByteArray *b, hn_model_config *config, hn_error *err)
+static hn_status hf_config_of(const tiny_model *m, hn_model_config *config, hn_error *err)
 {
+    GByteArray *b = build_tiny(m);
     hn_gguf_file *file = NULL;
-    hn_status status = hn_gguf_open_buffer("llama.gguf", b->data, b->len, &file, err);
+    char *label = g_strdup_printf("%s.gguf", m->arch);
+    hn_status status = hn_gguf_open_buffer(label, b->data, b->len, &file, err);
     if (status == HN_OK)
         status = hn_gguf_hf_config(file, config, err);
     hn_gguf_close(file);
+    g_free(label);
+    g_byte_array_unref(b);
     return status;
+}
+
+/* Each architecture's switches, from its metadata and tensors. */
+static void test_hf_config_archs(void)
+{
+    static const struct {
+        const char *arch, *architecture;
+        bool attention_bias, qk_norm;
+    } archs[] = {
+        {"llama", "LlamaForCausalLM", false, false},
+        {"qwen2", "Qwen2ForCausalLM", true, false},
+        {"qwen3", "Qwen3ForCausalLM", false, true},
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(archs); i++) {
+        hn_model_config config;
+        hn_error err = {0};
+        if (hf_config_of(&(tiny_model){.arch = archs[i].arch}, &config, &err) != HN_OK)
+            g_error("%s", err.message);
+        g_assert_cmpstr(config.architecture, ==, archs[i].architecture);
+        g_assert_cmpstr(config.model_type, ==, archs[i].arch);
+        g_assert_cmpint(config.head_dim, ==, 16);
+        g_assert_cmpint(config.num_key_value_heads, ==, 2);
+        g_assert_cmpint(config.vocab_size, ==, 4);
+        g_assert_cmpint(config.max_position_embeddings, ==, 128);
+        g_assert_true(config.tie_word_embeddings);
+        g_assert_cmpint(config.torch_dtype, ==, HN_DTYPE_F32);
+        g_assert_cmpint(config.attention_bias, ==, archs[i].attention_bias);
+        g_assert_false(config.o_proj_bias);
+        g_assert_false(config.mlp_bias);
+        g_assert_cmpint(config.qk_norm, ==, archs[i].qk_norm);
+    }
+    /* llama.cpp writes Mistral as "llama": a Llama (without a sliding window) to Hone too. */
+    hn_model_config config;
+    hn_error err = {0};
+    tiny_model mistral = {.arch = "llama", .string_key = "general.name",
+                          .string_value = "Mistral 7B Instruct v0.3"};
+    if (hf_config_of(&mistral, &config, &err) != HN_OK)
+        g_error("%s", err.message);
+    g_assert_cmpstr(config.architecture, ==, "LlamaForCausalLM");
+    g_assert_false(config.use_sliding_window);
 }
 
 static void test_hf_config_refusals(void)
 {
-    hn_model_config config;
-    hn_error err = {0};
-    GByteArray *b = build_llama("llama", NULL, NULL, 32);
-    if (hf_config_of(b, &config, &err) != HN_OK)
-        g_error("%s", err.message);
-    g_assert_cmpint(config.head_dim, ==, 16);
-    g_assert_cmpint(config.num_key_value_heads, ==, 2);
-    g_assert_true(config.tie_word_embeddings);
-    g_assert_cmpint(config.vocab_size, ==, 4);
-    g_assert_cmpint(config.torch_dtype, ==, HN_DTYPE_F32);
-    g_byte_array_unref(b);
-
     static const struct {
-        const char *arch, *extra, *scaling;
-        guint64 k_rows;
+        tiny_model model;
         hn_status status;
         const char *expect;
     } cases[] = {
-        {"gemma3", NULL, NULL, 32, HN_ERR_UNSUPPORTED,
-         "llama.gguf: metadata key \"general.architecture\": expected \"llama\""},
-        {"llama", "rope_freqs.weight", NULL, 32, HN_ERR_UNSUPPORTED,
-         "tensor \"rope_freqs.weight\": expected a Llama weight"},
-        {"llama", "blk.0.ffn_gate_exps.weight", NULL, 32, HN_ERR_UNSUPPORTED,
-         "found a tensor transformers has no name for"},
-        {"llama", "blk.5.attn_v.weight", NULL, 32, HN_ERR_FORMAT,
-         "tensor \"blk.5.attn_v.weight\": expected a block below llama.block_count (1), found block 5"},
-        {"llama", NULL, "yarn", 32, HN_ERR_UNSUPPORTED,
-         "metadata key \"llama.rope.scaling.type\": expected \"none\""},
+        {{.arch = "gemma3"}, HN_ERR_UNSUPPORTED,
+         "gemma3.gguf: metadata key \"general.architecture\": expected one of \"llama\" (Llama, "
+         "Mistral, SmolLM2), \"qwen2\" (Qwen2, Qwen2.5), \"qwen3\" (Qwen3), found \"gemma3\""},
+        {{.arch = "llama", .extra = "rope_freqs.weight"}, HN_ERR_UNSUPPORTED,
+         "llama.gguf: tensor \"rope_freqs.weight\": expected no RoPE frequency factors, found them "
+         "(Llama 3.1-style rope scaling): transformers' GGUF loader ignores RoPE scaling"},
+        {{.arch = "llama", .string_key = "llama.rope.scaling.type", .string_value = "yarn"},
+         HN_ERR_UNSUPPORTED,
+         "llama.gguf: metadata key \"llama.rope.scaling.type\": expected \"none\", found \"yarn\": "
+         "transformers' GGUF loader ignores RoPE scaling and would run plain RoPE"},
+        {{.arch = "qwen2", .string_key = "qwen2.rope.scaling.type", .string_value = "yarn"},
+         HN_ERR_UNSUPPORTED, "metadata key \"qwen2.rope.scaling.type\": expected \"none\""},
+        {{.arch = "llama", .uint_key = "llama.rope.scale_linear", .uint_value = 4},
+         HN_ERR_UNSUPPORTED,
+         "metadata key \"llama.rope.scale_linear\": expected no RoPE scaling factor (0 or 1), "
+         "found 4"},
+        {{.arch = "llama", .extra = "blk.0.ffn_gate_exps.weight"}, HN_ERR_UNSUPPORTED,
+         "tensor \"blk.0.ffn_gate_exps.weight\": expected a decoder weight"},
+        {{.arch = "llama", .extra = "blk.5.attn_v.weight"}, HN_ERR_FORMAT,
+         "tensor \"blk.5.attn_v.weight\": expected a block below llama.block_count (1), found "
+         "block 5"},
+        {{.arch = "llama", .uint_key = "llama.vocab_size", .uint_value = 5}, HN_ERR_FORMAT,
+         "metadata key \"llama.vocab_size\": expected 4 (the tokens of tokenizer.ggml.tokens), "
+         "found 5"},
+        {{.arch = "llama", .uint_key = "llama.attention.key_length", .uint_value = 8},
+         HN_ERR_UNSUPPORTED,
+         "llama.gguf: metadata key \"llama.attention.key_length\": expected 16, the model's "
+         "head_dim, found 8"},
+        {{.arch = "qwen2", .drop = "blk.0.attn_k.bias"}, HN_ERR_FORMAT,
+         "qwen2.gguf: expected tensor \"blk.0.attn_k.bias\" (model.layers.0.self_attn.k_proj.bias "
+         "of a Qwen2ForCausalLM with this file's metadata), found no such tensor"},
+        {{.arch = "qwen2", .reshape = "blk.0.attn_v.bias"}, HN_ERR_FORMAT,
+         "qwen2.gguf: tensor \"blk.0.attn_v.bias\": expected model.layers.0.self_attn.v_proj.bias "
+         "of shape [32] (rows first), found [24]"},
+        {{.arch = "qwen2", .reshape = "blk.0.ffn_down.weight"}, HN_ERR_FORMAT,
+         "tensor \"blk.0.ffn_down.weight\": expected model.layers.0.mlp.down_proj.weight of shape "
+         "[32, 64] (rows first), found [24, 64]"},
+        {{.arch = "qwen2", .extra = "blk.0.ffn_gate.bias"}, HN_ERR_FORMAT,
+         "qwen2.gguf: tensor \"blk.0.ffn_gate.bias\": expected only the weights of a "
+         "Qwen2ForCausalLM with this file's metadata, found \"model.layers.0.mlp.gate_proj.bias\", "
+         "which it does not have"},
+        {{.arch = "llama", .extra = "blk.0.attn_q_norm.weight"}, HN_ERR_FORMAT,
+         "expected only the weights of a LlamaForCausalLM"},
+        {{.arch = "qwen3", .drop = "blk.0.attn_q_norm.weight"}, HN_ERR_FORMAT,
+         "expected tensor \"blk.0.attn_q_norm.weight\" (model.layers.0.self_attn.q_norm.weight"},
+        {{.arch = "qwen3", .uint_key = "qwen3.attention.value_length", .uint_value = 8},
+         HN_ERR_UNSUPPORTED, "metadata key \"qwen3.attention.value_length\": expected 16"},
+        {{.arch = "qwen3", .drop = "output_norm.weight"}, HN_ERR_FORMAT,
+         "expected tensor \"output_norm.weight\" (model.norm.weight"},
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        b = build_llama(cases[i].arch, cases[i].extra, cases[i].scaling, cases[i].k_rows);
-        g_assert_cmpint(hf_config_of(b, &config, &err), ==, cases[i].status);
+        hn_model_config config;
+        hn_error err = {0};
+        g_assert_cmpint(hf_config_of(&cases[i].model, &config, &err), ==, cases[i].status);
         test_assert_contains(err.message, cases[i].expect);
-        g_byte_array_unref(b);
     }
 }
 
-/* Q rows come back from llama.cpp's interleaved order: HF row h*D + j*D/2 + i is GGUF row
- * h*D + 2i + j; a K tensor whose rows do not fit the heads is refused. */
-static void test_hf_unpermute(void)
+/* Without key_length a Qwen3 has Qwen3Config's head_dim (128), as in transformers, and these
+ * weights do not fit it. */
+static void test_hf_config_qwen3_default_head_dim(void)
 {
-    GByteArray *b = build_llama("llama", NULL, NULL, 24);
+    GByteArray *b = build_tiny(&(tiny_model){.arch = "qwen3"});
+    /* drop the key by renaming it: same length, a key nobody reads */
+    guint8 *at = memmem(b->data, b->len, "qwen3.attention.key_length", 26);
+    g_assert_nonnull(at);
+    memcpy(at, "qwen3.attention.key_lengtX", 26);
     hn_gguf_file *file = NULL;
     hn_error err = {0};
-    if (hn_gguf_open_buffer("llama.gguf", b->data, b->len, &file, &err) != HN_OK)
-        g_error("%s", err.message);
     hn_model_config config;
-    config.arch = HN_ARCH_LLAMA;
-    config.num_attention_heads = 2;
-    config.num_key_value_heads = 2;
-    config.head_dim = 16;
-    const hn_gguf_tensor *q = hn_gguf_tensor_find(file, "blk.0.attn_q.weight");
-    float stored[32 * 32], hf[32 * 32];
-    g_assert_cmpint(hn_gguf_tensor_to_f32(file, q, stored, &err), ==, HN_OK);
-    g_assert_cmpint(hn_gguf_hf_tensor_f32(file, q, &config, hf, &err), ==, HN_OK);
-    for (int h = 0; h < 2; h++)
-        for (int j = 0; j < 2; j++)
-            for (int i = 0; i < 8; i++)
-                g_assert_cmpmem(hf + (h * 16 + j * 8 + i) * 32, 32 * sizeof(float),
-                                stored + (h * 16 + 2 * i + j) * 32, 32 * sizeof(float));
-    const hn_gguf_tensor *k = hn_gguf_tensor_find(file, "blk.0.attn_k.weight");
-    g_assert_cmpint(hn_gguf_hf_tensor_f32(file, k, &config, hf, &err), ==, HN_ERR_FORMAT);
-    test_assert_contains(err.message, "llama.gguf: tensor \"blk.0.attn_k.weight\": expected 32 rows "
-                                      "(2 heads of 16), found 24");
+    g_assert_cmpint(hn_gguf_open_buffer("qwen3.gguf", b->data, b->len, &file, &err), ==, HN_OK);
+    g_assert_cmpint(hn_gguf_hf_config(file, &config, &err), ==, HN_ERR_FORMAT);
+    test_assert_contains(err.message, "qwen3.gguf: tensor \"blk.0.attn_q.weight\": expected "
+                                      "model.layers.0.self_attn.q_proj.weight of shape [256, 32]");
     hn_gguf_close(file);
     g_byte_array_unref(b);
+}
+
+/* Llama Q rows come back from llama.cpp's interleaved order: HF row h*D + j*D/2 + i is GGUF row
+ * h*D + 2i + j; a K tensor whose rows do not fit the heads is refused. Qwen2 rows stay. */
+static void test_hf_unpermute(void)
+{
+    hn_model_config config = {.num_attention_heads = 2, .num_key_value_heads = 2, .head_dim = 16};
+    float stored[32 * 32], hf[32 * 32];
+    hn_error err = {0};
+    const char *const archs[] = {"llama", "qwen2"};
+    for (gsize a = 0; a < G_N_ELEMENTS(archs); a++) {
+        GByteArray *b = build_tiny(&(tiny_model){.arch = archs[a], .reshape = "blk.0.attn_k.weight"});
+        hn_gguf_file *file = NULL;
+        if (hn_gguf_open_buffer("model.gguf", b->data, b->len, &file, &err) != HN_OK)
+            g_error("%s", err.message);
+        const hn_gguf_tensor *q = hn_gguf_tensor_find(file, "blk.0.attn_q.weight");
+        g_assert_cmpint(hn_gguf_tensor_to_f32(file, q, stored, &err), ==, HN_OK);
+        g_assert_cmpint(hn_gguf_hf_tensor_f32(file, q, &config, hf, &err), ==, HN_OK);
+        const bool permuted = a == 0;
+        for (int h = 0; h < 2; h++)
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; i < 8; i++)
+                    g_assert_cmpmem(hf + (h * 16 + j * 8 + i) * 32, 32 * sizeof(float),
+                                    stored + (h * 16 + (permuted ? 2 * i + j : j * 8 + i)) * 32,
+                                    32 * sizeof(float));
+        const hn_gguf_tensor *k = hn_gguf_tensor_find(file, "blk.0.attn_k.weight");
+        if (permuted) {
+            g_assert_cmpint(hn_gguf_hf_tensor_f32(file, k, &config, hf, &err), ==, HN_ERR_FORMAT);
+            test_assert_contains(err.message, "model.gguf: tensor \"blk.0.attn_k.weight\": expected "
+                                              "32 rows (2 heads of 16), found 24");
+        }
+        hn_gguf_close(file);
+        g_byte_array_unref(b);
+    }
 }
 
 int main(int argc, char **argv)
@@ -1055,12 +1267,15 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/gguf/bad/other", test_other_corruptions);
     g_test_add_func("/engine/gguf/bad/deep-nesting", test_deep_nesting);
     g_test_add_func("/engine/gguf/hf-names", test_hf_names);
+    g_test_add_func("/engine/gguf/hf-config-archs", test_hf_config_archs);
     g_test_add_func("/engine/gguf/hf-config-refusals", test_hf_config_refusals);
+    g_test_add_func("/engine/gguf/hf-config-qwen3-default-head-dim",
+                    test_hf_config_qwen3_default_head_dim);
     g_test_add_func("/engine/gguf/hf-unpermute", test_hf_unpermute);
     g_test_add_func("/reference/gguf/python-written-files", test_python_written_files);
     g_test_add_func("/reference/gguf/smollm2-q4_1", test_real_smollm2);
     g_test_add_func("/reference/gguf/gemma3-q4_k_m", test_real_gemma3);
-    g_test_add_func("/reference/gguf/transformers-view/tiny-llama", test_hf_view_tiny_llama);
+    g_test_add_func("/reference/gguf/transformers-view/tiny-models", test_hf_view_tiny_models);
     g_test_add_func("/reference/gguf/transformers-view/smollm2", test_hf_view_smollm2);
     return g_test_run();
 }

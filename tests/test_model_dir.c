@@ -137,7 +137,8 @@ static void test_gguf_llama(void)
     /* A GGUF model of an architecture Hone does not run. */
     path = test_model_file("gemma-3-270m-q4_k_m.gguf");
     expect_failure(path, HN_ERR_UNSUPPORTED, "metadata key \"general.architecture\": expected "
-                                             "\"llama\" (Hone reads Llama-family GGUF files");
+                                             "one of \"llama\" (Llama, Mistral, SmolLM2), \"qwen2\" "
+                                             "(Qwen2, Qwen2.5), \"qwen3\" (Qwen3), found \"gemma3\"");
     g_free(path);
 }
 

@@ -6,10 +6,14 @@
                                  fetched models) plus what gguf reads from each
   gguf_ref.py describe FILE DIR  what gguf reads from an existing GGUF file
   gguf_ref.py seeds DIR          small files for the fuzzer's seed corpus (tests/fuzz/seeds/gguf)
-  gguf_ref.py hf-write DIR       a tiny Llama GGUF written as llama.cpp's converter would (Q/K
-                                 rows permuted) and what transformers' GGUF loader makes of it
-  gguf_ref.py hf-describe FILE DIR  what transformers' GGUF loader makes of a Llama GGUF file:
-                                 its LlamaConfig and every weight under its transformers name
+  gguf_ref.py hf-write DIR       tiny random Llama, Qwen2 and Qwen3 GGUF files written as
+                                 llama.cpp's converter would (names, metadata, tokenizer, Q/K
+                                 rows permuted for Llama only) and what transformers' GGUF
+                                 loader makes of each; files with RoPE scaling (llama3, linear,
+                                 yarn) and the rope_type transformers gives them
+  gguf_ref.py hf-describe FILE DIR  what transformers' GGUF loader makes of a GGUF file: its
+                                 config, model class, and every weight under its transformers
+                                 name as load_gguf_checkpoint returns it
 
 For each file F, DIR/expected/F.json holds what gguf's GGUFReader sees: version, alignment,
 data offset, every metadata value in file order and every tensor (name, ggml type, dims in
@@ -25,9 +29,11 @@ import json
 import os
 import sys
 
+os.environ.setdefault("TQDM_DISABLE", "1")  # transformers' GGUF loader shows progress bars
+
 import numpy as np
 from gguf import GGMLQuantizationType as Q
-from gguf import GGUFReader, GGUFValueType as V, GGUFWriter
+from gguf import GGUFReader, GGUFValueType as V, GGUFWriter, RopeScalingType
 from gguf.constants import GGML_QUANT_SIZES
 from gguf.quants import dequantize, quantize
 
@@ -279,7 +285,8 @@ def write_seeds(out):
         writer.write_tensors_to_file()
         writer.close()
 
-    # A complete (tiny) Llama, so the fuzzer also reaches the transformers view (gguf_model.c).
+    # A partial (tiny) Llama with a SentencePiece-style vocabulary: the transformers view
+    # (gguf_model.c) reads its config and refuses its tensors; model_*.gguf are complete.
     writer = GGUFWriter(os.path.join(out, "tiny_llama.gguf"), arch="llama")
     writer.add_context_length(64)
     writer.add_embedding_length(32)
@@ -319,71 +326,77 @@ def write_seeds(out):
 
     writer = GGUFWriter(os.path.join(out, "empty.gguf"), arch="test")
     finish(writer)
+    write_model_seeds(out)
     for name in sorted(os.listdir(out)):
         size = os.path.getsize(os.path.join(out, name))
         assert size <= 4096, (name, size)
         print(f"{name}: {size} bytes")
 
 
-# --- The Hugging Face view of Llama GGUF files (engine/gguf_model.c, model_dir). -----------
+# --- The Hugging Face view of GGUF files (engine/gguf_model.c, model_dir). ------------------
+# The reference is transformers' own GGUF loading: AutoConfig.from_pretrained(gguf_file=...)
+# for the config, and modeling_gguf_pytorch_utils.load_gguf_checkpoint (gguf's dequantize,
+# then the architecture's TensorProcessor: LlamaTensorProcessor undoes llama.cpp's Q/K
+# permutation) with get_gguf_hf_weights_map for the names.
 
-LLAMA_LAYER = ["input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-               "self_attn.o_proj", "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj",
-               "mlp.down_proj"]
 CONFIG_FIELDS = ["model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
-                 "num_attention_heads", "num_key_value_heads", "head_dim", "max_position_embeddings",
-                 "rms_norm_eps", "tie_word_embeddings", "attention_bias", "mlp_bias", "bos_token_id",
-                 "eos_token_id", "pad_token_id"]
+                 "num_attention_heads", "num_key_value_heads", "max_position_embeddings",
+                 "rms_norm_eps", "tie_word_embeddings", "bos_token_id", "eos_token_id", "pad_token_id"]
 
 
-def transformers_view(path):
-    """What transformers' GGUF loader makes of a file: the LlamaConfig, and a map from GGUF
-    tensor names to transformers names built with llama.cpp's own table (gguf-py
-    TensorNameMap) over LlamaForCausalLM's parameter names."""
-    import transformers.modeling_gguf_pytorch_utils as loader
-    from gguf import MODEL_ARCH, get_tensor_name_map
-    from transformers import LlamaConfig
+def transformers_load(path):
+    """transformers' config, a model of its class (on the meta device: only the parameter
+    names are needed), the GGUF -> transformers name map and the tensors load_gguf_checkpoint
+    gives for that model."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers.modeling_gguf_pytorch_utils import (TENSOR_PROCESSORS, TensorProcessor,
+                                                          get_gguf_hf_weights_map,
+                                                          load_gguf_checkpoint)
 
-    # The loader refuses to start without torch, but reading the config needs none of it.
-    loader.is_torch_available = lambda: True
-    parsed = loader.load_gguf_checkpoint(path, return_tensors=False)
-    config = LlamaConfig(**parsed["config"])
-    layers = config.num_hidden_layers
-    hf_names = ["model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"]
-    hf_names += [f"model.layers.{i}.{part}.{kind}" for i in range(layers) for part in LLAMA_LAYER
-                 for kind in ("weight", "bias")]
-    table = get_tensor_name_map(MODEL_ARCH.LLAMA, layers)
-    to_hf = {}
-    for hf in hf_names:
-        gguf_name = table.get_name(hf, try_suffixes=(".weight", ".bias"))
-        assert gguf_name is not None and gguf_name not in to_hf, hf
-        to_hf[gguf_name] = hf
-    return config, to_hf, loader.LlamaTensorProcessor(config=config.to_dict())
+    folder, name = os.path.split(os.path.abspath(path))
+    config = AutoConfig.from_pretrained(folder, gguf_file=name)
+    # transformers' GGUF config mappings never set attention_bias or mlp_bias, so a Llama or
+    # Qwen3 file with bias tensors loads without them (they are dropped); llama.cpp runs them,
+    # and so does Hone: the reference model gets the biases the file has.
+    names = {t.name for t in GGUFReader(path).tensors}
+    if "blk.0.attn_q.bias" in names and hasattr(config, "attention_bias"):
+        config.attention_bias = True
+    if "blk.0.ffn_gate.bias" in names and hasattr(config, "mlp_bias"):
+        config.mlp_bias = True
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    parsed = load_gguf_checkpoint(path, return_tensors=True, model_to_load=model)
+    architecture = GGUFReader(path).fields["general.architecture"].contents()
+    processor = TENSOR_PROCESSORS.get(architecture, TensorProcessor)(config=parsed["config"])
+    to_hf = get_gguf_hf_weights_map(model, processor)
+    return config, model, to_hf, parsed["tensors"]
 
 
 def describe_hf(path, out_json, f32_dir=None):
-    config, to_hf, processor = transformers_view(path)
+    config, model, to_hf, tensors = transformers_load(path)
     settings = config.to_dict()
     want = {k: settings.get(k) for k in CONFIG_FIELDS}
-    # transformers' llama GGUF mapping never sets attention_bias or mlp_bias; the tensors say
-    # whether the biases exist (as transformers itself decides for stablelm).
-    names = {t.name for t in GGUFReader(path).tensors}
-    want["attention_bias"] = bool(want["attention_bias"]) or "blk.0.attn_q.bias" in names
-    want["mlp_bias"] = bool(want["mlp_bias"]) or "blk.0.ffn_gate.bias" in names
+    attention = model.model.layers[0].self_attn
+    want["architecture"] = type(model).__name__
+    want["head_dim"] = attention.head_dim
+    want["attention_bias"] = attention.q_proj.bias is not None
+    want["o_proj_bias"] = attention.o_proj.bias is not None
+    want["mlp_bias"] = model.model.layers[0].mlp.gate_proj.bias is not None
+    want["qk_norm"] = hasattr(attention, "q_norm")
+    want["sliding_window"] = getattr(config, "sliding_window", None) is not None
     want["rope_theta"] = config.rope_parameters["rope_theta"]
     want["rope_type"] = config.rope_parameters["rope_type"]
     weights = []
-    reader = GGUFReader(path)
     if f32_dir is not None:
         os.makedirs(f32_dir, exist_ok=True)
-    for index, t in enumerate(reader.tensors):
-        # transformers' loading path: gguf's dequantize, then the Llama processor (which undoes
-        # llama.cpp's Q/K permutation), in the shape PyTorch sees.
-        values = dequantize(t.data, t.tensor_type)
-        values = processor.process(weights=values, name=t.name).weights
-        values = np.ascontiguousarray(values, dtype=np.float32)
+    for index, t in enumerate(GGUFReader(path).tensors):
+        name = to_hf.get(t.name)
+        if name is None or name not in tensors:
+            raise SystemExit(f"{path}: transformers' loader drops tensor {t.name}")
+        values = np.ascontiguousarray(tensors[name].float().numpy(), dtype=np.float32)
         f32 = values.tobytes()
-        weights.append({"gguf": t.name, "name": to_hf[t.name], "shape": list(values.shape),
+        weights.append({"gguf": t.name, "name": name, "shape": list(values.shape),
                         "f32_sha256": hashlib.sha256(f32).hexdigest(),
                         "head": [int(b) for b in values.reshape(-1)[:16].view(np.uint32)]})
         if f32_dir is not None:
@@ -401,81 +414,208 @@ def llama_cpp_permute(weights, n_head):
             .swapaxes(1, 2).reshape(weights.shape))
 
 
-def write_tiny_llama(out):
-    """A two-layer Llama with grouped KV heads, Q/K biases, an untied head and mixed storage
-    types, written the way llama.cpp's converter would write it from these HF weights."""
-    rng = np.random.default_rng(20261202)
-    vocab, hidden, inter, heads, kv_heads, layers = 48, 64, 96, 4, 2, 2
-    head_dim = hidden // heads
-    hf = {"model.embed_tokens.weight": rng.standard_normal((vocab, hidden)),
-          "model.norm.weight": 1 + 0.1 * rng.standard_normal(hidden),
-          "lm_head.weight": rng.standard_normal((vocab, hidden))}
-    shapes = {"input_layernorm": (hidden,), "post_attention_layernorm": (hidden,),
-              "self_attn.q_proj": (hidden, hidden), "self_attn.k_proj": (kv_heads * head_dim, hidden),
-              "self_attn.v_proj": (kv_heads * head_dim, hidden), "self_attn.o_proj": (hidden, hidden),
-              "mlp.gate_proj": (inter, hidden), "mlp.up_proj": (inter, hidden),
-              "mlp.down_proj": (hidden, inter)}
+# Tiny random models, one per architecture Hone reads, shaped like their families: Llama with
+# grouped KV heads, q/k/v/o biases (transformers drops those, see above) and an untied head;
+# Qwen2.5 with q/k/v biases and tied embeddings; Qwen3 with q/k norms, head_dim 128 apart from
+# hidden / heads, and an untied head. `converter` is what llama.cpp's convert_hf_to_gguf.py
+# adds to TextModel's metadata for that class (LlamaModel: vocab_size, rope.dimension_count;
+# a config with head_dim: attention.key_length and value_length) and whether it permutes Q/K.
+TINY_MODELS = {
+    "llama": dict(seed=20261202, hidden=64, ffn=96, heads=4, kv_heads=2, head_dim=16, layers=2,
+                  tied=False, qkv_bias=True, o_bias=True, qk_norm=False, theta=500000.0, eps=1e-5,
+                  context=256, pre="smollm", converter={"permute", "vocab_size", "rope_dim"}),
+    "qwen2": dict(seed=20261203, hidden=64, ffn=96, heads=4, kv_heads=2, head_dim=16, layers=2,
+                  tied=True, qkv_bias=True, o_bias=False, qk_norm=False, theta=1000000.0, eps=1e-6,
+                  context=512, pre="qwen2", converter=set()),
+    "qwen3": dict(seed=20261204, hidden=64, ffn=96, heads=2, kv_heads=1, head_dim=128, layers=2,
+                  tied=False, qkv_bias=False, o_bias=False, qk_norm=True, theta=1000000.0,
+                  eps=1e-6, context=512, pre="qwen2", converter={"head_dim"}),
+}
+
+
+def tiny_vocab():
+    """A byte-level BPE vocabulary as llama.cpp's _set_vocab_gpt2 writes one: tokens, types
+    (1 normal, 3 control), merges."""
+    tokens = [chr(c) for c in range(ord("a"), ord("z") + 1)] + \
+             [chr(c) for c in range(ord("A"), ord("Z") + 1)] + list("0123") + ["Ġ"]
+    merges = ["Ġ t", "h e", "Ġt he", "i n"]
+    tokens += [m.replace(" ", "") for m in merges]
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    types = [1] * len(tokens) + [3] * len(specials)
+    return tokens + specials, types, merges
+
+
+def tiny_hf_weights(spec, rng, vocab):
+    """Random weights under transformers' names, in transformers' layout."""
+    hidden, ffn, layers = spec["hidden"], spec["ffn"], spec["layers"]
+    q, kv = spec["heads"] * spec["head_dim"], spec["kv_heads"] * spec["head_dim"]
+    hf = {"model.embed_tokens.weight": rng.standard_normal((vocab, hidden))}
+    modules = {"input_layernorm": (hidden,), "self_attn.q_proj": (q, hidden),
+               "self_attn.k_proj": (kv, hidden), "self_attn.v_proj": (kv, hidden),
+               "self_attn.o_proj": (hidden, q), "post_attention_layernorm": (hidden,),
+               "mlp.gate_proj": (ffn, hidden), "mlp.up_proj": (ffn, hidden),
+               "mlp.down_proj": (hidden, ffn)}
+    if spec["qk_norm"]:
+        modules.update({"self_attn.q_norm": (spec["head_dim"],), "self_attn.k_norm": (spec["head_dim"],)})
+    biased = (["q_proj", "k_proj", "v_proj"] if spec["qkv_bias"] else []) + \
+             (["o_proj"] if spec["o_bias"] else [])
     for i in range(layers):
-        for part, shape in shapes.items():
-            hf[f"model.layers.{i}.{part}.weight"] = rng.standard_normal(shape) * 0.1
-        hf[f"model.layers.{i}.self_attn.q_proj.bias"] = rng.standard_normal(hidden)
-        hf[f"model.layers.{i}.self_attn.k_proj.bias"] = rng.standard_normal(kv_heads * head_dim)
-        hf[f"model.layers.{i}.self_attn.v_proj.bias"] = rng.standard_normal(kv_heads * head_dim)
-        hf[f"model.layers.{i}.self_attn.o_proj.bias"] = rng.standard_normal(hidden)
-    from gguf import MODEL_ARCH, get_tensor_name_map
-    table = get_tensor_name_map(MODEL_ARCH.LLAMA, layers)
-    path = os.path.join(out, "tiny_llama.gguf")
-    writer = GGUFWriter(path, arch="llama")
-    writer.add_context_length(256)
-    writer.add_embedding_length(hidden)
-    writer.add_block_count(layers)
-    writer.add_feed_forward_length(inter)
-    writer.add_head_count(heads)
-    writer.add_head_count_kv(kv_heads)
-    writer.add_rope_dimension_count(head_dim)
-    writer.add_rope_freq_base(500000.0)
-    writer.add_layer_norm_rms_eps(1e-5)
-    writer.add_file_type(7)
+        for module, shape in modules.items():
+            scale = 1 + 0.1 * rng.standard_normal(shape) if len(shape) == 1 else 0.1 * rng.standard_normal(shape)
+            hf[f"model.layers.{i}.{module}.weight"] = scale
+        for module in biased:
+            rows = hf[f"model.layers.{i}.self_attn.{module}.weight"].shape[0]
+            hf[f"model.layers.{i}.self_attn.{module}.bias"] = rng.standard_normal(rows)
+    hf["model.norm.weight"] = 1 + 0.1 * rng.standard_normal(hidden)
+    if not spec["tied"]:
+        hf["lm_head.weight"] = rng.standard_normal((vocab, hidden))
+    return {name: value.astype(np.float32) for name, value in hf.items()}
+
+
+def write_converted(path, arch, spec, rng, vocab, storage, extra=None):
+    """A random model of `arch` shaped by `spec`, written the way llama.cpp's converter writes
+    one: gguf-py's tensor names for the architecture, TextModel's metadata and the class's
+    own, Q/K rows permuted for Llama only, the tokenizer as _set_vocab_gpt2 writes it (vocab:
+    tokens ending in <|endoftext|>, <|im_start|>, <|im_end|>; types; merges) and a ChatML
+    template. storage(name, value) picks each tensor's ggml type; extra(writer), when given,
+    adds to the file. Returns the HF weights and the GGUF -> HF names of the tensors stored
+    exactly (F32)."""
+    from gguf import MODEL_ARCH_NAMES, get_tensor_name_map
+    tokens, types, merges = vocab
+    hf = tiny_hf_weights(spec, rng, len(tokens))
+    model_arch = next(k for k, v in MODEL_ARCH_NAMES.items() if v == arch)
+    table = get_tensor_name_map(model_arch, spec["layers"])
+    writer = GGUFWriter(path, arch=arch)
+    writer.add_name(f"Tiny {arch}")
+    writer.add_block_count(spec["layers"])
+    writer.add_context_length(spec["context"])
+    writer.add_embedding_length(spec["hidden"])
+    writer.add_feed_forward_length(spec["ffn"])
+    writer.add_head_count(spec["heads"])
+    writer.add_head_count_kv(spec["kv_heads"])
+    writer.add_rope_freq_base(spec["theta"])
+    writer.add_layer_norm_rms_eps(spec["eps"])
+    if "head_dim" in spec["converter"]:
+        writer.add_key_length(spec["head_dim"])
+        writer.add_value_length(spec["head_dim"])
+    writer.add_file_type(7)  # MOSTLY_Q8_0
+    if "vocab_size" in spec["converter"]:
+        writer.add_vocab_size(len(tokens))
+    if "rope_dim" in spec["converter"]:
+        writer.add_rope_dimension_count(spec["head_dim"])
     writer.add_tokenizer_model("gpt2")
-    writer.add_token_list([f"t{i}" for i in range(vocab)])
-    writer.add_bos_token_id(1)
-    writer.add_eos_token_id(2)
-    stored = [Q.F32, Q.F16, Q.Q8_0, Q.Q4_0, Q.Q5_1, Q.BF16]
-    for index, (name, value) in enumerate(hf.items()):
-        value = value.astype(np.float32)
-        if name.endswith(("q_proj.weight", "q_proj.bias")):
-            value = llama_cpp_permute(value, heads)
-        elif name.endswith(("k_proj.weight", "k_proj.bias")):
-            value = llama_cpp_permute(value, kv_heads)
-        qtype = Q.F32 if value.ndim == 1 else stored[index % len(stored)]
+    writer.add_tokenizer_pre(spec["pre"])
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    if merges:
+        writer.add_token_merges(merges)
+    writer.add_bos_token_id(len(tokens) - 3)
+    writer.add_eos_token_id(len(tokens) - 1)
+    writer.add_pad_token_id(len(tokens) - 3)
+    writer.add_add_bos_token(False)
+    writer.add_chat_template("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}"
+                             "<|im_end|>\n{% endfor %}")
+    stored_exactly = {}
+    for name, value in hf.items():
+        if "permute" in spec["converter"]:
+            if name.endswith(("q_proj.weight", "q_proj.bias")):
+                value = llama_cpp_permute(value, spec["heads"])
+            elif name.endswith(("k_proj.weight", "k_proj.bias")):
+                value = llama_cpp_permute(value, spec["kv_heads"])
+        qtype = storage(name, value)
         gguf_name = table.get_name(name, try_suffixes=(".weight", ".bias"))
+        assert gguf_name is not None, name
         if qtype == Q.F32:
             writer.add_tensor(gguf_name, value)
+            stored_exactly[gguf_name] = name
         elif qtype == Q.F16:
             writer.add_tensor(gguf_name, value.astype(np.float16))
         else:
             writer.add_tensor(gguf_name, quantize(value, qtype), raw_dtype=qtype)
+    if extra is not None:
+        extra(writer)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    # transformers' reverse permutation must give back the HF weights of exactly stored tensors
-    _, _, processor = transformers_view(path)
-    for t in GGUFReader(path).tensors:
-        if t.tensor_type == Q.F32:
-            back = processor.process(weights=np.array(t.data), name=t.name).weights
-            original = next(v for k, v in hf.items()
-                            if table.get_name(k, try_suffixes=(".weight", ".bias")) == t.name)
-            assert np.array_equal(back, original.astype(np.float32)), t.name
+    return hf, stored_exactly
+
+
+def write_tiny(out, arch):
+    """TINY_MODELS[arch] with layer 0 stored as F32 (so transformers must give its weights back
+    exactly) and the rest in mixed types; checked against transformers' loader on the way."""
+    spec = TINY_MODELS[arch]
+    path = os.path.join(out, f"tiny_{arch}.gguf")
+    mixed = [Q.F16, Q.Q8_0, Q.Q4_0, Q.Q5_1, Q.BF16, Q.F32]
+    order = []
+
+    def storage(name, value):
+        order.append(name)
+        if value.ndim == 1 or name.startswith("model.layers.0."):
+            return Q.F32
+        return mixed[len(order) % len(mixed)]
+
+    hf, stored_exactly = write_converted(path, arch, spec, np.random.default_rng(spec["seed"]),
+                                         tiny_vocab(), storage)
+    # transformers' loader must give back the HF weights of the exactly stored tensors: the
+    # names, the (un)permutation and the config's head counts are as llama.cpp's would be.
+    _, _, to_hf, tensors = transformers_load(path)
+    for gguf_name, name in stored_exactly.items():
+        assert to_hf[gguf_name] == name, (gguf_name, to_hf[gguf_name], name)
+        assert np.array_equal(tensors[name].numpy(), hf[name]), name
     return path
 
 
+def write_model_seeds(out):
+    """Complete models of each architecture small enough for the fuzzer's seed corpus
+    (vectors F32, matrices F16, 5 tokens), so it reaches the tensors of a model that loads."""
+    rng = np.random.default_rng(20261205)
+    vocab = (["a", "b", "<|endoftext|>", "<|im_start|>", "<|im_end|>"], [1, 1, 3, 3, 3], [])
+    for arch, spec in TINY_MODELS.items():
+        small = dict(spec, hidden=8, ffn=8, heads=2, kv_heads=1, head_dim=4, layers=1)
+        write_converted(os.path.join(out, f"model_{arch}.gguf"), arch, small, rng, vocab,
+                        lambda name, value: Q.F32 if value.ndim == 1 else Q.F16)
+
+
+# RoPE scaling as llama.cpp's converter writes it: LlamaModel's llama3 frequency factors
+# (generate_extra_tensors) and linear type + factor, Qwen2Model's YaRN type, factor and
+# original context. transformers' GGUF loader reads none of it for these architectures.
+ROPE_SCALED = {
+    "llama3": ("llama", lambda w: w.add_tensor(
+        "rope_freqs.weight", np.linspace(1, 8, 8, dtype=np.float32))),
+    "linear": ("llama", lambda w: (w.add_rope_scaling_type(RopeScalingType.LINEAR),
+                                   w.add_rope_scaling_factor(4.0))),
+    "yarn": ("qwen2", lambda w: (w.add_rope_scaling_type(RopeScalingType.YARN),
+                                 w.add_rope_scaling_factor(4.0),
+                                 w.add_rope_scaling_orig_ctx_len(128))),
+}
+
+
+def write_rope_scaled(out, expected):
+    """One small file per kind of RoPE scaling, and what transformers makes of it: its
+    rope_type, and whether any of its parameters takes the frequency factors."""
+    for kind, (arch, extra) in ROPE_SCALED.items():
+        spec = dict(TINY_MODELS[arch], hidden=32, ffn=32, heads=2, kv_heads=1, head_dim=16, layers=1)
+        path = os.path.join(out, f"rope_{kind}.gguf")
+        write_converted(path, arch, spec, np.random.default_rng(20261206), tiny_vocab(),
+                        lambda name, value: Q.F32, extra)
+        config, _, to_hf, _ = transformers_load(path)
+        with open(os.path.join(expected, f"rope_{kind}.json"), "w") as f:
+            json.dump({"rope_type": config.rope_parameters["rope_type"],
+                       "rope_freqs_loaded": "rope_freqs.weight" in to_hf}, f)
+
+
 def hf_write(out):
-    path = write_tiny_llama(out)
-    os.makedirs(os.path.join(out, "expected"), exist_ok=True)
-    describe_hf(path, os.path.join(out, "expected", "tiny_llama.json"),
-                os.path.join(out, "expected", "tiny_llama"))
-    print("gguf wrote tiny_llama.gguf; transformers described it")
+    expected = os.path.join(out, "expected")
+    os.makedirs(expected, exist_ok=True)
+    for arch in TINY_MODELS:
+        path = write_tiny(out, arch)
+        describe_hf(path, os.path.join(expected, f"tiny_{arch}.json"),
+                    os.path.join(expected, f"tiny_{arch}"))
+    write_rope_scaled(out, expected)
+    print("gguf wrote " + ", ".join(f"tiny_{arch}.gguf" for arch in TINY_MODELS) +
+          ", " + ", ".join(f"rope_{kind}.gguf" for kind in ROPE_SCALED) +
+          "; transformers described them")
 
 
 def hf_describe(path, out):
