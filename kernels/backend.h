@@ -216,13 +216,14 @@ struct hn_backend {
      *   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g^2
      *   param -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps)
      * grad_scale carries gradient clipping (hn_clip_coefficient) or accumulation averaging;
-     * step counts from 1. */
+     * step counts from 1. The hyperparameters are doubles, as torch's Python floats: 1 - beta2
+     * from an fp32 beta2 = 0.999 would be off by 1.3e-5 relative. */
     void (*adamw_step)(float *param,       /* [n] */
                        float *m,           /* [n] first moment */
                        float *v,           /* [n] second moment */
                        const float *grad,  /* [n] */
-                       size_t n, float lr, float beta1, float beta2, float eps,
-                       float weight_decay, float grad_scale, int64_t step);
+                       size_t n, double lr, double beta1, double beta2, double eps,
+                       double weight_decay, float grad_scale, int64_t step);
 };
 
 /* The CPU backend (always built): fp32 compute, OpenMP threads, OpenBLAS GEMM. */
