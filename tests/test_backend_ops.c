@@ -1,0 +1,739 @@
+/* The CPU backend's ops, forward and backward, against PyTorch autograd in float64
+ * (tests/reference/backend_ops_ref.py), and the RoPE tables of engine/rope_freq.c against
+ * transformers' ROPE_INIT_FUNCTIONS. Inputs are random (fixed seeds, never zero); every
+ * comparison states its tolerance and prints what it measured; NaN and Inf never pass.
+ * Needs the venv from tests/setup-venv.sh. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "backend.h"
+#include "hf_config.h"
+#include "rope_freq.h"
+#include "test_util.h"
+
+/* ---- cases: named random arrays, rebuilt identically when written and when checked ---- */
+
+enum { MAX_ARRAYS = 32 };
+
+typedef struct {
+    char name[64];
+    cJSON *spec; /* case.json: {"op": ..., sizes, parameters} */
+    struct {
+        char name[32];
+        void *data;
+        size_t bytes;
+        bool scratch; /* a buffer the op writes, not an input for the reference */
+    } arrays[MAX_ARRAYS];
+    int n_arrays;
+} op_case;
+
+static void case_init(op_case *c, const char *name, const char *op)
+{
+    memset(c, 0, sizeof *c);
+    g_strlcpy(c->name, name, sizeof c->name);
+    c->spec = cJSON_CreateObject();
+    cJSON_AddStringToObject(c->spec, "op", op);
+}
+
+static void case_set(op_case *c, const char *key, double value)
+{
+    cJSON_AddNumberToObject(c->spec, key, value);
+}
+
+static void case_clear(op_case *c)
+{
+    for (int i = 0; i < c->n_arrays; i++)
+        g_free(c->arrays[i].data);
+    cJSON_Delete(c->spec);
+}
+
+static void *case_add(op_case *c, const char *name, size_t bytes)
+{
+    g_assert_cmpint(c->n_arrays, <, MAX_ARRAYS);
+    g_strlcpy(c->arrays[c->n_arrays].name, name, sizeof c->arrays[0].name);
+    c->arrays[c->n_arrays].bytes = bytes;
+    return c->arrays[c->n_arrays++].data = g_malloc(bytes > 0 ? bytes : 1);
+}
+
+static guint32 case_seed(const op_case *c, const char *array)
+{
+    return g_str_hash(c->name) * 31u + g_str_hash(array);
+}
+
+/* n floats with magnitudes in [0.05, 1] * scale and random signs: never zero. */
+static float *case_floats(op_case *c, const char *name, size_t n, double scale)
+{
+    float *x = case_add(c, name, n * sizeof *x);
+    GRand *rand = g_rand_new_with_seed(case_seed(c, name));
+    for (size_t i = 0; i < n; i++) {
+        double magnitude = g_rand_double_range(rand, 0.05, 1.0) * scale;
+        x[i] = (float)(g_rand_boolean(rand) ? magnitude : -magnitude);
+    }
+    g_rand_free(rand);
+    return x;
+}
+
+/* A weight [n] stored as `type`: random fp32, or random fp32 rounded to bf16 (truncated; the
+ * reference reads the same bits). */
+static void *case_weight(op_case *c, const char *name, size_t n, hn_weight_type type)
+{
+    char key[64];
+    g_snprintf(key, sizeof key, "%s_type", name);
+    cJSON_AddStringToObject(c->spec, key, type == HN_WEIGHT_BF16 ? "bf16" : "f32");
+    float *values = case_floats(c, name, n, 1.0);
+    if (type == HN_WEIGHT_F32)
+        return values;
+    uint16_t *bits = g_new(uint16_t, n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t wide;
+        memcpy(&wide, &values[i], sizeof wide);
+        bits[i] = (uint16_t)(wide >> 16);
+    }
+    g_free(values);
+    c->arrays[c->n_arrays - 1].data = bits;
+    c->arrays[c->n_arrays - 1].bytes = n * sizeof *bits;
+    return bits;
+}
+
+static int32_t *case_ints(op_case *c, const char *name, size_t n, int32_t below)
+{
+    int32_t *x = case_add(c, name, n * sizeof *x);
+    GRand *rand = g_rand_new_with_seed(case_seed(c, name));
+    for (size_t i = 0; i < n; i++)
+        x[i] = g_rand_int_range(rand, 0, below);
+    g_rand_free(rand);
+    return x;
+}
+
+/* A buffer an op writes (owned by the case, not written for the reference). */
+static float *case_scratch(op_case *c, const char *name, size_t n)
+{
+    float *x = case_add(c, name, n * sizeof *x);
+    c->arrays[c->n_arrays - 1].scratch = true;
+    return x;
+}
+
+/* A gradient buffer that starts random ("NAME_init" for the reference): the ops add to it. */
+static float *case_grad(op_case *c, const char *name, size_t n)
+{
+    char init[40];
+    g_snprintf(init, sizeof init, "%s_init", name);
+    float *start = case_floats(c, init, n, 1.0);
+    float *grad = case_scratch(c, name, n);
+    memcpy(grad, start, n * sizeof *grad);
+    return grad;
+}
+
+static void case_write(const op_case *c, const char *root)
+{
+    char *dir = g_build_filename(root, c->name, NULL);
+    g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+    char *path = g_build_filename(dir, "case.json", NULL);
+    char *text = cJSON_Print(c->spec);
+    test_write_text(path, text);
+    cJSON_free(text);
+    g_free(path);
+    for (int i = 0; i < c->n_arrays; i++) {
+        if (c->arrays[i].scratch)
+            continue;
+        char *file = g_strdup_printf("%s.bin", c->arrays[i].name);
+        path = g_build_filename(dir, file, NULL);
+        test_write_file(path, c->arrays[i].data, c->arrays[i].bytes);
+        g_free(path);
+        g_free(file);
+    }
+    g_free(dir);
+}
+
+/* ---- comparison ------------------------------------------------------------------------ */
+
+/* Every element: |got - want| <= atol * rms(want) + rtol * |want| (atol is relative to the
+ * reference's root mean square, so that sums of many terms are judged by their scale), and
+ * the normalized mean squared error sum (got - want)^2 / sum want^2 at most nmse. */
+typedef struct {
+    double atol, rtol, nmse;
+} tolerance;
+
+static double *read_expected(const char *root, const op_case *c, const char *name, size_t n)
+{
+    char *file = g_strdup_printf("%s.bin", name);
+    char *path = g_build_filename(root, c->name, "expected", file, NULL);
+    GBytes *bytes = test_read_file(path);
+    if (g_bytes_get_size(bytes) != n * sizeof(double))
+        g_error("%s: %zu bytes, expected %zu", path, (size_t)g_bytes_get_size(bytes),
+                n * sizeof(double));
+    double *want = g_memdup2(g_bytes_get_data(bytes, NULL), n * sizeof *want);
+    g_bytes_unref(bytes);
+    g_free(path);
+    g_free(file);
+    return want;
+}
+
+/* got[n] against the reference's NAME.bin; prints the max abs error (also over the rms), the
+ * max relative error (over elements at least 1e-3 of the largest) and the NMSE. */
+static void check_close(const char *root, const op_case *c, const char *name, const float *got,
+                        size_t n, tolerance tol)
+{
+    double *want = read_expected(root, c, name, n);
+    double max_want = 0, squared_want = 0;
+    for (size_t i = 0; i < n; i++) {
+        max_want = fmax(max_want, fabs(want[i]));
+        squared_want += want[i] * want[i];
+    }
+    double rms = sqrt(squared_want / (double)n);
+    double max_abs = 0, max_rel = 0, squared_error = 0;
+    size_t worst = 0, failures = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(got[i]) || !isfinite(want[i]))
+            g_error("%s %s[%zu]: hone %g, reference %g: not finite", c->name, name, i, got[i],
+                    want[i]);
+        double error = fabs(got[i] - want[i]);
+        if (error > max_abs) {
+            max_abs = error;
+            worst = i;
+        }
+        if (fabs(want[i]) >= 1e-3 * max_want) /* relative error where it means something */
+            max_rel = fmax(max_rel, error / fabs(want[i]));
+        squared_error += error * error;
+        if (error > tol.atol * rms + tol.rtol * fabs(want[i]))
+            failures++;
+    }
+    double nmse = squared_want > 0 ? squared_error / squared_want : squared_error;
+    g_test_message("%s %s [%zu]: max abs err %.2e (%.2e x rms %.2e), max rel err %.2e, "
+                   "nmse %.2e (tolerance: atol %.0e x rms + rtol %.0e, nmse %.0e)",
+                   c->name, name, n, max_abs, rms > 0 ? max_abs / rms : 0.0, rms, max_rel, nmse,
+                   tol.atol, tol.rtol, tol.nmse);
+    if (failures > 0 || nmse > tol.nmse)
+        g_error("%s %s: %zu of %zu elements out of tolerance (worst [%zu]: hone %.9g, reference "
+                "%.9g); nmse %.3e (at most %.0e)",
+                c->name, name, failures, n, worst, got[worst], want[worst], nmse, tol.nmse);
+    g_free(want);
+}
+
+/* ---- the ops' cases: each builds its inputs, its outputs and its starting gradients ----- */
+
+/* Tolerances, fp32 compute against float64 (see `tolerance`). Measured on x86-64 with
+ * OpenBLAS 0.3.21: GEMMs up to 2.5e-6 x rms and NMSE 1e-13; the other ops up to 1.2e-6 x rms
+ * and NMSE 5e-14; hence about ten times that. */
+static const tolerance tol_gemm = {2e-5, 1e-5, 1e-12};
+static const tolerance tol_ops = {1e-5, 1e-5, 1e-12};
+
+typedef struct {
+    const char *name;
+    int N, C, OC;
+    hn_weight_type weight_type;
+    bool bias, dweight; /* with a bias; with a weight gradient (else frozen: NULL) */
+} matmul_params;
+
+typedef struct {
+    float *inp, *bias, *dout, *out, *dinp, *dweight, *dbias;
+    void *weight;
+} matmul_case;
+
+static matmul_case make_matmul(op_case *c, const matmul_params *p)
+{
+    case_init(c, p->name, "matmul");
+    case_set(c, "N", p->N);
+    case_set(c, "C", p->C);
+    case_set(c, "OC", p->OC);
+    case_set(c, "bias", p->bias);
+    case_set(c, "dweight", p->dweight);
+    size_t N = (size_t)p->N, C = (size_t)p->C, OC = (size_t)p->OC;
+    matmul_case m = {
+        .inp = case_floats(c, "inp", N * C, 1.0),
+        .weight = case_weight(c, "weight", OC * C, p->weight_type),
+        .bias = p->bias ? case_floats(c, "bias", OC, 1.0) : NULL,
+        .dout = case_floats(c, "dout", N * OC, 1.0),
+        .out = case_scratch(c, "out", N * OC),
+        .dinp = case_grad(c, "dinp", N * C),
+        .dweight = p->dweight ? case_grad(c, "dweight", OC * C) : NULL,
+        .dbias = p->bias ? case_grad(c, "dbias", OC) : NULL,
+    };
+    return m;
+}
+
+typedef struct {
+    const char *name;
+    int N, C, V;
+    hn_weight_type table_type;
+} embedding_params;
+
+typedef struct {
+    int32_t *ids;
+    void *table;
+    float *dout, *out, *dtable;
+} embedding_case;
+
+static embedding_case make_embedding(op_case *c, const embedding_params *p)
+{
+    case_init(c, p->name, "embedding");
+    case_set(c, "N", p->N);
+    case_set(c, "C", p->C);
+    case_set(c, "V", p->V);
+    size_t N = (size_t)p->N, C = (size_t)p->C, V = (size_t)p->V;
+    embedding_case e = {
+        .ids = case_ints(c, "ids", N, p->V), /* N > V: ids repeat */
+        .table = case_weight(c, "table", V * C, p->table_type),
+        .dout = case_floats(c, "dout", N * C, 1.0),
+        .out = case_scratch(c, "out", N * C),
+        .dtable = case_grad(c, "dtable", V * C),
+    };
+    return e;
+}
+
+typedef struct {
+    const char *name;
+    int N, C;
+    double eps, scale; /* scale of the inputs */
+} rmsnorm_params;
+
+typedef struct {
+    float *inp, *weight, *dout, *out, *rstd, *dinp, *dweight;
+} rmsnorm_case;
+
+static rmsnorm_case make_rmsnorm(op_case *c, const rmsnorm_params *p)
+{
+    case_init(c, p->name, "rmsnorm");
+    case_set(c, "N", p->N);
+    case_set(c, "C", p->C);
+    case_set(c, "eps", p->eps);
+    size_t N = (size_t)p->N, C = (size_t)p->C;
+    rmsnorm_case r = {
+        .inp = case_floats(c, "inp", N * C, p->scale),
+        .weight = case_floats(c, "weight", C, 2.0),
+        .dout = case_floats(c, "dout", N * C, 1.0),
+        .out = case_scratch(c, "out", N * C),
+        .rstd = case_scratch(c, "rstd", N),
+        .dinp = case_grad(c, "dinp", N * C),
+        .dweight = case_grad(c, "dweight", C),
+    };
+    return r;
+}
+
+typedef struct {
+    const char *name;
+    int N, H;
+} swiglu_params;
+
+typedef struct {
+    float *gate, *up, *dout, *out, *dgate, *dup;
+} swiglu_case;
+
+static swiglu_case make_swiglu(op_case *c, const swiglu_params *p)
+{
+    case_init(c, p->name, "swiglu");
+    case_set(c, "N", p->N);
+    case_set(c, "H", p->H);
+    size_t n = (size_t)p->N * p->H;
+    swiglu_case s = {
+        .gate = case_floats(c, "gate", n, 8.0),
+        .up = case_floats(c, "up", n, 2.0),
+        .dout = case_floats(c, "dout", n, 1.0),
+        .out = case_scratch(c, "out", n),
+        .dgate = case_grad(c, "dgate", n),
+        .dup = case_grad(c, "dup", n),
+    };
+    /* where expf saturates: sigmoid is exactly 0 or 1 there */
+    s.gate[0] = -100.0f;
+    s.gate[1] = 100.0f;
+    s.gate[2] = -89.5f;
+    return s;
+}
+
+typedef struct {
+    const char *name;
+    int B, T, NH, HD;
+    double theta, attention_factor;
+} rope_params;
+
+typedef struct {
+    float *inp, *inv_freq, *dout, *out, *dinp;
+    int32_t *positions;
+} rope_case;
+
+static rope_case make_rope(op_case *c, const rope_params *p)
+{
+    case_init(c, p->name, "rope");
+    case_set(c, "B", p->B);
+    case_set(c, "T", p->T);
+    case_set(c, "NH", p->NH);
+    case_set(c, "HD", p->HD);
+    case_set(c, "attention_factor", p->attention_factor);
+    size_t numel = (size_t)p->B * p->T * p->NH * p->HD;
+    rope_case r = {
+        .inp = case_floats(c, "inp", numel, 1.0),
+        .positions = case_add(c, "position_ids", (size_t)p->B * p->T * sizeof(int32_t)),
+        .inv_freq = case_add(c, "inv_freq", (size_t)p->HD / 2 * sizeof(float)),
+        .dout = case_floats(c, "dout", numel, 1.0),
+        .out = case_scratch(c, "out", numel),
+        .dinp = case_grad(c, "dinp", numel),
+    };
+    /* Row 0 packs documents whose positions restart at 0 every 11 tokens; the others start
+     * part-way, as a continued sequence does. */
+    for (int b = 0; b < p->B; b++)
+        for (int t = 0; t < p->T; t++)
+            r.positions[b * p->T + t] = b == 0 ? t % 11 : 5 * b + t;
+    for (int i = 0; i < p->HD / 2; i++)
+        r.inv_freq[i] = (float)(1.0 / pow(p->theta, 2.0 * i / p->HD));
+    return r;
+}
+
+typedef struct {
+    const char *name;
+    int steps;
+    double lr, beta1, beta2, eps, weight_decay, max_norm;
+} adamw_params;
+
+enum { ADAMW_TENSORS = 2, ADAMW_MAX_STEPS = 8 };
+static const int adamw_sizes[ADAMW_TENSORS] = {600, 411};
+
+typedef struct {
+    float *param[ADAMW_TENSORS], *m[ADAMW_TENSORS], *v[ADAMW_TENSORS];
+    float *grad[ADAMW_MAX_STEPS][ADAMW_TENSORS];
+} adamw_case;
+
+static adamw_case make_adamw(op_case *c, const adamw_params *p)
+{
+    case_init(c, p->name, "adamw");
+    case_set(c, "steps", p->steps);
+    case_set(c, "lr", p->lr);
+    case_set(c, "beta1", p->beta1);
+    case_set(c, "beta2", p->beta2);
+    case_set(c, "eps", p->eps);
+    case_set(c, "weight_decay", p->weight_decay);
+    case_set(c, "max_norm", p->max_norm);
+    cJSON_AddItemToObject(c->spec, "sizes", cJSON_CreateIntArray(adamw_sizes, ADAMW_TENSORS));
+    g_assert_cmpint(p->steps, <=, ADAMW_MAX_STEPS);
+    adamw_case a;
+    for (int i = 0; i < ADAMW_TENSORS; i++) {
+        size_t n = (size_t)adamw_sizes[i];
+        char name[32];
+        g_snprintf(name, sizeof name, "param%d", i);
+        a.param[i] = case_floats(c, name, n, 1.0);
+        g_snprintf(name, sizeof name, "m%d", i);
+        a.m[i] = case_scratch(c, name, n);
+        memset(a.m[i], 0, n * sizeof(float));
+        g_snprintf(name, sizeof name, "v%d", i);
+        a.v[i] = case_scratch(c, name, n);
+        memset(a.v[i], 0, n * sizeof(float));
+        for (int step = 0; step < p->steps; step++) {
+            /* Large gradients on even steps (clipped), small ones on odd steps (not). */
+            g_snprintf(name, sizeof name, "grad%d_%d", i, step);
+            a.grad[step][i] = case_floats(c, name, n, step % 2 == 0 ? 0.3 : 0.004);
+        }
+    }
+    return a;
+}
+
+/* A Llama config.json whose RoPE part is `rope` (JSON members, or "" for none). */
+typedef struct {
+    const char *name;
+    int hidden_size, max_positions;
+    double theta; /* 0: not written */
+    const char *rope;
+    int64_t seq_len; /* the batch length "dynamic" sees */
+} rope_table_params;
+
+static char *rope_table_config(const rope_table_params *p)
+{
+    char theta[64] = "";
+    if (p->theta > 0)
+        g_snprintf(theta, sizeof theta, ", \"rope_theta\": %.17g", p->theta);
+    return g_strdup_printf(
+        "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
+        "\"vocab_size\": 32, \"hidden_size\": %d, \"intermediate_size\": 64, "
+        "\"num_hidden_layers\": 1, \"num_attention_heads\": 4, \"num_key_value_heads\": 2, "
+        "\"max_position_embeddings\": %d%s%s%s}\n",
+        p->hidden_size, p->max_positions, theta, p->rope[0] ? ", " : "", p->rope);
+}
+
+static void make_rope_table(op_case *c, const rope_table_params *p)
+{
+    case_init(c, p->name, "rope_tables");
+    case_set(c, "seq_len", (double)p->seq_len);
+    char *config = rope_table_config(p);
+    size_t length = strlen(config);
+    memcpy(case_add(c, "config", length), config, length);
+    g_free(config);
+}
+
+/* ---- the tables of cases, and the reference run over all of them once ------------------ */
+
+static const matmul_params matmul_cases[] = {
+    {"matmul_f32", 37, 67, 53, HN_WEIGHT_F32, true, true},
+    {"matmul_f32_smollm_mlp", 64, 576, 1536, HN_WEIGHT_F32, false, true},
+    /* 1100 rows of 300: two bf16 tiles, the second partial */
+    {"matmul_bf16_frozen", 29, 300, 1100, HN_WEIGHT_BF16, false, false},
+    {"matmul_bf16_trained", 8, 96, 40, HN_WEIGHT_BF16, true, true},
+};
+
+static const embedding_params embedding_cases[] = {
+    {"embedding_f32", 64, 70, 50, HN_WEIGHT_F32},
+    {"embedding_bf16", 40, 130, 17, HN_WEIGHT_BF16},
+};
+
+static const rmsnorm_params rmsnorm_cases[] = {
+    {"rmsnorm", 33, 130, 1e-5, 3.0},
+    {"rmsnorm_smollm", 64, 576, 1e-5, 1.0},
+    {"rmsnorm_qk_head", 96, 64, 1e-6, 0.5}, /* Qwen3's q/k norm: rows are heads, C = HD */
+};
+
+static const swiglu_params swiglu_cases[] = {
+    {"swiglu", 17, 300},
+};
+
+static const rope_params rope_cases[] = {
+    {"rope_packed", 2, 24, 3, 16, 10000.0, 1.25},
+    {"rope_long", 1, 300, 2, 64, 500000.0, 1.0},
+};
+
+static const adamw_params adamw_cases[] = {
+    {"adamw_clip", 6, 1e-2, 0.9, 0.95, 1e-8, 0.1, 1.0},
+    {"adamw_no_clip", 4, 1e-3, 0.9, 0.999, 1e-8, 0.01, 0.0},
+};
+
+static const rope_table_params rope_table_cases[] = {
+    {"rope_default", 256, 2048, 10000.0, "", 0},
+    {"rope_linear", 256, 2048, 10000.0,
+     "\"rope_scaling\": {\"rope_type\": \"linear\", \"factor\": 4.0}", 0},
+    {"rope_dynamic_short", 256, 2048, 10000.0,
+     "\"rope_scaling\": {\"rope_type\": \"dynamic\", \"factor\": 2.0}", 100},
+    {"rope_dynamic_long", 256, 2048, 10000.0,
+     "\"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2.0}", 5000},
+    {"rope_yarn", 256, 8192, 10000.0,
+     "\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0, "
+     "\"original_max_position_embeddings\": 2048}", 0},
+    {"rope_yarn_mscale", 512, 16384, 1000000.0,
+     "\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 8.0, "
+     "\"original_max_position_embeddings\": 2048, \"mscale\": 0.707, \"mscale_all_dim\": 1.0, "
+     "\"beta_fast\": 16, \"beta_slow\": 2, \"truncate\": false}", 0},
+    {"rope_yarn_attention_factor", 256, 4096, 10000.0,
+     "\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 2.0, \"attention_factor\": 1.5}",
+     0},
+    {"rope_yarn_v5_layout", 256, 32768, 0,
+     "\"rope_parameters\": {\"rope_type\": \"yarn\", \"rope_theta\": 1000000.0, "
+     "\"factor\": 4.0, \"original_max_position_embeddings\": 8192}", 0},
+    {"rope_llama3", 512, 131072, 500000.0,
+     "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0, \"low_freq_factor\": 1.0, "
+     "\"high_freq_factor\": 4.0, \"original_max_position_embeddings\": 8192}", 0},
+};
+
+/* Every case, built and written under root. */
+static void write_cases(const char *root)
+{
+    op_case c;
+#define WRITE_CASES(TABLE, MAKE)                                                            \
+    for (size_t i = 0; i < G_N_ELEMENTS(TABLE); i++) {                                     \
+        (void)MAKE(&c, &TABLE[i]);                                                          \
+        case_write(&c, root);                                                              \
+        case_clear(&c);                                                                    \
+    }
+    WRITE_CASES(matmul_cases, make_matmul)
+    WRITE_CASES(embedding_cases, make_embedding)
+    WRITE_CASES(rmsnorm_cases, make_rmsnorm)
+    WRITE_CASES(swiglu_cases, make_swiglu)
+    WRITE_CASES(rope_cases, make_rope)
+    WRITE_CASES(adamw_cases, make_adamw)
+    WRITE_CASES(rope_table_cases, make_rope_table)
+#undef WRITE_CASES
+}
+
+static char *reference_folder = NULL; /* where the cases and the reference's answers are */
+
+/* Writes every case and runs the reference script once; returns the folder. */
+static const char *reference_root(void)
+{
+    if (reference_folder == NULL) {
+        reference_folder = test_make_tmpdir();
+        write_cases(reference_folder);
+        const char *args[] = {reference_folder, NULL};
+        test_run_reference_args("backend_ops_ref.py", args);
+    }
+    return reference_folder;
+}
+
+/* ---- the checks ----------------------------------------------------------------------- */
+
+static const hn_backend *cpu(void)
+{
+    return hn_cpu_backend();
+}
+
+static void test_matmul(gconstpointer data)
+{
+    const matmul_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    matmul_case m = make_matmul(&c, p);
+    cpu()->matmul_forward(m.out, m.inp, m.weight, p->weight_type, m.bias, p->N, p->C, p->OC);
+    cpu()->matmul_backward(m.dinp, m.dweight, m.dbias, m.dout, m.inp, m.weight, p->weight_type,
+                           p->N, p->C, p->OC);
+    check_close(root, &c, "out", m.out, (size_t)p->N * p->OC, tol_gemm);
+    check_close(root, &c, "dinp", m.dinp, (size_t)p->N * p->C, tol_gemm);
+    if (m.dweight != NULL)
+        check_close(root, &c, "dweight", m.dweight, (size_t)p->OC * p->C, tol_gemm);
+    if (m.dbias != NULL)
+        check_close(root, &c, "dbias", m.dbias, (size_t)p->OC, tol_gemm);
+    case_clear(&c);
+}
+
+static void test_embedding(gconstpointer data)
+{
+    const embedding_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    embedding_case e = make_embedding(&c, p);
+    cpu()->embedding_forward(e.out, e.ids, e.table, p->table_type, p->N, p->C);
+    cpu()->embedding_backward(e.dtable, e.dout, e.ids, p->N, p->C);
+    check_close(root, &c, "out", e.out, (size_t)p->N * p->C, tol_ops);
+    check_close(root, &c, "dtable", e.dtable, (size_t)p->V * p->C, tol_ops);
+    case_clear(&c);
+}
+
+static void test_rmsnorm(gconstpointer data)
+{
+    const rmsnorm_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    rmsnorm_case r = make_rmsnorm(&c, p);
+    cpu()->rmsnorm_forward(r.out, r.rstd, r.inp, r.weight, (float)p->eps, p->N, p->C);
+    cpu()->rmsnorm_backward(r.dinp, r.dweight, r.dout, r.inp, r.weight, r.rstd, p->N, p->C);
+    check_close(root, &c, "out", r.out, (size_t)p->N * p->C, tol_ops);
+    check_close(root, &c, "rstd", r.rstd, (size_t)p->N, tol_ops);
+    check_close(root, &c, "dinp", r.dinp, (size_t)p->N * p->C, tol_ops);
+    check_close(root, &c, "dweight", r.dweight, (size_t)p->C, tol_ops);
+    case_clear(&c);
+}
+
+static void test_swiglu(gconstpointer data)
+{
+    const swiglu_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    swiglu_case s = make_swiglu(&c, p);
+    cpu()->swiglu_forward(s.out, s.gate, s.up, p->N, p->H);
+    cpu()->swiglu_backward(s.dgate, s.dup, s.dout, s.gate, s.up, p->N, p->H);
+    size_t n = (size_t)p->N * p->H;
+    check_close(root, &c, "out", s.out, n, tol_ops);
+    check_close(root, &c, "dgate", s.dgate, n, tol_ops);
+    check_close(root, &c, "dup", s.dup, n, tol_ops);
+    case_clear(&c);
+}
+
+static void test_rope(gconstpointer data)
+{
+    const rope_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    rope_case r = make_rope(&c, p);
+    float factor = (float)p->attention_factor;
+    size_t numel = (size_t)p->B * p->T * p->NH * p->HD;
+    cpu()->rope_forward(r.out, r.inp, r.positions, r.inv_freq, factor, p->B, p->T, p->NH, p->HD);
+    cpu()->rope_backward(r.dinp, r.dout, r.positions, r.inv_freq, factor, p->B, p->T, p->NH,
+                         p->HD);
+    check_close(root, &c, "out", r.out, numel, tol_ops);
+    check_close(root, &c, "dinp", r.dinp, numel, tol_ops);
+    /* In place gives the same bits. */
+    float *in_place = g_memdup2(r.inp, numel * sizeof(float));
+    cpu()->rope_forward(in_place, in_place, r.positions, r.inv_freq, factor, p->B, p->T, p->NH,
+                        p->HD);
+    g_assert_cmpmem(in_place, numel * sizeof(float), r.out, numel * sizeof(float));
+    g_free(in_place);
+    case_clear(&c);
+}
+
+static void test_adamw(gconstpointer data)
+{
+    const adamw_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    adamw_case a = make_adamw(&c, p);
+    float norms[ADAMW_MAX_STEPS];
+    for (int step = 0; step < p->steps; step++) {
+        float sum_squares = 0.0f;
+        for (int i = 0; i < ADAMW_TENSORS; i++)
+            cpu()->norm_squared_accumulate(&sum_squares, a.grad[step][i],
+                                           (size_t)adamw_sizes[i]);
+        norms[step] = sqrtf(sum_squares);
+        float scale = hn_clip_coefficient(norms[step], p->max_norm);
+        for (int i = 0; i < ADAMW_TENSORS; i++)
+            cpu()->adamw_step(a.param[i], a.m[i], a.v[i], a.grad[step][i],
+                              (size_t)adamw_sizes[i], p->lr, p->beta1, p->beta2, p->eps,
+                              p->weight_decay, scale, step + 1);
+    }
+    check_close(root, &c, "norms", norms, (size_t)p->steps, tol_ops);
+    for (int i = 0; i < ADAMW_TENSORS; i++) {
+        char name[16];
+        g_snprintf(name, sizeof name, "param%d", i);
+        check_close(root, &c, name, a.param[i], (size_t)adamw_sizes[i], tol_ops);
+        g_snprintf(name, sizeof name, "m%d", i);
+        check_close(root, &c, name, a.m[i], (size_t)adamw_sizes[i], tol_ops);
+        g_snprintf(name, sizeof name, "v%d", i);
+        check_close(root, &c, name, a.v[i], (size_t)adamw_sizes[i], tol_ops);
+    }
+    case_clear(&c);
+}
+
+/* inv_freq and the attention factor from config.json as Hone reads it, against transformers
+ * on the same file. */
+static void test_rope_tables(gconstpointer data)
+{
+    const rope_table_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    make_rope_table(&c, p);
+    char *config_path = g_build_filename(reference_root(), p->name, "config.bin", NULL);
+    hn_model_config config;
+    hn_error err = {0};
+    if (hn_model_config_load(config_path, &config, &err) != HN_OK)
+        g_error("%s", err.message);
+    size_t half = (size_t)config.head_dim / 2;
+    float *inv_freq = g_new(float, half);
+    float attention_factor = 0;
+    hn_rope_frequencies(&config, p->seq_len, inv_freq, &attention_factor);
+    /* transformers computes in fp32, Hone in double rounded once: a few fp32 ulps apart */
+    const tolerance tol_table = {0, 1e-6, 1e-12};
+    check_close(root, &c, "inv_freq", inv_freq, half, tol_table);
+    char *tables_path = g_build_filename(root, p->name, "expected", "tables.json", NULL);
+    cJSON *tables = test_load_json(tables_path);
+    double want = cJSON_GetObjectItem(tables, "attention_factor")->valuedouble;
+    g_test_message("%s attention factor: hone %.9g, transformers %.9g", p->name,
+                   attention_factor, want);
+    g_assert_cmpfloat_with_epsilon(attention_factor, want, 1e-6 * want);
+    g_assert_cmpstr(cJSON_GetObjectItem(tables, "rope_type")->valuestring, ==,
+                    hn_rope_type_name(config.rope.type));
+    cJSON_Delete(tables);
+    g_free(tables_path);
+    g_free(inv_freq);
+    g_free(config_path);
+    case_clear(&c);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD_TESTS(TABLE, FUNC)                                                              \
+    for (size_t i = 0; i < G_N_ELEMENTS(TABLE); i++) {                                     \
+        char *path = g_strdup_printf("/kernels/cpu/%s", TABLE[i].name);                   \
+        g_test_add_data_func(path, &TABLE[i], FUNC);                                       \
+        g_free(path);                                                                      \
+    }
+    ADD_TESTS(matmul_cases, test_matmul)
+    ADD_TESTS(embedding_cases, test_embedding)
+    ADD_TESTS(rmsnorm_cases, test_rmsnorm)
+    ADD_TESTS(swiglu_cases, test_swiglu)
+    ADD_TESTS(rope_cases, test_rope)
+    ADD_TESTS(adamw_cases, test_adamw)
+#undef ADD_TESTS
+    for (size_t i = 0; i < G_N_ELEMENTS(rope_table_cases); i++) {
+        char *path = g_strdup_printf("/engine/rope_freq/%s", rope_table_cases[i].name);
+        g_test_add_data_func(path, &rope_table_cases[i], test_rope_tables);
+        g_free(path);
+    }
+    int status = g_test_run();
+    if (reference_folder != NULL && status == 0) /* kept after a failure, for a look at the data */
+        test_remove_tree(reference_folder);
+    g_free(reference_folder);
+    return status;
+}
