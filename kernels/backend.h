@@ -148,14 +148,15 @@ struct hn_backend {
                           float attention_factor,
                           int B, int T, int NH, int HD);
 
-    /* ---- causal attention (not provided by the CPU backend yet: NULL) ------------------ */
+    /* ---- causal attention --------------------------------------------------------------- */
 
     /* softmax(q k^T * scale + mask) v per query head, query head h reading KV head
      * h / (NH / NKV) (grouped-query attention). Token t sees token s of its row when
-     * doc_start[b, t] <= s <= t (per-document masks of packed sequences; doc_start NULL means
-     * 0: plain causal) and, when window > 0, t - s < window (sliding window). Tiled with an
-     * online softmax so memory grows with T, not T^2; lse keeps each row's log-sum-exp for
-     * the backward. */
+     * doc_start[b, t] <= s <= t (per-document masks of packed sequences: the index of the
+     * first token of t's document, so it never decreases along t; NULL means 0: plain
+     * causal) and, when window > 0, t - s < window (sliding window). Tiled with an online
+     * softmax so memory grows with T, not T^2; lse keeps each row's log-sum-exp for the
+     * backward. */
     void (*attention_forward)(float *out,                /* [B, T, NH, HD] */
                               float *lse,                /* [B, NH, T] */
                               const float *q,            /* [B, T, NH, HD] */
@@ -177,7 +178,7 @@ struct hn_backend {
                                float scale, int window,
                                int B, int T, int NH, int NKV, int HD);
 
-    /* ---- LM head + cross-entropy, fused (not provided by the CPU backend yet: NULL) ---- */
+    /* ---- LM head + cross-entropy, fused ------------------------------------------------- */
 
     /* losses[n] = logsumexp(logits[n]) - logits[n, targets[n]] with logits = hidden @
      * weight^T computed a chunk of the vocabulary at a time (never [N, V] at once); 0 where

@@ -213,10 +213,14 @@ static void check_close(const char *root, const op_case *c, const char *name, co
 
 /* ---- the ops' cases: each builds its inputs, its outputs and its starting gradients ----- */
 
-/* Tolerances, fp32 compute against float64 (see `tolerance`). Measured on x86-64 with
- * OpenBLAS 0.3.21: GEMMs up to 2.5e-6 x rms and NMSE 1e-13; the other ops up to 1.2e-6 x rms
- * and NMSE 5e-14; hence about ten times that. */
+/* Tolerances, fp32 compute against float64 (see `tolerance`), about ten times the largest
+ * errors measured on x86-64 with OpenBLAS 0.3.21 (max abs err over rms; NMSE):
+ * matmul 2.5e-6, 1e-13; attention 5.8e-6, 5.8e-14 (dv sums p * dout over every query);
+ * cross-entropy 1.0e-5, 3.9e-13 (dweight sums over 2048 rows); the other ops 1.2e-6,
+ * 5e-14. */
 static const tolerance tol_gemm = {2e-5, 1e-5, 1e-12};
+static const tolerance tol_attention = {5e-5, 1e-5, 5e-13};
+static const tolerance tol_cross_entropy = {1e-4, 1e-5, 4e-12};
 static const tolerance tol_ops = {1e-5, 1e-5, 1e-12};
 
 typedef struct {
@@ -381,6 +385,99 @@ static rope_case make_rope(op_case *c, const rope_params *p)
 
 typedef struct {
     const char *name;
+    int B, T, NH, NKV, HD, window;
+    double scale;
+    int documents[4]; /* lengths of the packed documents of row 0 (the rest: one more), or 0 */
+} attention_params;
+
+typedef struct {
+    float *q, *k, *v, *dout, *out, *lse, *dq, *dk, *dv;
+    int32_t *doc_start; /* NULL without documents */
+} attention_case;
+
+static attention_case make_attention(op_case *c, const attention_params *p)
+{
+    case_init(c, p->name, "attention");
+    case_set(c, "B", p->B);
+    case_set(c, "T", p->T);
+    case_set(c, "NH", p->NH);
+    case_set(c, "NKV", p->NKV);
+    case_set(c, "HD", p->HD);
+    case_set(c, "window", p->window);
+    case_set(c, "scale", (float)p->scale); /* the fp32 value the op gets */
+    case_set(c, "docs", p->documents[0] > 0);
+    size_t tokens = (size_t)p->B * p->T;
+    size_t q_size = tokens * p->NH * p->HD, kv_size = tokens * p->NKV * p->HD;
+    attention_case a = {
+        .q = case_floats(c, "q", q_size, 2.0),
+        .k = case_floats(c, "k", kv_size, 2.0),
+        .v = case_floats(c, "v", kv_size, 1.0),
+        .dout = case_floats(c, "dout", q_size, 1.0),
+        .out = case_scratch(c, "out", q_size),
+        .lse = case_scratch(c, "lse", (size_t)p->B * p->NH * p->T),
+        .dq = case_grad(c, "dq", q_size),
+        .dk = case_grad(c, "dk", kv_size),
+        .dv = case_grad(c, "dv", kv_size),
+    };
+    if (p->documents[0] > 0) {
+        a.doc_start = case_add(c, "doc_start", tokens * sizeof(int32_t));
+        /* Row 0 packs the listed documents; row 1 one document that starts at 0; row 2 (if
+         * any) documents of 9 tokens. */
+        for (int b = 0; b < p->B; b++) {
+            int start = 0, document = 0, end = p->documents[0];
+            for (int t = 0; t < p->T; t++) {
+                if (b == 0 && t == end && document + 1 < 4 && p->documents[document + 1] > 0) {
+                    start = end;
+                    end += p->documents[++document];
+                }
+                if (b == 2 && t % 9 == 0)
+                    start = t;
+                a.doc_start[(size_t)b * p->T + t] = b == 1 ? 0 : start;
+            }
+        }
+    }
+    return a;
+}
+
+typedef struct {
+    const char *name;
+    int N, C, V;
+    hn_weight_type weight_type;
+    bool dweight;
+} cross_entropy_params;
+
+typedef struct {
+    float *hidden, *dlosses, *losses, *lse, *dhidden, *dweight;
+    void *weight;
+    int32_t *targets;
+} cross_entropy_case;
+
+static cross_entropy_case make_cross_entropy(op_case *c, const cross_entropy_params *p)
+{
+    case_init(c, p->name, "cross_entropy");
+    case_set(c, "N", p->N);
+    case_set(c, "C", p->C);
+    case_set(c, "V", p->V);
+    case_set(c, "dweight", p->dweight);
+    size_t N = (size_t)p->N, C = (size_t)p->C, V = (size_t)p->V;
+    cross_entropy_case e = {
+        .hidden = case_floats(c, "hidden", N * C, 2.0),
+        .weight = case_weight(c, "weight", V * C, p->weight_type),
+        .targets = case_ints(c, "targets", N, p->V),
+        .dlosses = case_floats(c, "dlosses", N, 1.0),
+        .losses = case_scratch(c, "losses", N),
+        .lse = case_scratch(c, "lse", N),
+        .dhidden = case_grad(c, "dhidden", N * C),
+        .dweight = p->dweight ? case_grad(c, "dweight", V * C) : NULL,
+    };
+    for (size_t n = 0; n < N; n += 5) /* prompt tokens: no loss, no gradient */
+        e.targets[n] = HN_IGNORE_INDEX;
+    e.targets[N - 1] = p->V - 1; /* the last vocabulary row, in the last chunk */
+    return e;
+}
+
+typedef struct {
+    const char *name;
     int steps;
     double lr, beta1, beta2, eps, weight_decay, max_norm;
 } adamw_params;
@@ -488,6 +585,20 @@ static const rope_params rope_cases[] = {
     {"rope_long", 1, 300, 2, 64, 500000.0, 1.0},
 };
 
+static const attention_params attention_cases[] = {
+    {"attention_gqa", 2, 70, 4, 2, 16, 0, 0.25, {0}}, /* two key blocks of 64 */
+    {"attention_mha", 1, 5, 3, 3, 4, 0, 0.3, {0}},
+    {"attention_packed", 3, 90, 6, 2, 8, 0, 0.35355339059327373, {30, 45, 15}},
+    {"attention_window", 1, 100, 2, 1, 32, 17, 0.17677669529663687, {60, 40}},
+};
+
+/* Over 2^22 logits: the vocabulary goes in chunks (the last one partial). */
+static const cross_entropy_params cross_entropy_cases[] = {
+    {"cross_entropy_small", 7, 16, 50, HN_WEIGHT_F32, true},
+    {"cross_entropy_chunked", 2048, 32, 3000, HN_WEIGHT_F32, true},
+    {"cross_entropy_bf16_frozen", 4100, 24, 1500, HN_WEIGHT_BF16, false},
+};
+
 static const adamw_params adamw_cases[] = {
     {"adamw_clip", 6, 1e-2, 0.9, 0.95, 1e-8, 0.1, 1.0},
     {"adamw_no_clip", 4, 1e-3, 0.9, 0.999, 1e-8, 0.01, 0.0},
@@ -534,6 +645,8 @@ static void write_cases(const char *root)
     WRITE_CASES(rmsnorm_cases, make_rmsnorm)
     WRITE_CASES(swiglu_cases, make_swiglu)
     WRITE_CASES(rope_cases, make_rope)
+    WRITE_CASES(attention_cases, make_attention)
+    WRITE_CASES(cross_entropy_cases, make_cross_entropy)
     WRITE_CASES(adamw_cases, make_adamw)
     WRITE_CASES(rope_table_cases, make_rope_table)
 #undef WRITE_CASES
@@ -643,6 +756,44 @@ static void test_rope(gconstpointer data)
     case_clear(&c);
 }
 
+static void test_attention(gconstpointer data)
+{
+    const attention_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    attention_case a = make_attention(&c, p);
+    float scale = (float)p->scale;
+    cpu()->attention_forward(a.out, a.lse, a.q, a.k, a.v, a.doc_start, scale, p->window, p->B,
+                             p->T, p->NH, p->NKV, p->HD);
+    cpu()->attention_backward(a.dq, a.dk, a.dv, a.dout, a.q, a.k, a.v, a.out, a.lse, a.doc_start,
+                              scale, p->window, p->B, p->T, p->NH, p->NKV, p->HD);
+    size_t tokens = (size_t)p->B * p->T;
+    check_close(root, &c, "out", a.out, tokens * p->NH * p->HD, tol_attention);
+    check_close(root, &c, "lse", a.lse, tokens * p->NH, tol_attention);
+    check_close(root, &c, "dq", a.dq, tokens * p->NH * p->HD, tol_attention);
+    check_close(root, &c, "dk", a.dk, tokens * p->NKV * p->HD, tol_attention);
+    check_close(root, &c, "dv", a.dv, tokens * p->NKV * p->HD, tol_attention);
+    case_clear(&c);
+}
+
+static void test_cross_entropy(gconstpointer data)
+{
+    const cross_entropy_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    cross_entropy_case e = make_cross_entropy(&c, p);
+    cpu()->cross_entropy_forward(e.losses, e.lse, e.hidden, e.weight, p->weight_type, e.targets,
+                                 p->N, p->C, p->V);
+    cpu()->cross_entropy_backward(e.dhidden, e.dweight, e.dlosses, e.hidden, e.weight,
+                                  p->weight_type, e.targets, e.lse, p->N, p->C, p->V);
+    check_close(root, &c, "losses", e.losses, (size_t)p->N, tol_cross_entropy);
+    check_close(root, &c, "lse", e.lse, (size_t)p->N, tol_cross_entropy);
+    check_close(root, &c, "dhidden", e.dhidden, (size_t)p->N * p->C, tol_cross_entropy);
+    if (e.dweight != NULL)
+        check_close(root, &c, "dweight", e.dweight, (size_t)p->V * p->C, tol_cross_entropy);
+    case_clear(&c);
+}
+
 static void test_adamw(gconstpointer data)
 {
     const adamw_params *p = data;
@@ -724,6 +875,8 @@ int main(int argc, char **argv)
     ADD_TESTS(rmsnorm_cases, test_rmsnorm)
     ADD_TESTS(swiglu_cases, test_swiglu)
     ADD_TESTS(rope_cases, test_rope)
+    ADD_TESTS(attention_cases, test_attention)
+    ADD_TESTS(cross_entropy_cases, test_cross_entropy)
     ADD_TESTS(adamw_cases, test_adamw)
 #undef ADD_TESTS
     for (size_t i = 0; i < G_N_ELEMENTS(rope_table_cases); i++) {

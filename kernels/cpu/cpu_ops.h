@@ -21,6 +21,14 @@ static inline float hn_cpu_bf16_to_f32(uint16_t bits)
 void hn_cpu_weight_row_to_f32(float *dst, const void *weight, hn_weight_type type, size_t row,
                               int C);
 
+/* Where row `first` of a [rows, C] weight stored as `type` starts. */
+static inline const void *hn_cpu_weight_rows(const void *weight, hn_weight_type type, int first,
+                                             int C)
+{
+    size_t element_size = type == HN_WEIGHT_BF16 ? sizeof(uint16_t) : sizeof(float);
+    return (const char *)weight + (size_t)first * (size_t)C * element_size;
+}
+
 /* Gradients summed over many rows are split across threads by column blocks of this many
  * channels, each thread adding rows in order: the result does not depend on the thread count
  * (bitwise), and each thread reads contiguous memory. */
@@ -54,6 +62,22 @@ void hn_cpu_rope_forward(float *out, const float *inp, const int32_t *position_i
 void hn_cpu_rope_backward(float *dinp, const float *dout, const int32_t *position_ids,
                           const float *inv_freq, float attention_factor, int B, int T, int NH,
                           int HD);
+
+void hn_cpu_attention_forward(float *out, float *lse, const float *q, const float *k,
+                              const float *v, const int32_t *doc_start, float scale, int window,
+                              int B, int T, int NH, int NKV, int HD);
+void hn_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dout,
+                               const float *q, const float *k, const float *v, const float *out,
+                               const float *lse, const int32_t *doc_start, float scale,
+                               int window, int B, int T, int NH, int NKV, int HD);
+
+void hn_cpu_cross_entropy_forward(float *losses, float *lse, const float *hidden,
+                                  const void *weight, hn_weight_type weight_type,
+                                  const int32_t *targets, int N, int C, int V);
+void hn_cpu_cross_entropy_backward(float *dhidden, float *dweight, const float *dlosses,
+                                   const float *hidden, const void *weight,
+                                   hn_weight_type weight_type, const int32_t *targets,
+                                   const float *lse, int N, int C, int V);
 
 void hn_cpu_norm_squared_accumulate(float *sum_squares, const float *x, size_t n);
 void hn_cpu_adamw_step(float *param, float *m, float *v, const float *grad, size_t n, double lr,

@@ -132,6 +132,49 @@ def run_rope(case):
     case.expect_grad("dinp", inp, (B, T, NH, HD))
 
 
+def run_attention(case):
+    """Causal attention with grouped KV heads, document masks and a sliding window, by
+    torch's scaled_dot_product_attention with an explicit boolean mask."""
+    B, T, NH, NKV, HD = case["B"], case["T"], case["NH"], case["NKV"], case["HD"]
+    q = case.floats("q", (B, T, NH, HD), grad=True)
+    k = case.floats("k", (B, T, NKV, HD), grad=True)
+    v = case.floats("v", (B, T, NKV, HD), grad=True)
+    doc_start = case.ints("doc_start", (B, T)) if case["docs"] else torch.zeros(B, T, dtype=torch.int64)
+    t = torch.arange(T)[:, None]
+    s = torch.arange(T)[None, :]
+    allowed = (s <= t)[None] & (s[None] >= doc_start[:, :, None])  # [B, T, T]
+    if case["window"] > 0:
+        allowed &= (t - s < case["window"])[None]
+    heads = lambda x: x.transpose(1, 2)  # [B, T, H, HD] -> [B, H, T, HD]
+    out = F.scaled_dot_product_attention(heads(q), heads(k), heads(v), attn_mask=allowed[:, None],
+                                         scale=case["scale"], enable_gqa=True)
+    out = heads(out)
+    backward(case, out, (B, T, NH, HD))
+    case.expect("out", out)
+    case.expect_grad("dq", q, (B, T, NH, HD))
+    case.expect_grad("dk", k, (B, T, NKV, HD))
+    case.expect_grad("dv", v, (B, T, NKV, HD))
+    group = NH // NKV
+    scores = torch.einsum("bthd,bshd->bhts", q.detach(), k.detach().repeat_interleave(group, dim=2))
+    scores = (scores * case["scale"]).masked_fill(~allowed[:, None], float("-inf"))
+    case.expect("lse", torch.logsumexp(scores, dim=-1))  # [B, NH, T]
+
+
+def run_cross_entropy(case):
+    N, C, V = case["N"], case["C"], case["V"]
+    hidden = case.floats("hidden", (N, C), grad=True)
+    weight = case.weight("weight", (V, C), grad=True)
+    targets = case.ints("targets", (N,))
+    logits = hidden @ weight.T
+    losses = F.cross_entropy(logits, targets, ignore_index=-100, reduction="none")
+    (losses * case.floats("dlosses", (N,))).sum().backward()
+    case.expect("losses", losses)
+    case.expect("lse", torch.logsumexp(logits.detach(), dim=-1))
+    case.expect_grad("dhidden", hidden, (N, C))
+    if case["dweight"]:
+        case.expect_grad("dweight", weight, (V, C))
+
+
 def run_adamw(case):
     """Steps of clip_grad_norm_ + torch.optim.AdamW over two parameter tensors."""
     sizes, steps = case["sizes"], case["steps"]
@@ -181,6 +224,8 @@ RUNNERS = {
     "rmsnorm": run_rmsnorm,
     "swiglu": run_swiglu,
     "rope": run_rope,
+    "attention": run_attention,
+    "cross_entropy": run_cross_entropy,
     "adamw": run_adamw,
     "rope_tables": run_rope_tables,
 }
