@@ -203,6 +203,21 @@ struct hn_backend {
                                    const float *lse,       /* [N] */
                                    int N, int C, int V);
 
+    /* ---- dropout (LoRA's lora_dropout) --------------------------------------------------- */
+
+    /* out = inp * keep / (1 - p), keep drawn per element by hn_dropout_keep(seed, i, p): a
+     * pure function of (seed, i), so the backward regenerates the mask instead of storing it
+     * and every backend draws the same mask. The caller takes a new seed per call (per layer,
+     * per step). torch's nn.Dropout draws from its own generator: the same distribution, not
+     * the same mask. out may equal inp. */
+    void (*dropout_forward)(float *out,        /* [n] */
+                            const float *inp,  /* [n] */
+                            float p, uint64_t seed, size_t n);
+    /* dinp += dout * keep / (1 - p) with the forward's mask (same seed and p). */
+    void (*dropout_backward)(float *dinp,        /* [n] */
+                             const float *dout,  /* [n] */
+                             float p, uint64_t seed, size_t n);
+
     /* ---- optimizer --------------------------------------------------------------------- */
 
     /* sum_squares[0] += sum of x^2 (accumulated in double where the backend can): call it
@@ -229,6 +244,19 @@ struct hn_backend {
 
 /* The CPU backend (always built): fp32 compute, OpenMP threads, OpenBLAS GEMM. */
 const hn_backend *hn_cpu_backend(void);
+
+/* Whether dropout keeps element `index` (probability 1 - p): SplitMix64's output function
+ * (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014) of
+ * seed + index, top 24 bits as a uniform in [0, 1). Backends share it so masks agree. */
+static inline bool hn_dropout_keep(uint64_t seed, uint64_t index, float p)
+{
+    uint64_t z = seed + (index + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    float uniform = (float)(z >> 40) * (1.0f / 16777216.0f);
+    return uniform >= p;
+}
 
 /* The factor torch.nn.utils.clip_grad_norm_ multiplies gradients by:
  * min(max_norm / (total_norm + 1e-6), 1). No clipping when max_norm <= 0. */

@@ -5,6 +5,7 @@
  * Needs the venv from tests/setup-venv.sh. */
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 #include "backend.h"
@@ -826,6 +827,106 @@ static void test_adamw(gconstpointer data)
     case_clear(&c);
 }
 
+/* Dropout cannot match torch's generator, so it is checked for what it promises: the keep
+ * rate, kept values scaled by exactly 1 / (1 - p), the backward on the same mask, a mask that
+ * depends on the seed, and p = 0 as the identity. */
+static void test_dropout(void)
+{
+    op_case c;
+    case_init(&c, "dropout", "dropout");
+    const size_t n = 200003;
+    const float p = 0.1f, scale = 1.0f / (1.0f - p);
+    const float *inp = case_floats(&c, "inp", n, 1.0);
+    const float *dout = case_floats(&c, "dout", n, 1.0);
+    const float *dinp_init = case_floats(&c, "dinp_init", n, 1.0);
+    float *out = case_scratch(&c, "out", n), *dinp = case_scratch(&c, "dinp", n);
+    memcpy(dinp, dinp_init, n * sizeof *dinp);
+    cpu()->dropout_forward(out, inp, p, 1234, n);
+    cpu()->dropout_backward(dinp, dout, p, 1234, n);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool keep = out[i] != 0.0f;
+        kept += keep;
+        g_assert_cmpfloat(out[i], ==, keep ? inp[i] * scale : 0.0f);
+        g_assert_cmpfloat(dinp[i], ==, keep ? dinp_init[i] + dout[i] * scale : dinp_init[i]);
+    }
+    double rate = (double)kept / (double)n, sigma = sqrt(p * (1.0 - p) / (double)n);
+    g_test_message("dropout p %.2f: kept %.5f (expected %.5f +- %.5f)", p, rate, 1.0 - p, sigma);
+    g_assert_cmpfloat(fabs(rate - (1.0 - p)), <, 5 * sigma);
+
+    float *other = case_scratch(&c, "other", n);
+    cpu()->dropout_forward(other, inp, p, 1235, n);
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++)
+        differ += (other[i] != 0.0f) != (out[i] != 0.0f);
+    /* two independent masks differ in 2 p (1 - p) of the elements */
+    g_assert_cmpfloat(fabs((double)differ / (double)n - 2 * p * (1 - p)), <, 0.01);
+
+    cpu()->dropout_forward(other, inp, 0.0f, 1234, n);
+    g_assert_cmpmem(other, n * sizeof(float), inp, n * sizeof(float));
+    case_clear(&c);
+}
+
+/* A copy of an op's result, to compare runs. */
+typedef struct {
+    float *data;
+    size_t n;
+} snapshot;
+
+static snapshot snap(const float *x, size_t n)
+{
+    snapshot copy = {g_memdup2(x, n * sizeof *x), n};
+    return copy;
+}
+
+/* The ops with reductions of their own give the same bits on 1 thread and on 3. */
+static void test_thread_count_independence(void)
+{
+    enum { RESULTS = 7 };
+    int threads[2] = {1, 3};
+    snapshot results[2][RESULTS];
+    for (int run = 0; run < 2; run++) {
+        omp_set_num_threads(threads[run]);
+        op_case c;
+        const rmsnorm_params *rp = &rmsnorm_cases[1];
+        rmsnorm_case r = make_rmsnorm(&c, rp);
+        cpu()->rmsnorm_forward(r.out, r.rstd, r.inp, r.weight, (float)rp->eps, rp->N, rp->C);
+        cpu()->rmsnorm_backward(r.dinp, r.dweight, r.dout, r.inp, r.weight, r.rstd, rp->N, rp->C);
+        results[run][0] = snap(r.dinp, (size_t)rp->N * rp->C);
+        results[run][1] = snap(r.dweight, (size_t)rp->C);
+        case_clear(&c);
+
+        const embedding_params *ep = &embedding_cases[0];
+        embedding_case e = make_embedding(&c, ep);
+        cpu()->embedding_backward(e.dtable, e.dout, e.ids, ep->N, ep->C);
+        results[run][2] = snap(e.dtable, (size_t)ep->V * ep->C);
+        float sum_squares = 0.0f;
+        cpu()->norm_squared_accumulate(&sum_squares, e.dtable, (size_t)ep->V * ep->C);
+        results[run][3] = snap(&sum_squares, 1);
+        case_clear(&c);
+
+        const attention_params *ap = &attention_cases[2];
+        attention_case a = make_attention(&c, ap);
+        size_t tokens = (size_t)ap->B * ap->T;
+        cpu()->attention_forward(a.out, a.lse, a.q, a.k, a.v, a.doc_start, (float)ap->scale,
+                                 ap->window, ap->B, ap->T, ap->NH, ap->NKV, ap->HD);
+        cpu()->attention_backward(a.dq, a.dk, a.dv, a.dout, a.q, a.k, a.v, a.out, a.lse,
+                                  a.doc_start, (float)ap->scale, ap->window, ap->B, ap->T,
+                                  ap->NH, ap->NKV, ap->HD);
+        results[run][4] = snap(a.out, tokens * ap->NH * ap->HD);
+        results[run][5] = snap(a.dq, tokens * ap->NH * ap->HD);
+        results[run][6] = snap(a.dk, tokens * ap->NKV * ap->HD);
+        case_clear(&c);
+    }
+    omp_set_num_threads(omp_get_num_procs());
+    for (int i = 0; i < RESULTS; i++) {
+        g_assert_cmpmem(results[0][i].data, results[0][i].n * sizeof(float), results[1][i].data,
+                        results[1][i].n * sizeof(float));
+        g_free(results[0][i].data);
+        g_free(results[1][i].data);
+    }
+}
+
 /* inv_freq and the attention factor from config.json as Hone reads it, against transformers
  * on the same file. */
 static void test_rope_tables(gconstpointer data)
@@ -879,6 +980,8 @@ int main(int argc, char **argv)
     ADD_TESTS(cross_entropy_cases, test_cross_entropy)
     ADD_TESTS(adamw_cases, test_adamw)
 #undef ADD_TESTS
+    g_test_add_func("/kernels/cpu/dropout", test_dropout);
+    g_test_add_func("/kernels/cpu/thread_count_independence", test_thread_count_independence);
     for (size_t i = 0; i < G_N_ELEMENTS(rope_table_cases); i++) {
         char *path = g_strdup_printf("/engine/rope_freq/%s", rope_table_cases[i].name);
         g_test_add_data_func(path, &rope_table_cases[i], test_rope_tables);

@@ -57,6 +57,8 @@ static const hn_backend cpu_backend = {
     .attention_backward = hn_cpu_attention_backward,
     .cross_entropy_forward = hn_cpu_cross_entropy_forward,
     .cross_entropy_backward = hn_cpu_cross_entropy_backward,
+    .dropout_forward = hn_cpu_dropout_forward,
+    .dropout_backward = hn_cpu_dropout_backward,
     .norm_squared_accumulate = hn_cpu_norm_squared_accumulate,
     .adamw_step = hn_cpu_adamw_step,
 };

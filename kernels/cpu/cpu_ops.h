@@ -79,6 +79,9 @@ void hn_cpu_cross_entropy_backward(float *dhidden, float *dweight, const float *
                                    hn_weight_type weight_type, const int32_t *targets,
                                    const float *lse, int N, int C, int V);
 
+void hn_cpu_dropout_forward(float *out, const float *inp, float p, uint64_t seed, size_t n);
+void hn_cpu_dropout_backward(float *dinp, const float *dout, float p, uint64_t seed, size_t n);
+
 void hn_cpu_norm_squared_accumulate(float *sum_squares, const float *x, size_t n);
 void hn_cpu_adamw_step(float *param, float *m, float *v, const float *grad, size_t n, double lr,
                        double beta1, double beta2, double eps, double weight_decay,

@@ -139,7 +139,10 @@ def run_attention(case):
     q = case.floats("q", (B, T, NH, HD), grad=True)
     k = case.floats("k", (B, T, NKV, HD), grad=True)
     v = case.floats("v", (B, T, NKV, HD), grad=True)
-    doc_start = case.ints("doc_start", (B, T)) if case["docs"] else torch.zeros(B, T, dtype=torch.int64)
+    if case["docs"]:
+        doc_start = case.ints("doc_start", (B, T))
+    else:
+        doc_start = torch.zeros(B, T, dtype=torch.int64)
     t = torch.arange(T)[:, None]
     s = torch.arange(T)[None, :]
     allowed = (s <= t)[None] & (s[None] >= doc_start[:, :, None])  # [B, T, T]
