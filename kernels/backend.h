@@ -181,8 +181,9 @@ struct hn_backend {
     /* ---- LM head + cross-entropy, fused ------------------------------------------------- */
 
     /* losses[n] = logsumexp(logits[n]) - logits[n, targets[n]] with logits = hidden @
-     * weight^T computed a chunk of the vocabulary at a time (never [N, V] at once); 0 where
-     * targets[n] == HN_IGNORE_INDEX. lse keeps each row's log-sum-exp for the backward. */
+     * weight^T computed a chunk of the vocabulary at a time (never [N, V] at once). Rows
+     * with targets[n] == HN_IGNORE_INDEX cost nothing and get losses[n] = lse[n] = 0; lse
+     * keeps the other rows' log-sum-exp for the backward. */
     void (*cross_entropy_forward)(float *losses,          /* [N] */
                                   float *lse,             /* [N] */
                                   const float *hidden,    /* [N, C] */
@@ -192,7 +193,8 @@ struct hn_backend {
                                   int N, int C, int V);
     /* With dlosses the gradient of the loss per row (1 / count of counted rows for a mean):
      * dhidden += dlogits @ weight, dweight += dlogits^T @ hidden (dweight NULL when frozen),
-     * dlogits = (softmax(logits) - onehot(target)) * dlosses, again chunk by chunk. */
+     * dlogits = (softmax(logits) - onehot(target)) * dlosses, again chunk by chunk; ignored
+     * rows get no gradient. */
     void (*cross_entropy_backward)(float *dhidden,         /* [N, C] */
                                    float *dweight,         /* [V, C] or NULL */
                                    const float *dlosses,   /* [N] */
