@@ -8,8 +8,9 @@
  *   queue work: read results through `copy_to_host` or after `synchronize`.
  * - Names are `<op>_forward` / `<op>_backward`; arguments are outputs first, then inputs,
  *   then sizes (B, T, C, ...). Every tensor argument carries its shape in a comment, with
- *   these letters: N rows (tokens, usually B*T), C input channels, OC output channels,
- *   V vocabulary, NH query heads, HD head dim, H hidden (MLP) width.
+ *   these letters: B batch rows, T tokens per row, N rows (tokens, usually B*T), C input
+ *   channels, OC output channels, V vocabulary, NH query heads, NKV key/value heads, HD head
+ *   dim, H hidden (MLP) width, n any count.
  * - Activations, gradients and optimizer state are fp32. Weights that may stay in their
  *   stored type (frozen matmul and embedding weights) come with an `hn_weight_type`.
  * - Backward passes ACCUMULATE (+=) into every gradient they write, activations' and
@@ -17,13 +18,24 @@
  *   gradient pointer may be NULL: the weight is frozen and its gradient is skipped.
  * - Inputs are trusted: token ids are < V, position ids >= 0, sizes > 0. The engine checks
  *   data from files before it reaches a backend.
- * - An entry that a backend does not provide is NULL (see each op); the engine then says
- *   the op is missing for that backend. */
+ * - An entry that a backend does not provide is NULL; the engine then says the op is
+ *   missing for that backend.
+ * The header is C and C++ (nvcc); its inline helpers run on the host and on the device. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __CUDACC__
+#define HN_HOST_DEVICE __host__ __device__
+#else
+#define HN_HOST_DEVICE
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* How a weight is stored. Compute is fp32 either way; bf16 is widened tile by tile. */
 typedef enum {
@@ -250,7 +262,7 @@ const hn_backend *hn_cpu_backend(void);
 /* Whether dropout keeps element `index` (probability 1 - p): SplitMix64's output function
  * (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014) of
  * seed + index, top 24 bits as a uniform in [0, 1). Backends share it so masks agree. */
-static inline bool hn_dropout_keep(uint64_t seed, uint64_t index, float p)
+HN_HOST_DEVICE static inline bool hn_dropout_keep(uint64_t seed, uint64_t index, float p)
 {
     uint64_t z = seed + (index + 1) * 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -269,3 +281,7 @@ static inline float hn_clip_coefficient(double total_norm, double max_norm)
     double coefficient = max_norm / (total_norm + 1e-6);
     return coefficient < 1.0 ? (float)coefficient : 1.0f;
 }
+
+#ifdef __cplusplus
+}
+#endif
