@@ -141,7 +141,7 @@ static void forward_tile(float *out, float *lse, const float *q, const float *k,
                         HD);
             float new_max = running_max[r];
             for (int j = lo; j <= hi; j++)
-                new_max = fmaxf(new_max, scores[j]);
+                new_max = hn_cpu_max(new_max, scores[j]);
             float rescale = expf(running_max[r] - new_max); /* 0 on the first block */
             float *row = acc + (size_t)r * HD;
             for (int d = 0; d < HD; d++)

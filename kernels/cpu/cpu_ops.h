@@ -17,6 +17,13 @@ static inline float hn_cpu_bf16_to_f32(uint16_t bits)
     return value;
 }
 
+/* The larger of a and b. fmaxf is a library call unless NaNs are ruled out at compile time;
+ * this compiles to one instruction (a NaN in b is dropped, in a kept). */
+static inline float hn_cpu_max(float a, float b)
+{
+    return b > a ? b : a;
+}
+
 /* Row `row` of a [rows, C] weight stored as `type`, widened into dst[C]. */
 void hn_cpu_weight_row_to_f32(float *dst, const void *weight, hn_weight_type type, size_t row,
                               int C);

@@ -76,8 +76,8 @@ void hn_cpu_cross_entropy_forward(float *losses, float *lse, const float *hidden
             const float *row = logits + (size_t)i * count;
             float chunk_max = -INFINITY;
             for (int j = 0; j < count; j++)
-                chunk_max = fmaxf(chunk_max, row[j]);
-            float new_max = fmaxf(running_max[i], chunk_max);
+                chunk_max = hn_cpu_max(chunk_max, row[j]);
+            float new_max = hn_cpu_max(running_max[i], chunk_max);
             float sum = 0.0f;
             for (int j = 0; j < count; j++)
                 sum += expf(row[j] - new_max);
