@@ -1,0 +1,69 @@
+/* The CPU backend's table: host memory stands in for device memory, and the ops run on the
+ * calling thread plus OpenMP's (GEMMs on OpenBLAS's). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cpu_ops.h"
+
+enum { CPU_ALIGNMENT = 64 }; /* a cache line, and room for AVX-512 loads */
+
+static void *cpu_alloc(size_t bytes)
+{
+    size_t rounded = (bytes + CPU_ALIGNMENT - 1) / CPU_ALIGNMENT * CPU_ALIGNMENT;
+    return aligned_alloc(CPU_ALIGNMENT, rounded > 0 ? rounded : CPU_ALIGNMENT);
+}
+
+static void cpu_free(void *ptr)
+{
+    free(ptr);
+}
+
+static void cpu_zero(void *ptr, size_t bytes)
+{
+    memset(ptr, 0, bytes);
+}
+
+static void cpu_copy(void *dst, const void *src, size_t bytes)
+{
+    memcpy(dst, src, bytes);
+}
+
+static bool cpu_synchronize(char *message, size_t size)
+{
+    if (size > 0)
+        message[0] = '\0';
+    return true;
+}
+
+static const hn_backend cpu_backend = {
+    .name = "cpu",
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .zero = cpu_zero,
+    .copy_to_device = cpu_copy,
+    .copy_to_host = cpu_copy,
+    .synchronize = cpu_synchronize,
+    .matmul_forward = hn_cpu_matmul_forward,
+    .matmul_backward = hn_cpu_matmul_backward,
+    .embedding_forward = hn_cpu_embedding_forward,
+    .embedding_backward = hn_cpu_embedding_backward,
+    .rmsnorm_forward = hn_cpu_rmsnorm_forward,
+    .rmsnorm_backward = hn_cpu_rmsnorm_backward,
+    .swiglu_forward = hn_cpu_swiglu_forward,
+    .swiglu_backward = hn_cpu_swiglu_backward,
+    .rope_forward = hn_cpu_rope_forward,
+    .rope_backward = hn_cpu_rope_backward,
+    .attention_forward = hn_cpu_attention_forward,
+    .attention_backward = hn_cpu_attention_backward,
+    .cross_entropy_forward = hn_cpu_cross_entropy_forward,
+    .cross_entropy_backward = hn_cpu_cross_entropy_backward,
+    .dropout_forward = hn_cpu_dropout_forward,
+    .dropout_backward = hn_cpu_dropout_backward,
+    .norm_squared_accumulate = hn_cpu_norm_squared_accumulate,
+    .adamw_step = hn_cpu_adamw_step,
+};
+
+const hn_backend *hn_cpu_backend(void)
+{
+    return &cpu_backend;
+}
