@@ -14,7 +14,7 @@ OUT_DIR/cases.json lists the cases: [{"name", "family", "kind": "full" | "lora",
              under torch.manual_seed(case seed), then every RMSNorm weight (input, post-attention,
              final, Qwen3's q/k norms) set to 1 + 0.1 * randn and every bias to 0.1 * randn.
   adapter/   LoRA cases only: PEFT's save_pretrained (adapter_config.json,
-             adapter_model.safetensors). LoraConfig: target_modules q_proj k_proj v_proj o_proj
+             adapter_model.safetensors, and PEFT's README.md). LoraConfig: target_modules q_proj k_proj v_proj o_proj
              gate_proj up_proj down_proj, r 4, lora_alpha 8, lora_dropout 0, bias "none"; every
              lora_B set to 0.1 * randn after get_peft_model (PEFT starts it at zero). DoRA's
              magnitude vectors are PEFT's initial ones, ||W|| per output row (computed while B
@@ -47,7 +47,9 @@ Cases:
                  frequencies are the default ones
   llama_yarn     {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32}
   llama_llama3   {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
-                 "high_freq_factor": 4.0, "original_max_position_embeddings": 16}
+                 "high_freq_factor": 4.0, "original_max_position_embeddings": 32}: with
+                 head_dim 16 and theta 10^4 the wavelengths 2 pi 10^(i/2) put frequency 0 in
+                 the kept band (< 32/4), 1 in the smoothed band and 2..7 in the scaled band (> 32)
                  transformers 5 takes these as rope_parameters (rope_scaling is an alias) and
                  writes "rope_parameters" (with "rope_theta" inside) into config.json.
   qwen2          Qwen2Config: q/k/v bias, tie_word_embeddings true
@@ -71,6 +73,7 @@ and must reproduce the logits written, so the files hold the weights that made t
 import json
 import os
 import sys
+import warnings
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # save_pretrained shows progress bars
 
@@ -107,7 +110,7 @@ CASES = [
                                "rope_parameters": {"rope_type": "llama3", "factor": 8.0,
                                                    "low_freq_factor": 1.0,
                                                    "high_freq_factor": 4.0,
-                                                   "original_max_position_embeddings": 16}}, {}),
+                                                   "original_max_position_embeddings": 32}}, {}),
     ("qwen2", "qwen2", {"tie_word_embeddings": True}, {}),
     ("qwen3", "qwen3", {"tie_word_embeddings": False}, {}),
     ("mistral", "mistral", {"tie_word_embeddings": False, "sliding_window": None}, {}),
@@ -175,6 +178,14 @@ def run_model(model, input_ids, position_ids, mask, labels=None):
                  labels=labels, use_cache=False)
 
 
+def check_loss_definition(logits, labels, loss):
+    """The loss is the mean cross-entropy of logits[:, t] against labels[:, t + 1]."""
+    targets = labels[:, 1:].reshape(-1)
+    mean = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, VOCAB), targets,
+                                             ignore_index=-100)
+    torch.testing.assert_close(mean, loss.detach(), rtol=1e-6, atol=1e-6)
+
+
 def check_packed_by_documents(model, input_ids, position_ids, logits):
     """The masked run must equal each document run on its own."""
     with torch.no_grad():
@@ -219,6 +230,7 @@ def write_case(out, index, name, family, extra, options):
     output = run_model(model, input_ids, position_ids, mask, labels)
     output.loss.backward()
     logits = output.logits.detach().float()
+    check_loss_definition(logits, labels, output.loss)
     if packed:
         check_packed_by_documents(model, input_ids, position_ids, logits)
 
@@ -249,6 +261,9 @@ def write_case(out, index, name, family, extra, options):
 def write(out):
     torch.set_num_threads(1)
     hf_logging.set_verbosity_error()
+    # PEFT's save_pretrained asks about a deprecated name and looks for a hub config
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+    warnings.filterwarnings("ignore", message="Could not find a config file")
     os.makedirs(out, exist_ok=True)
     listed = [write_case(out, index, *case) for index, case in enumerate(CASES)]
     with open(os.path.join(out, "cases.json"), "w") as f:
