@@ -11,14 +11,19 @@ OUT_DIR/cases.json lists the cases: [{"name", "family", "kind": "full" | "lora",
              intermediate 160, 3 layers, 4 heads, 2 key/value heads, head_dim 16,
              max_position_embeddings 128, rms_norm_eps 1e-5, rope_theta 10000,
              initializer_range 0.2. Weights: transformers' own initialisation (normal, std 0.2)
-             under torch.manual_seed(case seed), then every RMSNorm weight (input, post-attention,
-             final, Qwen3's q/k norms) set to 1 + 0.1 * randn and every bias to 0.1 * randn.
+             under torch.manual_seed(1000 + case index), then every RMSNorm weight (input,
+             post-attention, final, Qwen3's q/k norms) set to 1 + 0.1 * randn and every bias to
+             0.1 * randn.
   adapter/   LoRA cases only: PEFT's save_pretrained (adapter_config.json,
-             adapter_model.safetensors, and PEFT's README.md). LoraConfig: target_modules q_proj k_proj v_proj o_proj
-             gate_proj up_proj down_proj, r 4, lora_alpha 8, lora_dropout 0, bias "none"; every
-             lora_B set to 0.1 * randn after get_peft_model (PEFT starts it at zero). DoRA's
-             magnitude vectors are PEFT's initial ones, ||W|| per output row (computed while B
-             was still zero), so magnitude / ||W + s B A|| is not 1 in the forward.
+             adapter_model.safetensors, and PEFT's README.md). LoraConfig: target_modules
+             q_proj k_proj v_proj o_proj gate_proj up_proj down_proj, r 4, lora_alpha 8,
+             lora_dropout 0, bias "none"; every lora_B set to 0.1 * randn after get_peft_model
+             (PEFT starts it at zero). The file's keys have no adapter name:
+             base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight, ...lora_B.weight,
+             ...lora_magnitude_vector (DoRA, no ".weight"). DoRA's magnitude vectors are PEFT's
+             initial ones, ||W|| per output row (computed while B was still zero), so
+             magnitude / ||W + s B A|| is not 1 in the forward; PEFT detaches that norm, so no
+             gradient flows through it.
   expected.safetensors
              input_ids  int32 [B, T]   B = 2, T = 20, uniform in [0, 256)
              labels     int32 [B, T]   input_ids with -100 at row 0 positions 0..4, row 1
@@ -35,7 +40,8 @@ OUT_DIR/cases.json lists the cases: [{"name", "family", "kind": "full" | "lora",
                                        parameter for "full" (a tied lm_head is listed once, as
                                        model.embed_tokens.weight), every lora_A / lora_B (and
                                        DoRA's lora_magnitude_vector) for "lora", e.g.
-                                       grad.base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight
+    grad.base_model.model.model.layers.0.self_attn.q_proj.lora_A.default.weight
+    grad.base_model.model.model.layers.0.self_attn.q_proj.lora_magnitude_vector.default.weight
 
 Everything runs in float32 with attn_implementation="eager" and use_cache=False; Hone's
 tolerances against these are fp32 ones.
@@ -51,7 +57,8 @@ Cases:
                  head_dim 16 and theta 10^4 the wavelengths 2 pi 10^(i/2) put frequency 0 in
                  the kept band (< 32/4), 1 in the smoothed band and 2..7 in the scaled band (> 32)
                  transformers 5 takes these as rope_parameters (rope_scaling is an alias) and
-                 writes "rope_parameters" (with "rope_theta" inside) into config.json.
+                 writes "rope_parameters", with "rope_theta" inside, into config.json; every
+                 case's config.json is transformers' own.
   qwen2          Qwen2Config: q/k/v bias, tie_word_embeddings true
   qwen3          Qwen3Config: q/k RMSNorm per head, tie_word_embeddings false
   mistral        MistralConfig with sliding_window null (plain causal attention)
@@ -68,7 +75,8 @@ Cases:
   lora, lora_rslora (use_rslora: scaling alpha / sqrt(r)), lora_dora (use_dora): PEFT on the
                  llama model; lora_qwen2: PEFT on the qwen2 model.
 
-Before finishing, every case is reloaded (from_pretrained; PeftModel.from_pretrained for LoRA)
+The loss is checked to be the mean cross-entropy of logits[:, t] against labels[:, t + 1]. Before
+finishing, every case is reloaded (from_pretrained; PeftModel.from_pretrained for LoRA)
 and must reproduce the logits written, so the files hold the weights that made them."""
 import json
 import os
