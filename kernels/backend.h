@@ -64,9 +64,18 @@ struct hn_backend {
      * work queued before it. */
     void (*copy_to_device)(void *device_dst, const void *host_src, size_t bytes);
     void (*copy_to_host)(void *host_dst, const void *device_src, size_t bytes);
+    /* Device -> device copy of `bytes` bytes (the regions do not overlap). */
+    void (*copy)(void *device_dst, const void *device_src, size_t bytes);
     /* Waits for all queued work. Returns false and writes a message into `message` (size
      * bytes) when the device reported an error since the last call. */
     bool (*synchronize)(char *message, size_t size);
+
+    /* ---- elementwise ------------------------------------------------------------------- */
+
+    /* y += alpha * x: residual sums and scaled branches (LoRA's scaling). */
+    void (*axpy)(float *y,        /* [n] */
+                 const float *x,  /* [n] */
+                 float alpha, size_t n);
 
     /* ---- matmul (a linear layer) ------------------------------------------------------- */
 

@@ -44,6 +44,8 @@ enum { HN_CPU_COLUMN_BLOCK = 64 };
 /* dst[c] += sum over n of src[n, c] for c in [0, C): column sums of src [N, C]. */
 void hn_cpu_add_column_sums(float *dst, const float *src, int N, int C);
 
+void hn_cpu_axpy(float *y, const float *x, float alpha, size_t n);
+
 void hn_cpu_matmul_forward(float *out, const float *inp, const void *weight,
                            hn_weight_type weight_type, const float *bias, int N, int C, int OC);
 void hn_cpu_matmul_backward(float *dinp, float *dweight, float *dbias, const float *dout,

@@ -1,0 +1,99 @@
+/* The decoder family as one model with switches from config.json (Llama and SmolLM2, Qwen2
+ * with q/k/v biases and tied embeddings, Qwen3 with q/k norms, Mistral with a sliding
+ * window): weights on a compute backend, a forward pass to the loss or the logits, and a
+ * backward pass to the gradients of whatever trains (full, freeze or LoRA) and no further.
+ * Equal to transformers' modeling_llama / qwen2 / qwen3 / mistral in fp32.
+ *
+ * Frozen matmul and embedding weights stay in their stored dtype (bf16 stays bf16, widened a
+ * tile at a time by the backend); trained weights, norms and biases are fp32. With
+ * `recompute`, only each layer's input is kept through the forward and the layer is run
+ * again during the backward (activation checkpointing per layer). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "hn_error.h"
+#include "model_dir.h"
+#include "trainable.h"
+
+typedef enum {
+    HN_METHOD_NONE,   /* inference only: nothing trains */
+    HN_METHOD_FULL,
+    HN_METHOD_FREEZE,
+    HN_METHOD_LORA,
+} hn_train_method;
+
+typedef struct {
+    const hn_backend *backend;
+    hn_train_method method;
+    bool recompute;
+    hn_freeze_options freeze;        /* HN_METHOD_FREEZE */
+    hn_lora_target_options targets;  /* HN_METHOD_LORA */
+    int lora_rank;                   /* default 8 */
+    double lora_alpha;               /* 0: 2 x rank, as LLaMA-Factory */
+    float lora_dropout;              /* default 0 */
+    bool use_rslora;                 /* scaling alpha / sqrt(rank) instead of alpha / rank */
+    uint64_t seed;                   /* LoRA initialisation and dropout */
+} hn_model_options;
+
+/* LLaMA-Factory's defaults for everything but the backend (the CPU) and the method (none). */
+void hn_model_options_init(hn_model_options *options);
+
+typedef struct hn_model hn_model;
+
+/* Builds the model of an opened model folder or GGUF file on options->backend. */
+hn_status hn_model_new(const hn_model_dir *dir, const hn_model_options *options,
+                       hn_model **out, hn_error *err);
+void hn_model_free(hn_model *model);
+const hn_model_config *hn_model_get_config(const hn_model *model);
+
+/* A batch on the host. Rows are padded to T; padding is a label of HN_IGNORE_INDEX. */
+typedef struct {
+    const int32_t *input_ids;    /* [B, T] */
+    const int32_t *labels;       /* [B, T] or NULL (no loss); shifted inside, as transformers */
+    const int32_t *position_ids; /* [B, T] or NULL: 0 .. T-1 in every row */
+    const int32_t *doc_start;    /* [B, T] or NULL: packed rows, the first index of each
+                                    token's document (attention stays inside it) */
+    int B, T;
+} hn_batch;
+
+/* Runs the forward pass, keeping what the backward needs. With labels, *loss_sum gets the
+ * sum of the token losses and *n_targets the number of tokens that have a target (the mean
+ * loss is their quotient, transformers' ForCausalLMLoss); either may be NULL. */
+hn_status hn_model_forward(hn_model *model, const hn_batch *batch, double *loss_sum,
+                           int64_t *n_targets, hn_error *err);
+/* Adds to every trained parameter's gradient the gradient of loss_scale x (sum of the token
+ * losses of the last forward). loss_scale is 1 / n_targets for a mean; 1 / (targets of all
+ * accumulated batches) when accumulating. */
+hn_status hn_model_backward(hn_model *model, float loss_scale, hn_error *err);
+/* Sets every gradient to zero. */
+void hn_model_zero_grad(hn_model *model);
+/* Log-probabilities of each batch token's target after the last forward with labels:
+ * logprobs[b, t] = log p(labels[b, t + 1] | tokens up to t), 0 where there is no target. */
+hn_status hn_model_target_logprobs(hn_model *model, float *logprobs, hn_error *err);
+/* The logits of the last forward (host memory, [B, T, V]); for tests and generation. */
+hn_status hn_model_logits(hn_model *model, float *logits, hn_error *err);
+
+/* The parameters: base weights by their transformers names, LoRA adapters as
+ * "<module>.lora_A.weight" [r, in] and "<module>.lora_B.weight" [out, r]. */
+typedef struct {
+    const char *name;
+    int ndim;
+    int64_t shape[2];
+    size_t numel;
+    bool trained;
+} hn_param_info;
+
+size_t hn_model_param_count(const hn_model *model);
+void hn_model_param_info(const hn_model *model, size_t index, hn_param_info *info);
+/* Index of a parameter by name, or -1. */
+ptrdiff_t hn_model_param_find(const hn_model *model, const char *name);
+/* Copies a parameter (as fp32) or its gradient to or from host memory. */
+hn_status hn_model_param_read(const hn_model *model, size_t index, float *dst, hn_error *err);
+hn_status hn_model_param_write(hn_model *model, size_t index, const float *src, hn_error *err);
+hn_status hn_model_grad_read(const hn_model *model, size_t index, float *dst, hn_error *err);
+/* The number of values that train (parameters with a gradient). */
+int64_t hn_model_trained_count(const hn_model *model);

@@ -1,0 +1,271 @@
+/* The model against transformers and PEFT (tests/reference/model_ref.py): tiny random models of
+ * each family and RoPE scaling, bf16 weights, packed rows and LoRA adapters; logits, loss and
+ * every gradient. Tolerances (fp32 on both sides): max |Hone - reference| over max |reference|
+ * at most 1e-4 for logits and the loss, 1e-3 for each gradient tensor. Also: freeze and
+ * recomputation give the same gradients for what trains. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "model.h"
+#include "safetensors.h"
+#include "test_util.h"
+
+#define LOGIT_TOLERANCE 1e-4
+#define GRAD_TOLERANCE 1e-3
+
+static char *reference_dir;
+
+/* max |got - want| / max |want|; NaN or Inf anywhere gives +inf. */
+static double relative_error(const float *got, const float *want, size_t n)
+{
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(got[i]) || !isfinite(want[i]))
+            return INFINITY;
+        diff = fmax(diff, fabs((double)got[i] - (double)want[i]));
+        scale = fmax(scale, fabs((double)want[i]));
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+static const hn_st_tensor *expect_tensor(const hn_st_file *file, const char *name)
+{
+    const hn_st_tensor *t = hn_st_find(file, name);
+    if (t == NULL)
+        g_error("%s: no tensor %s", hn_st_path(file), name);
+    return t;
+}
+
+static float *tensor_f32(const hn_st_tensor *t)
+{
+    float *values = g_new(float, t->numel);
+    hn_convert_to_f32(values, t->data, t->dtype, (size_t)t->numel);
+    return values;
+}
+
+static int32_t *tensor_i32(const hn_st_tensor *t)
+{
+    g_assert_cmpint(t->dtype, ==, HN_DTYPE_I32);
+    int32_t *values = g_new(int32_t, t->numel);
+    memcpy(values, t->data, (size_t)t->numel * sizeof(int32_t));
+    return values;
+}
+
+typedef struct {
+    char *dir;
+    hn_model_dir *model_dir;
+    hn_st_file *expected;
+    int32_t *ids, *labels, *positions, *doc_start;
+    hn_batch batch;
+} test_case;
+
+static void case_open(test_case *c, const char *name)
+{
+    hn_error err = {0};
+    c->dir = g_build_filename(reference_dir, name, NULL);
+    char *model = g_build_filename(c->dir, "model", NULL);
+    char *expected = g_build_filename(c->dir, "expected.safetensors", NULL);
+    if (hn_model_dir_open(model, &c->model_dir, &err) != HN_OK ||
+        hn_st_open(expected, &c->expected, &err) != HN_OK)
+        g_error("%s: %s", name, err.message);
+    const hn_st_tensor *ids = expect_tensor(c->expected, "input_ids");
+    c->ids = tensor_i32(ids);
+    c->labels = tensor_i32(expect_tensor(c->expected, "labels"));
+    c->positions = tensor_i32(expect_tensor(c->expected, "position_ids"));
+    const hn_st_tensor *doc = hn_st_find(c->expected, "doc_start");
+    c->doc_start = doc != NULL ? tensor_i32(doc) : NULL;
+    c->batch = (hn_batch){c->ids, c->labels, c->positions, c->doc_start, (int)ids->shape[0],
+                          (int)ids->shape[1]};
+    g_free(model);
+    g_free(expected);
+}
+
+static void case_close(test_case *c)
+{
+    hn_st_close(c->expected);
+    hn_model_dir_close(c->model_dir);
+    g_free(c->ids);
+    g_free(c->labels);
+    g_free(c->positions);
+    g_free(c->doc_start);
+    g_free(c->dir);
+}
+
+/* PEFT's name of a LoRA gradient to Hone's parameter name:
+ * base_model.model.X.lora_A.default.weight -> X.lora_A.weight */
+static char *hone_name(const char *reference_name)
+{
+    const char *prefix = "base_model.model.";
+    if (!g_str_has_prefix(reference_name, prefix))
+        return g_strdup(reference_name);
+    char *name = g_strdup(reference_name + strlen(prefix));
+    char *adapter = strstr(name, ".default.");
+    if (adapter != NULL)
+        memmove(adapter, adapter + strlen(".default"), strlen(adapter + strlen(".default")) + 1);
+    return name;
+}
+
+/* Copies the adapter's lora_A / lora_B into the model's LoRA parameters. */
+static void load_adapter(hn_model *model, const char *dir)
+{
+    char *path = g_build_filename(dir, "adapter", "adapter_model.safetensors", NULL);
+    hn_st_file *file = NULL;
+    hn_error err = {0};
+    if (hn_st_open(path, &file, &err) != HN_OK)
+        g_error("%s", err.message);
+    for (size_t i = 0; i < hn_st_count(file); i++) {
+        const hn_st_tensor *t = hn_st_get(file, i);
+        char *name = hone_name(t->name);
+        ptrdiff_t index = hn_model_param_find(model, name);
+        if (index < 0)
+            g_error("adapter tensor %s has no parameter %s in the model", t->name, name);
+        hn_param_info info;
+        hn_model_param_info(model, (size_t)index, &info);
+        g_assert_cmpuint(info.numel, ==, (size_t)t->numel);
+        float *values = tensor_f32(t);
+        g_assert_cmpint(hn_model_param_write(model, (size_t)index, values, &err), ==, HN_OK);
+        g_free(values);
+        g_free(name);
+    }
+    hn_st_close(file);
+    g_free(path);
+}
+
+/* Forward, loss, logits and backward; checks against the reference. Returns the largest
+ * gradient error. `only` (may be NULL) restricts the gradient check to trained parameters
+ * (freeze): the reference lists every parameter. */
+static double run_and_check(const char *name, test_case *c, hn_model *model, bool subset)
+{
+    hn_error err = {0};
+    double loss_sum = 0;
+    int64_t n_targets = 0;
+    if (hn_model_forward(model, &c->batch, &loss_sum, &n_targets, &err) != HN_OK)
+        g_error("%s: %s", name, err.message);
+    float loss = (float)(loss_sum / (double)n_targets);
+    float want_loss = tensor_f32(expect_tensor(c->expected, "loss"))[0];
+    double loss_error = fabs(loss - want_loss) / fabs(want_loss);
+    const hn_st_tensor *logits_t = expect_tensor(c->expected, "logits");
+    float *logits = g_new(float, logits_t->numel), *want_logits = tensor_f32(logits_t);
+    g_assert_cmpint(hn_model_logits(model, logits, &err), ==, HN_OK);
+    double logit_error = relative_error(logits, want_logits, (size_t)logits_t->numel);
+    g_test_message("%s: loss %.7f (transformers %.7f, error %.2g), logits error %.2g", name, loss,
+                   want_loss, loss_error, logit_error);
+    if (!(loss_error <= LOGIT_TOLERANCE) || !(logit_error <= LOGIT_TOLERANCE))
+        g_error("%s: loss or logits differ from transformers beyond %g", name, LOGIT_TOLERANCE);
+    g_free(logits);
+    g_free(want_logits);
+
+    g_assert_cmpint(hn_model_backward(model, 1.0f / (float)n_targets, &err), ==, HN_OK);
+    double worst = 0;
+    size_t compared = 0;
+    for (size_t i = 0; i < hn_st_count(c->expected); i++) {
+        const hn_st_tensor *t = hn_st_get(c->expected, i);
+        if (!g_str_has_prefix(t->name, "grad."))
+            continue;
+        char *param = hone_name(t->name + 5);
+        ptrdiff_t index = hn_model_param_find(model, param);
+        if (index < 0)
+            g_error("%s: reference gradient %s has no parameter %s", name, t->name, param);
+        hn_param_info info;
+        hn_model_param_info(model, (size_t)index, &info);
+        if (!info.trained) {
+            if (!subset)
+                g_error("%s: %s trains in the reference but not in Hone", name, param);
+            g_free(param);
+            continue;
+        }
+        float *got = g_new(float, info.numel), *want = tensor_f32(t);
+        g_assert_cmpint(hn_model_grad_read(model, (size_t)index, got, &err), ==, HN_OK);
+        double e = relative_error(got, want, info.numel);
+        if (!(e <= GRAD_TOLERANCE))
+            g_error("%s: gradient of %s differs from the reference: relative error %.3g", name,
+                    param, e);
+        worst = fmax(worst, e);
+        compared++;
+        g_free(got);
+        g_free(want);
+        g_free(param);
+    }
+    size_t trained = 0;
+    for (size_t i = 0; i < hn_model_param_count(model); i++) {
+        hn_param_info info;
+        hn_model_param_info(model, i, &info);
+        trained += info.trained;
+    }
+    g_assert_cmpuint(compared, ==, trained); /* every trained parameter was checked */
+    g_test_message("%s: %zu gradients, worst relative error %.2g", name, compared, worst);
+    return worst;
+}
+
+static void test_case_against_reference(gconstpointer data)
+{
+    const cJSON *entry = data;
+    const char *name = cJSON_GetObjectItem(entry, "name")->valuestring;
+    bool lora = strcmp(cJSON_GetObjectItem(entry, "kind")->valuestring, "lora") == 0;
+    if (strcmp(name, "lora_dora") == 0) {
+        g_test_skip("DoRA (use_dora) is not supported by Hone's model yet");
+        return;
+    }
+    test_case c;
+    case_open(&c, name);
+    hn_model_options options;
+    hn_model_options_init(&options);
+    options.method = lora ? HN_METHOD_LORA : HN_METHOD_FULL;
+    options.lora_rank = 4;
+    options.lora_alpha = 8;
+    options.use_rslora = strcmp(name, "lora_rslora") == 0;
+    hn_model *model = NULL;
+    hn_error err = {0};
+    if (hn_model_new(c.model_dir, &options, &model, &err) != HN_OK)
+        g_error("%s: %s", name, err.message);
+    if (lora)
+        load_adapter(model, c.dir);
+    run_and_check(name, &c, model, false);
+    hn_model_free(model);
+
+    if (strcmp(name, "llama") == 0 || strcmp(name, "qwen3") == 0 || strcmp(name, "lora") == 0) {
+        /* the same with activation recomputation, and for full models with freeze */
+        options.recompute = true;
+        g_assert_cmpint(hn_model_new(c.model_dir, &options, &model, &err), ==, HN_OK);
+        if (lora)
+            load_adapter(model, c.dir);
+        run_and_check(name, &c, model, false);
+        hn_model_free(model);
+        if (!lora) {
+            options.method = HN_METHOD_FREEZE;
+            options.recompute = false;
+            g_assert_cmpint(hn_model_new(c.model_dir, &options, &model, &err), ==, HN_OK);
+            /* LLaMA-Factory's default: the last 2 of 3 layers train, nothing else (a Llama
+             * layer of these sizes has 43,136 values; Qwen3 adds 2 x 16 of q/k norms) */
+            int64_t per_layer = 43136 + (strcmp(name, "qwen3") == 0 ? 32 : 0);
+            g_assert_cmpint(hn_model_trained_count(model), ==, 2 * per_layer);
+            run_and_check(name, &c, model, true);
+            hn_model_free(model);
+        }
+    }
+    case_close(&c);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    reference_dir = test_make_tmpdir();
+    test_run_reference("model_ref.py", "write", reference_dir);
+    char *path = g_build_filename(reference_dir, "cases.json", NULL);
+    cJSON *cases = test_load_json(path);
+    const cJSON *entry;
+    cJSON_ArrayForEach(entry, cases)
+    {
+        char *test = g_strdup_printf("/reference/model/%s",
+                                     cJSON_GetObjectItem(entry, "name")->valuestring);
+        g_test_add_data_func(test, entry, test_case_against_reference);
+        g_free(test);
+    }
+    int status = g_test_run();
+    cJSON_Delete(cases);
+    g_free(path);
+    test_remove_tree(reference_dir);
+    g_free(reference_dir);
+    return status;
+}
