@@ -92,46 +92,6 @@ static void case_close(test_case *c)
     g_free(c->dir);
 }
 
-/* PEFT's name of a LoRA gradient to Hone's parameter name:
- * base_model.model.X.lora_A.default.weight -> X.lora_A.weight */
-static char *hone_name(const char *reference_name)
-{
-    const char *prefix = "base_model.model.";
-    if (!g_str_has_prefix(reference_name, prefix))
-        return g_strdup(reference_name);
-    char *name = g_strdup(reference_name + strlen(prefix));
-    char *adapter = strstr(name, ".default.");
-    if (adapter != NULL)
-        memmove(adapter, adapter + strlen(".default"), strlen(adapter + strlen(".default")) + 1);
-    return name;
-}
-
-/* Copies the adapter's lora_A / lora_B into the model's LoRA parameters. */
-static void load_adapter(hn_model *model, const char *dir)
-{
-    char *path = g_build_filename(dir, "adapter", "adapter_model.safetensors", NULL);
-    hn_st_file *file = NULL;
-    hn_error err = {0};
-    if (hn_st_open(path, &file, &err) != HN_OK)
-        g_error("%s", err.message);
-    for (size_t i = 0; i < hn_st_count(file); i++) {
-        const hn_st_tensor *t = hn_st_get(file, i);
-        char *name = hone_name(t->name);
-        ptrdiff_t index = hn_model_param_find(model, name);
-        if (index < 0)
-            g_error("adapter tensor %s has no parameter %s in the model", t->name, name);
-        hn_param_info info;
-        hn_model_param_info(model, (size_t)index, &info);
-        g_assert_cmpuint(info.numel, ==, (size_t)t->numel);
-        float *values = tensor_f32(t);
-        g_assert_cmpint(hn_model_param_write(model, (size_t)index, values, &err), ==, HN_OK);
-        g_free(values);
-        g_free(name);
-    }
-    hn_st_close(file);
-    g_free(path);
-}
-
 /* Forward, loss, logits and backward; checks against the reference. Returns the largest
  * gradient error. `only` (may be NULL) restricts the gradient check to trained parameters
  * (freeze): the reference lists every parameter. */
@@ -163,7 +123,7 @@ static double run_and_check(const char *name, test_case *c, hn_model *model, boo
         const hn_st_tensor *t = hn_st_get(c->expected, i);
         if (!g_str_has_prefix(t->name, "grad."))
             continue;
-        char *param = hone_name(t->name + 5);
+        char *param = test_peft_to_hone_name(t->name + 5);
         ptrdiff_t index = hn_model_param_find(model, param);
         if (index < 0)
             g_error("%s: reference gradient %s has no parameter %s", name, t->name, param);
@@ -220,7 +180,7 @@ static void test_case_against_reference(gconstpointer data)
     if (hn_model_new(c.model_dir, &options, &model, &err) != HN_OK)
         g_error("%s: %s", name, err.message);
     if (lora)
-        load_adapter(model, c.dir);
+        test_load_peft_adapter(model, c.dir);
     run_and_check(name, &c, model, false);
     hn_model_free(model);
 
@@ -229,7 +189,7 @@ static void test_case_against_reference(gconstpointer data)
         options.recompute = true;
         g_assert_cmpint(hn_model_new(c.model_dir, &options, &model, &err), ==, HN_OK);
         if (lora)
-            load_adapter(model, c.dir);
+            test_load_peft_adapter(model, c.dir);
         run_and_check(name, &c, model, false);
         hn_model_free(model);
         if (!lora) {

@@ -6,6 +6,8 @@
 #include <glib.h>
 #include <stdbool.h>
 
+#include "model.h"
+
 /* A new empty folder under $TMPDIR; remove it with test_remove_tree. */
 char *test_make_tmpdir(void);
 void test_remove_tree(const char *path);
@@ -54,3 +56,10 @@ gint64 test_make_tiny_llama(const char *dir, guint64 max_shard_bytes);
 /* The path of a file fetched by tools/fetch-models.sh (in $HONE_MODELS), e.g.
  * "SmolLM2-135M-Instruct.Q4_1.gguf". Fails the test, saying how to fetch it, when missing. */
 char *test_model_file(const char *name);
+
+/* PEFT's name of a LoRA tensor to Hone's parameter name:
+ * base_model.model.X.lora_A.default.weight (or without .default) -> X.lora_A.weight */
+char *test_peft_to_hone_name(const char *peft_name);
+/* Copies DIR/adapter/adapter_model.safetensors (as PEFT saved it) into the model's LoRA
+ * parameters; aborts the test on a mismatch. */
+void test_load_peft_adapter(hn_model *model, const char *dir);
