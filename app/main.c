@@ -14,7 +14,7 @@ const hone_command hone_commands[] = {
     {"eval", "evaluation loss, perplexity and predictions", hone_cmd_unbuilt},
     {"export", "merge adapters and write safetensors or GGUF", hone_cmd_unbuilt},
     {"tokenize", "show the token ids of text (or decode ids) with a model's tokenizer", hone_cmd_tokenize},
-    {"score", "score a conversation with a reward model", hone_cmd_unbuilt},
+    {"score", "log-probabilities, loss and perplexity of text under a model", hone_cmd_score},
     {"env", "what this build and machine can do; --model PATH describes a model", hone_cmd_env},
     {NULL, NULL, NULL},
 };

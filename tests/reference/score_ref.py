@@ -1,0 +1,51 @@
+"""Reference side of the `hone score` test: transformers loads SmolLM2-135M-Instruct from its
+GGUF file (dequantized to float32 by transformers' own GGUF loader) with its tokenizer, and
+scores a few texts.
+
+  score_ref.py write MODELS_DIR OUT_DIR
+
+OUT_DIR/expected.json is a list of {"text", "ids", "logprobs", "loss"}: ids from the tokenizer
+(with its special tokens, as tokenizer(text) gives them), logprobs[i] = log p(ids[i] | ids[:i])
+from the float32 model with eager attention (null for the first token), and loss their negative
+mean."""
+import json
+import os
+import sys
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+TEXTS = [
+    "The capital of France is Paris. It is known for the Eiffel Tower.",
+    "def fibonacci(n):\n    if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)\n",
+    "<|im_start|>user\nWho are you?<|im_end|>\n<|im_start|>assistant\nI am SmolLM, an AI assistant.<|im_end|>\n",
+    "机器学习是人工智能的一个分支。 Machine learning is a branch of artificial intelligence. 🙂",
+    "Once upon a time " * 20,
+]
+
+
+def write(models, out):
+    torch.set_num_threads(2)
+    tokenizer = AutoTokenizer.from_pretrained(models, gguf_file=GGUF)
+    model = AutoModelForCausalLM.from_pretrained(models, gguf_file=GGUF, dtype=torch.float32,
+                                                 attn_implementation="eager")
+    model.eval()
+    cases = []
+    for text in TEXTS:
+        ids = tokenizer(text)["input_ids"]
+        with torch.no_grad():
+            logits = model(torch.tensor([ids])).logits[0].float()
+        logprobs = torch.log_softmax(logits, dim=-1)
+        scored = [float(logprobs[i - 1, ids[i]]) for i in range(1, len(ids))]
+        cases.append({"text": text, "ids": ids, "logprobs": [None] + scored,
+                      "loss": -sum(scored) / len(scored)})
+    with open(os.path.join(out, "expected.json"), "w") as f:
+        json.dump(cases, f, ensure_ascii=False)
+    print(f"{len(cases)} texts scored")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] != "write":
+        sys.exit(__doc__)
+    write(sys.argv[2], sys.argv[3])
