@@ -3,7 +3,7 @@
 # Usage: tools/install-deps.sh [--tests]   (--tests adds what only the test suite needs)
 set -euo pipefail
 packages=(gcc meson ninja-build pkg-config libglib2.0-dev libgtk-4-dev libadwaita-1-dev
-          libcairo2-dev libcjson-dev libyaml-dev libopenblas-dev python3 python3-pip)
+          libcairo2-dev libcjson-dev libyaml-dev libopenblas-openmp-dev python3 python3-pip)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(python3-venv clang libclang-rt-14-dev libc-bin desktop-file-utils)
 fi
