@@ -1,0 +1,162 @@
+/* The in-memory PEFT LoRA adapter: construction, lookup, scaling and the consistency check
+ * that writing relies on. Reading and writing live in peft_read.c and peft_write.c. */
+#include "peft_adapter.h"
+
+#include <math.h>
+#include <string.h>
+
+void hn_peft_adapter_init(hn_peft_adapter *adapter)
+{
+    memset(adapter, 0, sizeof *adapter);
+    hn_lora_config *c = &adapter->config;
+    c->r = 8; /* LoraConfig's defaults */
+    c->lora_alpha = 8;
+    c->base_model_name_or_path = g_strdup("");
+    c->init_lora_weights = g_strdup("true");
+    c->peft_version = g_strdup("0.18.1");
+}
+
+static void free_list(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        g_free(list[i]);
+    g_free(list);
+}
+
+void hn_peft_adapter_free(hn_peft_adapter *adapter)
+{
+    hn_lora_config *c = &adapter->config;
+    free_list(c->target_modules, c->n_target_modules);
+    free_list(c->modules_to_save, c->n_modules_to_save);
+    g_free(c->target_modules_regex);
+    g_free(c->base_model_name_or_path);
+    g_free(c->init_lora_weights);
+    g_free(c->peft_version);
+    for (size_t i = 0; i < adapter->n_modules; i++) {
+        hn_lora_module *m = &adapter->modules[i];
+        g_free(m->name);
+        g_free(m->lora_a);
+        g_free(m->lora_b);
+        g_free(m->magnitude);
+    }
+    g_free(adapter->modules);
+    for (size_t i = 0; i < adapter->n_saved; i++) {
+        g_free(adapter->saved[i].name);
+        g_free(adapter->saved[i].data);
+    }
+    g_free(adapter->saved);
+    memset(adapter, 0, sizeof *adapter);
+}
+
+double hn_peft_scaling(const hn_lora_config *config)
+{
+    return config->use_rslora ? config->lora_alpha / sqrt((double)config->r)
+                              : config->lora_alpha / (double)config->r;
+}
+
+static char **copy_list(const char *const *names, size_t n)
+{
+    char **list = g_new0(char *, n + 1);
+    for (size_t i = 0; i < n; i++)
+        list[i] = g_strdup(names[i]);
+    return list;
+}
+
+void hn_peft_set_targets(hn_lora_config *config, const char *const *names, size_t n)
+{
+    free_list(config->target_modules, config->n_target_modules);
+    g_clear_pointer(&config->target_modules_regex, g_free);
+    config->target_modules = copy_list(names, n);
+    config->n_target_modules = n;
+}
+
+void hn_peft_set_modules_to_save(hn_lora_config *config, const char *const *names, size_t n)
+{
+    free_list(config->modules_to_save, config->n_modules_to_save);
+    config->modules_to_save = (names == NULL && n == 0) ? NULL : copy_list(names, n);
+    config->n_modules_to_save = n;
+}
+
+hn_lora_module *hn_peft_add_module(hn_peft_adapter *adapter, const char *name,
+                                   int64_t in_features, int64_t out_features)
+{
+    adapter->modules = g_renew(hn_lora_module, adapter->modules, adapter->n_modules + 1);
+    hn_lora_module *m = &adapter->modules[adapter->n_modules++];
+    size_t r = (size_t)adapter->config.r;
+    m->name = g_strdup(name);
+    m->in_features = in_features;
+    m->out_features = out_features;
+    m->lora_a = g_new0(float, r * (size_t)in_features);
+    m->lora_b = g_new0(float, (size_t)out_features * r);
+    m->magnitude = adapter->config.use_dora ? g_new0(float, (size_t)out_features) : NULL;
+    return m;
+}
+
+hn_saved_tensor *hn_peft_add_saved(hn_peft_adapter *adapter, const char *name, int ndim,
+                                   const int64_t *shape)
+{
+    adapter->saved = g_renew(hn_saved_tensor, adapter->saved, adapter->n_saved + 1);
+    hn_saved_tensor *t = &adapter->saved[adapter->n_saved++];
+    memset(t, 0, sizeof *t);
+    t->name = g_strdup(name);
+    t->ndim = ndim;
+    t->numel = 1;
+    for (int d = 0; d < ndim; d++) {
+        t->shape[d] = shape[d];
+        t->numel *= shape[d];
+    }
+    t->data = g_new0(float, (size_t)t->numel);
+    return t;
+}
+
+const hn_lora_module *hn_peft_find_module(const hn_peft_adapter *adapter, const char *name)
+{
+    for (size_t i = 0; i < adapter->n_modules; i++)
+        if (strcmp(adapter->modules[i].name, name) == 0)
+            return &adapter->modules[i];
+    return NULL;
+}
+
+const hn_saved_tensor *hn_peft_find_saved(const hn_peft_adapter *adapter, const char *name)
+{
+    for (size_t i = 0; i < adapter->n_saved; i++)
+        if (strcmp(adapter->saved[i].name, name) == 0)
+            return &adapter->saved[i];
+    return NULL;
+}
+
+hn_status hn_peft_check(const hn_peft_adapter *adapter, hn_error *err)
+{
+    const hn_lora_config *c = &adapter->config;
+    if (c->r <= 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: r must be positive, not %d", c->r);
+    if (!isfinite(c->lora_alpha) || !isfinite(c->lora_dropout) || c->lora_dropout < 0 ||
+        c->lora_dropout >= 1)
+        return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: lora_alpha must be finite and "
+                       "lora_dropout in [0, 1), not %g and %g", c->lora_alpha, c->lora_dropout);
+    if (adapter->n_modules == 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: no LoRA modules to write");
+    if (c->n_target_modules == 0 && c->target_modules_regex == NULL)
+        return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: target_modules is empty");
+    for (size_t i = 0; i < adapter->n_modules; i++) {
+        const hn_lora_module *m = &adapter->modules[i];
+        if (m->name == NULL || m->name[0] == '\0' || m->in_features <= 0 ||
+            m->out_features <= 0 || m->lora_a == NULL || m->lora_b == NULL)
+            return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: module %zu (\"%s\") needs a name, "
+                           "positive sizes and lora_A/lora_B data", i, m->name ? m->name : "");
+        if ((m->magnitude != NULL) != c->use_dora)
+            return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: module \"%s\" %s a DoRA magnitude "
+                           "but use_dora is %s", m->name, m->magnitude ? "has" : "lacks",
+                           c->use_dora ? "true" : "false");
+    }
+    for (size_t i = 0; i < adapter->n_saved; i++) {
+        const hn_saved_tensor *t = &adapter->saved[i];
+        if (t->name == NULL || t->name[0] == '\0' || t->data == NULL || t->ndim < 1)
+            return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: saved tensor %zu (\"%s\") needs "
+                           "a name, a shape and data", i, t->name ? t->name : "");
+    }
+    if (adapter->n_saved > 0 && c->n_modules_to_save == 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: %zu full tensors (\"%s\", ...) but "
+                       "modules_to_save is empty", adapter->n_saved, adapter->saved[0].name);
+    return HN_OK;
+}
