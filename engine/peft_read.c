@@ -127,8 +127,10 @@ static hn_status add_module(hn_peft_adapter *adapter, const char *path, const mo
     const hn_st_tensor *a = mt->part[PART_A], *b = mt->part[PART_B];
     const hn_st_tensor *magnitude = mt->part[PART_MAGNITUDE];
     if (a == NULL || b == NULL)
-        return hn_fail(err, HN_ERR_FORMAT, "%s: module \"%s\" has %s but no %s%s", path,
-                       mt->module, a ? "lora_A" : "lora_B", PEFT_PREFIX, mt->module);
+        return hn_fail(err, HN_ERR_FORMAT, "%s: module \"%s\" has %s but no %s (expected a "
+                       "tensor \"" PEFT_PREFIX "%s%s\")", path, mt->module,
+                       a ? "lora_A" : "lora_B", a ? "lora_B" : "lora_A", mt->module,
+                       part_suffix[a ? PART_B : PART_A]);
     HN_TRY(check_dtype(path, a, err));
     HN_TRY(check_dtype(path, b, err));
     char expected[160];
