@@ -125,6 +125,42 @@ const hn_saved_tensor *hn_peft_find_saved(const hn_peft_adapter *adapter, const 
     return NULL;
 }
 
+bool hn_peft_targets_module(const hn_lora_config *config, const char *module)
+{
+    if (config->target_modules_regex != NULL) {
+        char *anchored = g_strdup_printf("(?:%s)\\z", config->target_modules_regex);
+        GRegex *regex = g_regex_new(anchored, G_REGEX_ANCHORED, 0, NULL);
+        g_free(anchored);
+        bool match = regex != NULL && g_regex_match(regex, module, 0, NULL);
+        if (regex != NULL)
+            g_regex_unref(regex);
+        return match;
+    }
+    size_t n = strlen(module);
+    for (size_t i = 0; i < config->n_target_modules; i++) {
+        const char *t = config->target_modules[i];
+        size_t m = strlen(t);
+        if (strcmp(module, t) == 0 ||
+            (m < n && module[n - m - 1] == '.' && strcmp(module + n - m, t) == 0))
+            return true;
+    }
+    return false;
+}
+
+bool hn_peft_saves_param(const hn_lora_config *config, const char *param)
+{
+    const char *dot = strrchr(param, '.');
+    if (dot == NULL || config->modules_to_save == NULL)
+        return false;
+    size_t length = (size_t)(dot - param);
+    for (size_t i = 0; i < config->n_modules_to_save; i++) {
+        size_t m = strlen(config->modules_to_save[i]);
+        if (m <= length && memcmp(param + length - m, config->modules_to_save[i], m) == 0)
+            return true;
+    }
+    return false;
+}
+
 hn_status hn_peft_check(const hn_peft_adapter *adapter, hn_error *err)
 {
     const hn_lora_config *c = &adapter->config;
@@ -148,15 +184,18 @@ hn_status hn_peft_check(const hn_peft_adapter *adapter, hn_error *err)
             return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: module \"%s\" %s a DoRA magnitude "
                            "but use_dora is %s", m->name, m->magnitude ? "has" : "lacks",
                            c->use_dora ? "true" : "false");
+        if (!hn_peft_targets_module(c, m->name))
+            return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: module \"%s\" matches no entry "
+                           "of target_modules, so peft would not load it", m->name);
     }
     for (size_t i = 0; i < adapter->n_saved; i++) {
         const hn_saved_tensor *t = &adapter->saved[i];
         if (t->name == NULL || t->name[0] == '\0' || t->data == NULL || t->ndim < 1)
             return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: saved tensor %zu (\"%s\") needs "
                            "a name, a shape and data", i, t->name ? t->name : "");
+        if (!hn_peft_saves_param(c, t->name))
+            return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: the full tensor \"%s\" belongs "
+                           "to no module in modules_to_save", t->name);
     }
-    if (adapter->n_saved > 0 && c->n_modules_to_save == 0)
-        return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: %zu full tensors (\"%s\", ...) but "
-                       "modules_to_save is empty", adapter->n_saved, adapter->saved[0].name);
     return HN_OK;
 }

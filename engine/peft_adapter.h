@@ -95,12 +95,22 @@ hn_saved_tensor *hn_peft_add_saved(hn_peft_adapter *adapter, const char *name, i
 const hn_lora_module *hn_peft_find_module(const hn_peft_adapter *adapter, const char *name);
 const hn_saved_tensor *hn_peft_find_saved(const hn_peft_adapter *adapter, const char *name);
 
+/* Whether peft puts a LoRA layer on the module of this name: it equals a target_modules entry
+ * or ends with "." + one, or, for a regex, re.fullmatch (peft/tuners/tuners_utils.py
+ * check_target_module_exists). An invalid regex matches nothing. */
+bool hn_peft_targets_module(const hn_lora_config *config, const char *module);
+/* Whether peft saves this parameter ("lm_head.weight") whole: its module's name ends with a
+ * modules_to_save entry (a plain suffix test, peft/utils/other.py _set_trainable). */
+bool hn_peft_saves_param(const hn_lora_config *config, const char *param);
+
 /* Reads folder/adapter_config.json and folder/adapter_model.safetensors (fp32, fp16 or bf16
  * tensors, converted to fp32) into *adapter (initialised here; free it on success). Every
  * mismatch is an error naming the file and the field or tensor. */
 hn_status hn_peft_read(const char *folder, hn_peft_adapter *adapter, hn_error *err);
 
-/* Checks that an adapter is complete and consistent before writing it. */
+/* Checks that an adapter is complete and consistent before writing it: positive sizes, data,
+ * magnitudes exactly when use_dora, every module targeted and every full tensor in
+ * modules_to_save (else peft would not load them). */
 hn_status hn_peft_check(const hn_peft_adapter *adapter, hn_error *err);
 
 /* Writes folder/adapter_model.safetensors (tensors stored as dtype: HN_DTYPE_F32 or

@@ -91,6 +91,16 @@ static hn_status parse_targets(const hn_json_at *at, const cJSON *root, hn_lora_
         return hn_json_type_error(at, "target_modules", "a list of module names or a regular "
                                   "expression", NULL);
     if (cJSON_IsString(item)) {
+        GError *gerr = NULL;
+        GRegex *regex = g_regex_new(item->valuestring, 0, 0, &gerr);
+        if (regex == NULL) {
+            hn_status s = hn_fail(at->err, HN_ERR_FORMAT, "%s: field \"target_modules\": \"%s\" "
+                                  "is not a regular expression Hone can use: %s", at->file,
+                                  item->valuestring, gerr->message);
+            g_error_free(gerr);
+            return s;
+        }
+        g_regex_unref(regex);
         hn_peft_set_targets(c, NULL, 0);
         c->target_modules_regex = g_strdup(item->valuestring);
         return HN_OK;

@@ -35,53 +35,11 @@ static bool has_suffix(const char *s, const char *suffix, size_t *stem_length)
     return true;
 }
 
-/* peft/utils/other.py _set_trainable: a module is saved whole when its name ends with an entry
- * of modules_to_save (a plain suffix test). `param` is "lm_head.weight"; its module is
- * everything before the last '.'. */
-static bool in_modules_to_save(const hn_lora_config *c, const char *param)
-{
-    const char *dot = strrchr(param, '.');
-    if (dot == NULL || c->modules_to_save == NULL)
-        return false;
-    size_t length = (size_t)(dot - param);
-    for (size_t i = 0; i < c->n_modules_to_save; i++) {
-        size_t m = strlen(c->modules_to_save[i]);
-        if (m <= length && memcmp(param + length - m, c->modules_to_save[i], m) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* peft/tuners/tuners_utils.py check_target_module_exists: a name equal to a target or ending
- * with "." + target; with a string, re.fullmatch. */
 static hn_status check_targeted(const hn_lora_config *c, const char *path, const char *module,
                                 hn_error *err)
 {
-    if (c->target_modules_regex != NULL) {
-        char *anchored = g_strdup_printf("(?:%s)\\z", c->target_modules_regex);
-        GError *gerr = NULL;
-        GRegex *regex = g_regex_new(anchored, G_REGEX_ANCHORED, 0, &gerr);
-        g_free(anchored);
-        if (regex == NULL) {
-            hn_status s = hn_fail(err, HN_ERR_FORMAT, "%s: field \"target_modules\": not a regular "
-                                  "expression Hone can use: %s", path, gerr->message);
-            g_error_free(gerr);
-            return s;
-        }
-        bool match = g_regex_match(regex, module, 0, NULL);
-        g_regex_unref(regex);
-        if (match)
-            return HN_OK;
-    } else {
-        size_t n = strlen(module);
-        for (size_t i = 0; i < c->n_target_modules; i++) {
-            const char *t = c->target_modules[i];
-            size_t m = strlen(t);
-            if (strcmp(module, t) == 0 ||
-                (m < n && module[n - m - 1] == '.' && strcmp(module + n - m, t) == 0))
-                return HN_OK;
-        }
-    }
+    if (hn_peft_targets_module(c, module))
+        return HN_OK;
     return hn_fail(err, HN_ERR_FORMAT, "%s: the module \"%s\" has LoRA tensors but matches no "
                    "entry of target_modules in " HN_PEFT_CONFIG_FILE ", so peft would not load "
                    "them", path, module);
@@ -212,7 +170,7 @@ static hn_status classify(hn_peft_adapter *adapter, const char *path, const hn_s
         g_array_index(modules, module_tensors, at).part[part] = t;
         return HN_OK;
     }
-    if (in_modules_to_save(c, rest))
+    if (hn_peft_saves_param(c, rest))
         return add_saved(adapter, path, t, rest, err);
     return hn_fail(err, HN_ERR_FORMAT, "%s: tensor \"%s\" is not one Hone knows: expected "
                    PEFT_PREFIX "MODULE followed by .lora_A.weight, .lora_B.weight or "

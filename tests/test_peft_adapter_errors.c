@@ -175,6 +175,38 @@ static void test_scaling(void)
     g_assert_cmpfloat(hn_peft_scaling(&c), ==, 4.0);
 }
 
+/* PEFT's matching of target_modules and modules_to_save. */
+static void test_matching(void)
+{
+    hn_peft_adapter a;
+    hn_peft_adapter_init(&a);
+    const char *targets[] = {"q_proj", "mlp.up_proj"};
+    hn_peft_set_targets(&a.config, targets, 2);
+    g_assert_true(hn_peft_targets_module(&a.config, "model.layers.0.self_attn.q_proj"));
+    g_assert_true(hn_peft_targets_module(&a.config, "q_proj"));
+    g_assert_true(hn_peft_targets_module(&a.config, "model.layers.1.mlp.up_proj"));
+    g_assert_false(hn_peft_targets_module(&a.config, "model.layers.0.self_attn.xq_proj"));
+    g_assert_false(hn_peft_targets_module(&a.config, "model.layers.0.self_attn.q_proj.x"));
+    a.config.target_modules_regex = g_strdup(".*\\.(q|v)_proj"); /* re.fullmatch */
+    g_assert_true(hn_peft_targets_module(&a.config, "model.layers.0.self_attn.v_proj"));
+    g_assert_false(hn_peft_targets_module(&a.config, "model.layers.0.self_attn.v_proj_x"));
+    g_assert_false(hn_peft_targets_module(&a.config, "model.layers.0.self_attn.k_proj"));
+    g_free(a.config.target_modules_regex);
+    a.config.target_modules_regex = g_strdup("q_proj|.*k_proj");
+    g_assert_false(hn_peft_targets_module(&a.config, "model.layers.0.self_attn.q_proj"));
+    g_assert_true(hn_peft_targets_module(&a.config, "model.layers.0.self_attn.k_proj"));
+
+    g_assert_false(hn_peft_saves_param(&a.config, "lm_head.weight")); /* modules_to_save null */
+    const char *to_save[] = {"lm_head"};
+    hn_peft_set_modules_to_save(&a.config, to_save, 1);
+    g_assert_true(hn_peft_saves_param(&a.config, "lm_head.weight"));
+    g_assert_true(hn_peft_saves_param(&a.config, "lm_head.bias"));
+    g_assert_true(hn_peft_saves_param(&a.config, "model.xlm_head.weight")); /* a plain suffix */
+    g_assert_false(hn_peft_saves_param(&a.config, "lm_head2.weight"));
+    g_assert_false(hn_peft_saves_param(&a.config, "lm_head"));
+    hn_peft_adapter_free(&a);
+}
+
 /* ---- bad input ---- */
 
 static void expect_read_error(const char *dir, hn_status status, const char *needle1,
@@ -336,6 +368,13 @@ static void test_bad_field_types(void)
     done(dir);
 
     dir = write_adapter(false, false);
+    edit_config(dir, "\"target_modules\": [\n    \"q_proj\",\n    \"v_proj\"\n  ]",
+                "\"target_modules\": \".*(q_proj\"");
+    expect_read_error(dir, HN_ERR_FORMAT, "field \"target_modules\": \".*(q_proj\" is not a "
+                      "regular expression", NULL);
+    done(dir);
+
+    dir = write_adapter(false, false);
     edit_config(dir, "{", "[");
     expect_read_error(dir, HN_ERR_FORMAT, "adapter_config.json: line", "not valid JSON");
     done(dir);
@@ -392,6 +431,18 @@ static void test_bad_writes(void)
     g_assert_cmpint(hn_peft_write(dir, &a, HN_DTYPE_F32, &err), ==, HN_ERR_ARGUMENT);
     test_assert_contains(err.message, "lacks a DoRA magnitude but use_dora is true");
     a.config.use_dora = false;
+    const char *other[] = {"k_proj"};
+    hn_peft_set_targets(&a.config, other, 1);
+    g_assert_cmpint(hn_peft_write(dir, &a, HN_DTYPE_F32, &err), ==, HN_ERR_ARGUMENT);
+    test_assert_contains(err.message, "module \"model.layers.0.self_attn.q_proj\" matches no "
+                         "entry of target_modules");
+    const char *qv[] = {"q_proj", "v_proj"};
+    hn_peft_set_targets(&a.config, qv, 2);
+    const int64_t shape[1] = {3};
+    hn_peft_add_saved(&a, "model.norm.weight", 1, shape);
+    g_assert_cmpint(hn_peft_write(dir, &a, HN_DTYPE_F32, &err), ==, HN_ERR_ARGUMENT);
+    test_assert_contains(err.message, "\"model.norm.weight\" belongs to no module in "
+                         "modules_to_save");
     a.config.r = 0;
     g_assert_cmpint(hn_peft_write(dir, &a, HN_DTYPE_F32, &err), ==, HN_ERR_ARGUMENT);
     test_assert_contains(err.message, "r must be positive");
@@ -410,6 +461,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/peft_adapter/round-trip-bf16", test_round_trip_bf16);
     g_test_add_func("/engine/peft_adapter/config-text", test_config_text);
     g_test_add_func("/engine/peft_adapter/scaling", test_scaling);
+    g_test_add_func("/engine/peft_adapter/matching", test_matching);
     g_test_add_func("/engine/peft_adapter/truncated-weights", test_truncated_weights);
     g_test_add_func("/engine/peft_adapter/missing-config", test_missing_config);
     g_test_add_func("/engine/peft_adapter/rank-mismatch", test_rank_mismatch);
