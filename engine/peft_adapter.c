@@ -13,7 +13,7 @@ void hn_peft_adapter_init(hn_peft_adapter *adapter)
     c->lora_alpha = 8;
     c->base_model_name_or_path = g_strdup("");
     c->init_lora_weights = g_strdup("true");
-    c->peft_version = g_strdup("0.18.1");
+    c->peft_version = g_strdup(HN_PEFT_FORMAT_VERSION);
 }
 
 static void free_list(char **list, size_t n)
@@ -125,6 +125,12 @@ const hn_saved_tensor *hn_peft_find_saved(const hn_peft_adapter *adapter, const 
     return NULL;
 }
 
+bool hn_peft_init_changes_base(const char *init)
+{
+    return g_str_has_prefix(init, "pissa") || g_str_has_prefix(init, "corda") ||
+           g_ascii_strcasecmp(init, "olora") == 0 || strcmp(init, "loftq") == 0;
+}
+
 bool hn_peft_targets_module(const hn_lora_config *config, const char *module)
 {
     if (config->target_modules_regex != NULL) {
@@ -147,7 +153,8 @@ bool hn_peft_targets_module(const hn_lora_config *config, const char *module)
     return false;
 }
 
-bool hn_peft_saves_param(const hn_lora_config *config, const char *param)
+/* The module of `param` (everything before its last '.') ends with a modules_to_save entry. */
+static bool module_listed(const hn_lora_config *config, const char *param)
 {
     const char *dot = strrchr(param, '.');
     if (dot == NULL || config->modules_to_save == NULL)
@@ -161,6 +168,19 @@ bool hn_peft_saves_param(const hn_lora_config *config, const char *param)
     return false;
 }
 
+bool hn_peft_saves_param(const hn_lora_config *config, const char *param)
+{
+    if (module_listed(config, param))
+        return true;
+    /* With ensure_weight_tying, peft wraps (and saves) the tied partner of a listed embedding
+     * or lm_head too (peft/utils/other.py, _set_trainable with tied weights). */
+    static const char *const tied[2] = {"lm_head.weight", "model.embed_tokens.weight"};
+    for (int i = 0; config->ensure_weight_tying && i < 2; i++)
+        if (strcmp(param, tied[i]) == 0)
+            return module_listed(config, tied[1 - i]);
+    return false;
+}
+
 hn_status hn_peft_check(const hn_peft_adapter *adapter, hn_error *err)
 {
     const hn_lora_config *c = &adapter->config;
@@ -170,6 +190,10 @@ hn_status hn_peft_check(const hn_peft_adapter *adapter, hn_error *err)
         c->lora_dropout >= 1)
         return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: lora_alpha must be finite and "
                        "lora_dropout in [0, 1), not %g and %g", c->lora_alpha, c->lora_dropout);
+    if (hn_peft_init_changes_base(c->init_lora_weights))
+        return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: init_lora_weights \"%s\" would make "
+                       "peft recompute the base weights on loading; write a plain LoRA adapter "
+                       "(init_lora_weights true) converted from it", c->init_lora_weights);
     if (adapter->n_modules == 0)
         return hn_fail(err, HN_ERR_ARGUMENT, "PEFT adapter: no LoRA modules to write");
     if (c->n_target_modules == 0 && c->target_modules_regex == NULL)

@@ -21,6 +21,7 @@
 
 #define HN_PEFT_CONFIG_FILE "adapter_config.json"
 #define HN_PEFT_WEIGHTS_FILE "adapter_model.safetensors"
+#define HN_PEFT_FORMAT_VERSION "0.18.1"
 
 /* The fields of peft's LoraConfig that Hone uses; every other field is written with peft's
  * default, and one that would change the adapter's meaning is refused on reading. */
@@ -39,9 +40,15 @@ typedef struct {
     char **modules_to_save;
     size_t n_modules_to_save;
     char *base_model_name_or_path; /* "" when unknown */
-    /* "true", "false", or peft's named initialisation ("gaussian", "pissa", "olora", ...). */
+    /* "true", "false", or peft's named initialisation ("gaussian", "orthogonal", ...). Those
+     * that peft re-runs on the base weights when it loads an adapter (pissa, corda, olora,
+     * loftq) are refused: such an adapter does not apply to the unchanged base model. */
     char *init_lora_weights;
-    char *peft_version; /* the peft release whose format the file follows */
+    /* peft ties the lm_head to a modules_to_save copy of tied embeddings (and back). */
+    bool ensure_weight_tying;
+    /* The peft release that wrote a file Hone read (informational); Hone writes
+     * HN_PEFT_FORMAT_VERSION, the release whose key set and defaults it follows. */
+    char *peft_version;
 } hn_lora_config;
 
 /* One adapted linear module: y = W x + scaling * B A x (with DoRA's magnitude when set). */
@@ -95,12 +102,17 @@ hn_saved_tensor *hn_peft_add_saved(hn_peft_adapter *adapter, const char *name, i
 const hn_lora_module *hn_peft_find_module(const hn_peft_adapter *adapter, const char *name);
 const hn_saved_tensor *hn_peft_find_saved(const hn_peft_adapter *adapter, const char *name);
 
+/* Whether peft, loading an adapter with this init_lora_weights, recomputes it from the base
+ * weights and changes them (PiSSA, CorDA, OLoRA, LoftQ: peft/tuners/lora/layer.py update_layer). */
+bool hn_peft_init_changes_base(const char *init_lora_weights);
 /* Whether peft puts a LoRA layer on the module of this name: it equals a target_modules entry
  * or ends with "." + one, or, for a regex, re.fullmatch (peft/tuners/tuners_utils.py
  * check_target_module_exists). An invalid regex matches nothing. */
 bool hn_peft_targets_module(const hn_lora_config *config, const char *module);
 /* Whether peft saves this parameter ("lm_head.weight") whole: its module's name ends with a
- * modules_to_save entry (a plain suffix test, peft/utils/other.py _set_trainable). */
+ * modules_to_save entry (a plain suffix test, peft/utils/other.py _set_trainable), or, with
+ * ensure_weight_tying, it is lm_head.weight or model.embed_tokens.weight and its tied partner's
+ * module is listed. */
 bool hn_peft_saves_param(const hn_lora_config *config, const char *param);
 
 /* Reads folder/adapter_config.json and folder/adapter_model.safetensors (fp32, fp16 or bf16

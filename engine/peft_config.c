@@ -62,7 +62,7 @@ static hn_status require_false(const hn_json_at *at, const cJSON *root, const ch
 static const char *const unsupported_fields[] = {
     "rank_pattern",  "alpha_pattern",           "layers_to_transform",     "layers_pattern",
     "exclude_modules", "layer_replication",     "trainable_token_indices", "target_parameters",
-    "alora_invocation_tokens",
+    "alora_invocation_tokens", "arrow_config",
 };
 
 static hn_status check_unsupported(const hn_json_at *at, const cJSON *root)
@@ -142,6 +142,13 @@ static hn_status parse_init(const hn_json_at *at, const cJSON *root, hn_lora_con
     else
         return hn_json_type_error(at, "init_lora_weights", "a boolean or the name of an "
                                   "initialisation", item);
+    if (hn_peft_init_changes_base(value))
+        return hn_fail(at->err, HN_ERR_UNSUPPORTED, "%s: field \"init_lora_weights\" is \"%s\": "
+                       "peft recomputes the base weights from it when loading, so the adapter "
+                       "does not apply to the unchanged base model; convert it to a plain LoRA "
+                       "adapter (peft: save_pretrained with "
+                       "path_initial_model_for_weight_conversion; LLaMA-Factory: pissa_convert)",
+                       at->file, value);
     g_free(c->init_lora_weights);
     c->init_lora_weights = g_strdup(value);
     return HN_OK;
@@ -183,6 +190,7 @@ hn_status hn_peft_config_parse(const cJSON *root, const char *path, hn_lora_conf
     HN_TRY(hn_json_double(&at, root, "lora_dropout", HN_OPTIONAL, 0, 0.999999, &c->lora_dropout));
     HN_TRY(hn_json_bool(&at, root, "use_rslora", HN_OPTIONAL, &c->use_rslora));
     HN_TRY(hn_json_bool(&at, root, "use_dora", HN_OPTIONAL, &c->use_dora));
+    HN_TRY(hn_json_bool(&at, root, "ensure_weight_tying", HN_OPTIONAL, &c->ensure_weight_tying));
     HN_TRY(parse_targets(&at, root, c));
     HN_TRY(parse_modules_to_save(&at, root, c));
     HN_TRY(parse_init(&at, root, c));
@@ -350,7 +358,7 @@ char *hn_peft_config_print(const hn_lora_config *c)
     cJSON_AddStringToObject(root, "base_model_name_or_path", c->base_model_name_or_path);
     cJSON_AddStringToObject(root, "bias", "none");
     cJSON_AddNullToObject(root, "corda_config");
-    cJSON_AddFalseToObject(root, "ensure_weight_tying");
+    cJSON_AddBoolToObject(root, "ensure_weight_tying", c->ensure_weight_tying);
     cJSON_AddNullToObject(root, "eva_config");
     cJSON_AddNullToObject(root, "exclude_modules");
     cJSON_AddFalseToObject(root, "fan_in_fan_out");
@@ -374,7 +382,7 @@ char *hn_peft_config_print(const hn_lora_config *c)
     else
         cJSON_AddNullToObject(root, "modules_to_save");
     cJSON_AddStringToObject(root, "peft_type", "LORA");
-    cJSON_AddStringToObject(root, "peft_version", c->peft_version);
+    cJSON_AddStringToObject(root, "peft_version", HN_PEFT_FORMAT_VERSION);
     cJSON_AddItemToObject(root, "qalora_group_size", number_item(16, false));
     cJSON_AddItemToObject(root, "r", number_item(c->r, false));
     cJSON_AddItemToObject(root, "rank_pattern", cJSON_CreateObject());

@@ -1,6 +1,6 @@
 /* PEFT LoRA adapters against peft itself (tests/reference/peft_adapter_ref.py): Hone reads the
  * adapters peft saves for tiny random Llama and Qwen2 models (r=4, rsLoRA, DoRA,
- * modules_to_save lm_head / embed_tokens, a regex target, fp32 / fp16 / bf16) and its numbers
+ * modules_to_save lm_head / embed_tokens (tied too), a regex target, fp32 / fp16 / bf16) and its numbers
  * equal the file's exactly; peft's PeftModel.from_pretrained loads the adapters Hone writes (from
  * those, and from random data) and its state dict equals Hone's data exactly. */
 #include <cjson/cJSON.h>
@@ -67,6 +67,8 @@ static void check_config(const hn_lora_config *config, const cJSON *c)
     g_assert_cmpfloat(config->lora_dropout, ==, json_number(c, "lora_dropout"));
     g_assert_true(config->use_rslora == cJSON_IsTrue(cJSON_GetObjectItem(c, "use_rslora")));
     g_assert_true(config->use_dora == cJSON_IsTrue(cJSON_GetObjectItem(c, "use_dora")));
+    g_assert_true(config->ensure_weight_tying ==
+                  cJSON_IsTrue(cJSON_GetObjectItem(c, "ensure_weight_tying")));
     const cJSON *regex = cJSON_GetObjectItem(c, "target_modules_regex");
     if (cJSON_IsString(regex))
         g_assert_cmpstr(config->target_modules_regex, ==, regex->valuestring);
@@ -172,6 +174,7 @@ static cJSON *write_for_peft(const hn_peft_adapter *adapter, const char *folder,
     cJSON_AddNumberToObject(config, "lora_dropout", c->lora_dropout);
     cJSON_AddBoolToObject(config, "use_rslora", c->use_rslora);
     cJSON_AddBoolToObject(config, "use_dora", c->use_dora);
+    cJSON_AddBoolToObject(config, "ensure_weight_tying", c->ensure_weight_tying);
     cJSON_AddStringToObject(config, "base_model_name_or_path", c->base_model_name_or_path);
     if (c->target_modules_regex != NULL)
         cJSON_AddStringToObject(config, "target_modules", c->target_modules_regex);
@@ -321,7 +324,7 @@ static void test_against_peft(void)
         hn_peft_adapter_free(&adapter);
         n++;
     }
-    g_assert_cmpint(n, >=, 12);
+    g_assert_cmpint(n, >=, 13);
     g_test_message("Hone read %d adapters saved by peft; every number equal", n);
     add_random_adapters(entries, bases, dir);
 

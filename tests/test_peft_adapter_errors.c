@@ -204,6 +204,11 @@ static void test_matching(void)
     g_assert_true(hn_peft_saves_param(&a.config, "model.xlm_head.weight")); /* a plain suffix */
     g_assert_false(hn_peft_saves_param(&a.config, "lm_head2.weight"));
     g_assert_false(hn_peft_saves_param(&a.config, "lm_head"));
+    /* the tied partner only with ensure_weight_tying */
+    g_assert_false(hn_peft_saves_param(&a.config, "model.embed_tokens.weight"));
+    a.config.ensure_weight_tying = true;
+    g_assert_true(hn_peft_saves_param(&a.config, "model.embed_tokens.weight"));
+    g_assert_false(hn_peft_saves_param(&a.config, "model.norm.weight"));
     hn_peft_adapter_free(&a);
 }
 
@@ -339,6 +344,17 @@ static void test_unsupported_config(void)
     done(dir);
 
     dir = write_adapter(false, false);
+    edit_config(dir, "\"init_lora_weights\": true", "\"init_lora_weights\": \"pissa_niter_4\"");
+    expect_read_error(dir, HN_ERR_UNSUPPORTED, "field \"init_lora_weights\" is \"pissa_niter_4\": "
+                      "peft recomputes the base weights", "convert it to a plain LoRA adapter");
+    done(dir);
+
+    dir = write_adapter(false, false);
+    edit_config(dir, "\"arrow_config\": null", "\"arrow_config\": {\"top_k\": 3}");
+    expect_read_error(dir, HN_ERR_UNSUPPORTED, "field \"arrow_config\" is set", NULL);
+    done(dir);
+
+    dir = write_adapter(false, false);
     edit_config(dir, "\"bias\": \"none\"", "\"bias\": \"all\"");
     expect_read_error(dir, HN_ERR_UNSUPPORTED, "field \"bias\" is \"all\"", NULL);
     done(dir);
@@ -443,6 +459,12 @@ static void test_bad_writes(void)
     g_assert_cmpint(hn_peft_write(dir, &a, HN_DTYPE_F32, &err), ==, HN_ERR_ARGUMENT);
     test_assert_contains(err.message, "\"model.norm.weight\" belongs to no module in "
                          "modules_to_save");
+    g_free(a.config.init_lora_weights);
+    a.config.init_lora_weights = g_strdup("olora");
+    g_assert_cmpint(hn_peft_write(dir, &a, HN_DTYPE_F32, &err), ==, HN_ERR_ARGUMENT);
+    test_assert_contains(err.message, "init_lora_weights \"olora\" would make peft recompute");
+    g_free(a.config.init_lora_weights);
+    a.config.init_lora_weights = g_strdup("gaussian");
     a.config.r = 0;
     g_assert_cmpint(hn_peft_write(dir, &a, HN_DTYPE_F32, &err), ==, HN_ERR_ARGUMENT);
     test_assert_contains(err.message, "r must be positive");

@@ -62,6 +62,9 @@ CASES = [
     ("qwen2-dora-embed", "qwen2", "float32", dict(r=4, lora_alpha=8, use_dora=True,
                                                   target_modules=["q_proj", "up_proj"],
                                                   modules_to_save=["embed_tokens"])),
+    ("qwen2-tied-embed-bf16", "qwen2", "bfloat16",
+     dict(r=4, lora_alpha=8, target_modules=["v_proj"], modules_to_save=["embed_tokens"],
+          ensure_weight_tying=True)),
     ("qwen2-embed-bf16", "qwen2", "bfloat16", dict(r=4, lora_alpha=8, use_rslora=True,
                                                    target_modules=ALL_LINEAR,
                                                    modules_to_save=["embed_tokens"])),
@@ -127,7 +130,7 @@ def write(out):
             "name": name, "folder": folder, "base": base, "dtype": dtype,
             "r": saved["r"], "lora_alpha": saved["lora_alpha"],
             "lora_dropout": saved["lora_dropout"], "use_rslora": saved["use_rslora"],
-            "use_dora": saved["use_dora"],
+            "use_dora": saved["use_dora"], "ensure_weight_tying": saved["ensure_weight_tying"],
             "target_modules": sorted(target) if isinstance(target, list) else None,
             "target_modules_regex": target if isinstance(target, str) else None,
             "modules_to_save": saved["modules_to_save"],
@@ -152,9 +155,11 @@ def peft_saved_config(base_folder):
 
 
 # Keys whose values come from the adapter; every other key must have peft's saved default.
-ADAPTER_KEYS = {"base_model_name_or_path", "init_lora_weights", "lora_alpha", "lora_dropout",
-                "modules_to_save", "peft_version", "r", "target_modules", "use_dora",
-                "use_rslora"}
+# peft_version is not among them: Hone writes the release whose key set it follows, which must
+# be the installed peft's.
+ADAPTER_KEYS = {"base_model_name_or_path", "ensure_weight_tying", "init_lora_weights",
+                "lora_alpha", "lora_dropout", "modules_to_save", "r", "target_modules",
+                "use_dora", "use_rslora"}
 
 
 def check_config_file(entry, reference):
@@ -172,7 +177,7 @@ def check_config_file(entry, reference):
             fail(f"{path}: {key} is {saved[key]!r}, peft writes {value!r}")
     want = entry["config"]
     for key in ["r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora", "modules_to_save",
-                "base_model_name_or_path"]:
+                "base_model_name_or_path", "ensure_weight_tying"]:
         if saved[key] != want[key]:
             fail(f"{path}: {key} is {saved[key]!r}, Hone meant {want[key]!r}")
     # peft writes its int fields as integers and lora_dropout as a float
@@ -188,7 +193,7 @@ def check_loaded(entry, peft_model):
     config = peft_model.peft_config["default"]
     want = entry["config"]
     for key in ["r", "lora_alpha", "lora_dropout", "use_rslora", "use_dora",
-                "base_model_name_or_path"]:
+                "base_model_name_or_path", "ensure_weight_tying"]:
         if getattr(config, key) != want[key]:
             fail(f"{folder}: peft reads {key} = {getattr(config, key)!r}, Hone wrote {want[key]!r}")
     targets = config.target_modules
