@@ -22,6 +22,12 @@
 #define HN_PEFT_CONFIG_FILE "adapter_config.json"
 #define HN_PEFT_WEIGHTS_FILE "adapter_model.safetensors"
 #define HN_PEFT_FORMAT_VERSION "0.18.1"
+/* Every tensor name in the file starts with this (PeftModel.base_model.model). */
+#define HN_PEFT_PREFIX "base_model.model."
+/* ... followed by the module's name and one of these. */
+#define HN_PEFT_LORA_A ".lora_A.weight"
+#define HN_PEFT_LORA_B ".lora_B.weight"
+#define HN_PEFT_MAGNITUDE ".lora_magnitude_vector"
 
 /* The fields of peft's LoraConfig that Hone uses; every other field is written with peft's
  * default, and one that would change the adapter's meaning is refused on reading. */

@@ -8,12 +8,10 @@
 #include "peft_adapter.h"
 #include "peft_config.h"
 
-#define PEFT_PREFIX "base_model.model."
-
 typedef enum { PART_A, PART_B, PART_MAGNITUDE, N_PARTS } lora_part;
 
-static const char *const part_suffix[N_PARTS] = {".lora_A.weight", ".lora_B.weight",
-                                                  ".lora_magnitude_vector"};
+static const char *const part_suffix[N_PARTS] = {HN_PEFT_LORA_A, HN_PEFT_LORA_B,
+                                                  HN_PEFT_MAGNITUDE};
 
 /* The tensors found for one module. */
 typedef struct {
@@ -86,7 +84,7 @@ static hn_status add_module(hn_peft_adapter *adapter, const char *path, const mo
     const hn_st_tensor *magnitude = mt->part[PART_MAGNITUDE];
     if (a == NULL || b == NULL)
         return hn_fail(err, HN_ERR_FORMAT, "%s: module \"%s\" has %s but no %s (expected a "
-                       "tensor \"" PEFT_PREFIX "%s%s\")", path, mt->module,
+                       "tensor \"" HN_PEFT_PREFIX "%s%s\")", path, mt->module,
                        a ? "lora_A" : "lora_B", a ? "lora_B" : "lora_A", mt->module,
                        part_suffix[a ? PART_B : PART_A]);
     HN_TRY(check_dtype(path, a, err));
@@ -104,7 +102,7 @@ static hn_status add_module(hn_peft_adapter *adapter, const char *path, const mo
     }
     if (c->use_dora && magnitude == NULL)
         return hn_fail(err, HN_ERR_FORMAT, "%s: module \"%s\" has no %s%s%s, which use_dora "
-                       "needs", path, mt->module, PEFT_PREFIX, mt->module,
+                       "needs", path, mt->module, HN_PEFT_PREFIX, mt->module,
                        part_suffix[PART_MAGNITUDE]);
     if (magnitude != NULL) {
         HN_TRY(check_dtype(path, magnitude, err));
@@ -141,10 +139,10 @@ static hn_status classify(hn_peft_adapter *adapter, const char *path, const hn_s
                           GArray *modules, GHashTable *index, hn_error *err)
 {
     const hn_lora_config *c = &adapter->config;
-    if (!g_str_has_prefix(t->name, PEFT_PREFIX))
+    if (!g_str_has_prefix(t->name, HN_PEFT_PREFIX))
         return hn_fail(err, HN_ERR_FORMAT, "%s: tensor \"%s\": expected a name starting with \""
-                       PEFT_PREFIX "\" (PEFT's names)", path, t->name);
-    const char *rest = t->name + strlen(PEFT_PREFIX);
+                       HN_PEFT_PREFIX "\" (PEFT's names)", path, t->name);
+    const char *rest = t->name + strlen(HN_PEFT_PREFIX);
     if (strstr(rest, "lora_embedding_") != NULL)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "%s: tensor \"%s\": LoRA on an embedding layer; "
                        "Hone supports LoRA on linear layers only", path, t->name);
@@ -173,7 +171,7 @@ static hn_status classify(hn_peft_adapter *adapter, const char *path, const hn_s
     if (hn_peft_saves_param(c, rest))
         return add_saved(adapter, path, t, rest, err);
     return hn_fail(err, HN_ERR_FORMAT, "%s: tensor \"%s\" is not one Hone knows: expected "
-                   PEFT_PREFIX "MODULE followed by .lora_A.weight, .lora_B.weight or "
+                   HN_PEFT_PREFIX "MODULE followed by .lora_A.weight, .lora_B.weight or "
                    ".lora_magnitude_vector, or the weight of a module in modules_to_save",
                    path, t->name);
 }
@@ -190,7 +188,7 @@ static hn_status read_tensors(hn_peft_adapter *adapter, const hn_st_file *file, 
     for (guint i = 0; i < modules->len && status == HN_OK; i++)
         status = add_module(adapter, path, &g_array_index(modules, module_tensors, i), err);
     if (status == HN_OK && adapter->n_modules == 0)
-        status = hn_fail(err, HN_ERR_FORMAT, "%s: no LoRA tensors (expected " PEFT_PREFIX
+        status = hn_fail(err, HN_ERR_FORMAT, "%s: no LoRA tensors (expected " HN_PEFT_PREFIX
                          "MODULE.lora_A.weight and .lora_B.weight)", path);
     g_hash_table_destroy(index);
     g_array_unref(modules);

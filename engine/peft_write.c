@@ -38,12 +38,12 @@ static void add_tensor(tensor_list *list, char *name, const float *data, int ndi
 static void add_module_tensors(tensor_list *list, const hn_lora_module *m, int r)
 {
     const int64_t a_shape[2] = {r, m->in_features}, b_shape[2] = {m->out_features, r};
-    add_tensor(list, g_strdup_printf("base_model.model.%s.lora_A.weight", m->name), m->lora_a, 2,
+    add_tensor(list, g_strdup_printf(HN_PEFT_PREFIX "%s" HN_PEFT_LORA_A, m->name), m->lora_a, 2,
                a_shape);
-    add_tensor(list, g_strdup_printf("base_model.model.%s.lora_B.weight", m->name), m->lora_b, 2,
+    add_tensor(list, g_strdup_printf(HN_PEFT_PREFIX "%s" HN_PEFT_LORA_B, m->name), m->lora_b, 2,
                b_shape);
     if (m->magnitude != NULL)
-        add_tensor(list, g_strdup_printf("base_model.model.%s.lora_magnitude_vector", m->name),
+        add_tensor(list, g_strdup_printf(HN_PEFT_PREFIX "%s" HN_PEFT_MAGNITUDE, m->name),
                    m->magnitude, 1, &m->out_features);
 }
 
@@ -56,7 +56,7 @@ static hn_status write_weights(const char *path, const hn_peft_adapter *adapter,
         add_module_tensors(&list, &adapter->modules[i], adapter->config.r);
     for (size_t i = 0; i < adapter->n_saved; i++) {
         const hn_saved_tensor *t = &adapter->saved[i];
-        add_tensor(&list, g_strdup_printf("base_model.model.%s", t->name), t->data, t->ndim,
+        add_tensor(&list, g_strdup_printf(HN_PEFT_PREFIX "%s", t->name), t->data, t->ndim,
                    t->shape);
     }
     const hn_st_meta meta[] = {{"format", "pt"}};
