@@ -1,8 +1,8 @@
 /* PEFT LoRA adapters against peft itself (tests/reference/peft_adapter_ref.py): Hone reads the
  * adapters peft saves for tiny random Llama and Qwen2 models (r=4, rsLoRA, DoRA,
- * modules_to_save lm_head / embed_tokens (tied too), a regex target, fp32 / fp16 / bf16) and its numbers
- * equal the file's exactly; peft's PeftModel.from_pretrained loads the adapters Hone writes (from
- * those, and from random data) and its state dict equals Hone's data exactly. */
+ * modules_to_save lm_head / embed_tokens (tied too), a regex target; fp32, fp16, bf16) and its
+ * numbers equal the file's exactly; peft's PeftModel.from_pretrained loads the adapters Hone
+ * writes (from those, and from random data) and its state dict equals Hone's data exactly. */
 #include <cjson/cJSON.h>
 #include <string.h>
 

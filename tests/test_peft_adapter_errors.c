@@ -145,7 +145,8 @@ static void test_config_text(void)
     char *text = read_text(dir, "adapter_config.json");
     g_assert_true(g_str_has_prefix(text, "{\n  \"alora_invocation_tokens\": null,\n"
                                          "  \"alpha_pattern\": {},\n"));
-    test_assert_contains(text, "\"base_model_name_or_path\": \"/models/\\u6a21\\u578b \\\"q\\\"\",");
+    test_assert_contains(text,
+                         "\"base_model_name_or_path\": \"/models/\\u6a21\\u578b \\\"q\\\"\",");
     test_assert_contains(text, "\"lora_alpha\": 5.5,");
     test_assert_contains(text, "\"lora_dropout\": 1e-05,");
     test_assert_contains(text, "\"modules_to_save\": null,");
@@ -364,7 +365,8 @@ static void test_bad_field_types(void)
 {
     char *dir = write_adapter(false, false);
     edit_config(dir, "\"r\": 4", "\"r\": \"4\"");
-    expect_read_error(dir, HN_ERR_FORMAT, "field \"r\": expected an integer", "adapter_config.json");
+    expect_read_error(dir, HN_ERR_FORMAT, "field \"r\": expected an integer",
+                      "adapter_config.json");
     done(dir);
 
     dir = write_adapter(false, false);
