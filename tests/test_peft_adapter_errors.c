@@ -356,6 +356,17 @@ static void test_unsupported_config(void)
     done(dir);
 
     dir = write_adapter(false, false);
+    edit_config(dir, "\"task_type\": \"CAUSAL_LM\"", "\"task_type\": \"SEQ_CLS\"");
+    expect_read_error(dir, HN_ERR_UNSUPPORTED, "field \"task_type\" is \"SEQ_CLS\"; Hone handles "
+                      "only \"CAUSAL_LM\"", NULL);
+    done(dir);
+
+    dir = write_adapter(false, false);
+    edit_config(dir, "\"lora_bias\": false", "\"lora_bias\": true");
+    expect_read_error(dir, HN_ERR_UNSUPPORTED, "field \"lora_bias\" is true", NULL);
+    done(dir);
+
+    dir = write_adapter(false, false);
     edit_config(dir, "\"bias\": \"none\"", "\"bias\": \"all\"");
     expect_read_error(dir, HN_ERR_UNSUPPORTED, "field \"bias\" is \"all\"", NULL);
     done(dir);
