@@ -170,10 +170,14 @@ static hn_status classify(hn_peft_adapter *adapter, const char *path, const hn_s
     }
     if (hn_peft_saves_param(c, rest))
         return add_saved(adapter, path, t, rest, err);
+    /* peft also saves embeddings on its own when the vocabulary was resized */
+    bool embedding = g_str_has_suffix(rest, "embed_tokens.weight") ||
+                     g_str_has_suffix(rest, "lm_head.weight");
     return hn_fail(err, HN_ERR_FORMAT, "%s: tensor \"%s\" is not one Hone knows: expected "
                    HN_PEFT_PREFIX "MODULE followed by .lora_A.weight, .lora_B.weight or "
-                   ".lora_magnitude_vector, or the weight of a module in modules_to_save",
-                   path, t->name);
+                   ".lora_magnitude_vector, or the weight of a module in modules_to_save%s",
+                   path, t->name, embedding ? " (peft saves an embedding not in modules_to_save "
+                   "when the vocabulary was resized, which Hone does not support)" : "");
 }
 
 static hn_status read_tensors(hn_peft_adapter *adapter, const hn_st_file *file, hn_error *err)
