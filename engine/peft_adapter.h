@@ -30,7 +30,9 @@
 #define HN_PEFT_MAGNITUDE ".lora_magnitude_vector"
 
 /* The fields of peft's LoraConfig that Hone uses; every other field is written with peft's
- * default, and one that would change the adapter's meaning is refused on reading. */
+ * default, and one that would change the adapter's meaning is refused on reading. Strings,
+ * lists and tensor data below belong to the adapter (GLib allocations, freed by
+ * hn_peft_adapter_free): replace them with g_strdup'ed copies or the setters. */
 typedef struct {
     int r;
     double lora_alpha;
