@@ -84,27 +84,52 @@ static void print_result(const char *model_path, const int32_t *ids, const float
     cJSON_Delete(root);
 }
 
-static int run(const char *model_path, int max_length)
+/* The model, with the LoRA adapter in adapter_path applied when given. */
+static hn_status open_model(const hn_model_dir *dir, const char *adapter_path, hn_model **model,
+                            hn_error *err)
+{
+    hn_model_options options;
+    hn_model_options_init(&options);
+    if (adapter_path == NULL)
+        return hn_model_new(dir, &options, model, err);
+    hn_peft_adapter adapter;
+    HN_TRY(hn_peft_read(adapter_path, &adapter, err));
+    char *targets = NULL, *saved = NULL;
+    hn_status s = hn_model_options_for_adapter(&options, &adapter, &targets, &saved, err);
+    options.lora_dropout = 0; /* scoring is inference */
+    if (s == HN_OK)
+        s = hn_model_new(dir, &options, model, err);
+    if (s == HN_OK)
+        s = hn_model_load_adapter(*model, &adapter, err);
+    if (s != HN_OK)
+        hn_error_prefix(err, "adapter %s", adapter_path);
+    g_free(targets);
+    g_free(saved);
+    hn_peft_adapter_free(&adapter);
+    return s;
+}
+
+static int run(const char *model_path, const char *adapter_path, int max_length)
 {
     hn_error err = {0};
     hn_model_dir *dir = NULL;
     hn_tokenizer *tok = NULL;
     hn_model *model = NULL;
-    hn_model_options options;
-    hn_model_options_init(&options);
     if (hn_model_dir_open(model_path, &dir, &err) != HN_OK ||
         hn_tokenizer_load_model(model_path, &tok, &err) != HN_OK)
         return hone_fail("score", "%s", err.message);
     size_t length = 0, n = 0;
-    char *text = read_stdin(&length);
     int32_t *ids = NULL;
+    char *text = NULL;
     int code = HONE_EXIT_OK;
-    if (hn_tokenizer_encode(tok, text, length, true, &ids, &n, &err) != HN_OK)
-        code = hone_fail("score", "standard input: %s", err.message);
-    else if (n == 0)
-        code = hone_fail("score", "standard input: no text to score");
-    else if (hn_model_new(dir, &options, &model, &err) != HN_OK)
+    if (open_model(dir, adapter_path, &model, &err) != HN_OK)
         code = hone_fail("score", "%s", err.message);
+    if (code == HONE_EXIT_OK)
+        text = read_stdin(&length);
+    if (code == HONE_EXIT_OK && hn_tokenizer_encode(tok, text, length, true, &ids, &n, &err) != HN_OK)
+        code = hone_fail("score", "standard input: %s", err.message);
+    else if (code == HONE_EXIT_OK && n == 0)
+        code = hone_fail("score", "standard input: no text to score");
     int window = max_length > 0 ? max_length
                                 : (int)MIN(dir->config.max_position_embeddings, 4096);
     float *logprobs = g_new(float, n > 0 ? n : 1);
@@ -130,7 +155,8 @@ int hone_cmd_score(int argc, char **argv)
         {"model", 'm', 0, G_OPTION_ARG_FILENAME, &model,
          "Model folder or GGUF file (model_name_or_path)", "PATH"},
         {"adapter", 0, 0, G_OPTION_ARG_FILENAME, &adapter,
-         "A LoRA adapter folder to apply (adapter_name_or_path)", "DIR"},
+         "A LoRA adapter folder (PEFT's adapter_config.json + adapter_model.safetensors) "
+         "to apply", "DIR"},
         {"max-length", 0, 0, G_OPTION_ARG_INT, &max_length,
          "Tokens per window (default: the model's max_position_embeddings, at most 4096)", "N"},
         {"reward", 0, 0, G_OPTION_ARG_NONE, &reward,
@@ -150,11 +176,8 @@ int hone_cmd_score(int argc, char **argv)
     if (code == HONE_EXIT_OK && reward)
         code = hone_fail("score", "--reward (reward models and their value head) is not built "
                          "yet; it arrives with the reward-modelling stage");
-    if (code == HONE_EXIT_OK && adapter != NULL)
-        code = hone_fail("score", "--adapter is not built yet: loading PEFT adapters arrives "
-                         "with the adapter files work");
     if (code == HONE_EXIT_OK)
-        code = run(model, max_length);
+        code = run(model, adapter, max_length);
     g_free(model);
     g_free(adapter);
     return code;

@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "hn_error.h"
 #include "model_dir.h"
+#include "peft_adapter.h"
 #include "trainable.h"
 
 typedef enum {
@@ -97,3 +98,12 @@ hn_status hn_model_param_write(hn_model *model, size_t index, const float *src, 
 hn_status hn_model_grad_read(const hn_model *model, size_t index, float *dst, hn_error *err);
 /* The number of values that train (parameters with a gradient). */
 int64_t hn_model_trained_count(const hn_model *model);
+
+/* Sets options (method LoRA, rank, alpha, rsLoRA, dropout, targets, modules_to_save) so that
+ * hn_model_new builds the layout of adapter. *targets and *saved hold the strings the options
+ * point to: free them (g_free) after hn_model_new. DoRA and regex targets are refused. */
+hn_status hn_model_options_for_adapter(hn_model_options *options, const hn_peft_adapter *adapter,
+                                       char **targets, char **saved, hn_error *err);
+/* Copies an adapter's lora_A / lora_B (and modules_to_save weights) into the model's
+ * parameters; every LoRA layer of the model must get weights. */
+hn_status hn_model_load_adapter(hn_model *model, const hn_peft_adapter *adapter, hn_error *err);

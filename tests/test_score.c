@@ -1,16 +1,17 @@
 /* `hone score` on the real SmolLM2-135M-Instruct GGUF against transformers on the same
- * weights (tests/reference/score_ref.py): the same token ids, each log-probability within
- * 2e-3 (absolute, nats) and the mean loss within 1e-4 relative; plus its usage errors. */
+ * weights, and with a PEFT LoRA adapter against PeftModel (tests/reference/score_ref.py): the
+ * same token ids, each log-probability within 2e-3 (absolute, nats) and the mean loss within
+ * 1e-4 relative; plus windows and usage errors. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
 
 #include "test_util.h"
 
-static void test_against_transformers(void)
+/* Runs `hone score` with extra_args on each text of DIR/expected_name and compares. */
+static void check_cases(const char *dir, const char *expected_name, const char *extra_args)
 {
-    char *dir = test_write_reference("score_ref.py");
-    char *path = g_build_filename(dir, "expected.json", NULL);
+    char *path = g_build_filename(dir, expected_name, NULL);
     cJSON *cases = test_load_json(path);
     char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
     char *text_path = g_build_filename(dir, "text.txt", NULL);
@@ -19,11 +20,12 @@ static void test_against_transformers(void)
     cJSON_ArrayForEach(c, cases)
     {
         test_write_text(text_path, cJSON_GetObjectItem(c, "text")->valuestring);
-        char *command = g_strdup_printf("'%s' score --model '%s' < '%s'", g_getenv("HONE_BIN"),
-                                        model, text_path);
+        char *command = g_strdup_printf("'%s' score --model '%s' %s < '%s'", g_getenv("HONE_BIN"),
+                                        model, extra_args, text_path);
         char *argv[] = {"sh", "-c", command, NULL};
         char *out = NULL, *err = NULL;
-        g_assert_cmpint(test_run(argv, &out, &err), ==, 0);
+        if (test_run(argv, &out, &err) != 0)
+            g_error("%s failed: %s", command, err);
         cJSON *got = cJSON_Parse(out);
         g_assert_nonnull(got);
         const cJSON *want_ids = cJSON_GetObjectItem(c, "ids");
@@ -43,26 +45,37 @@ static void test_against_transformers(void)
             double diff = fabs(g->valuedouble - w->valuedouble);
             worst = fmax(worst, diff);
             if (!(diff <= 2e-3))
-                g_error("token %d of \"%s\": log-probability %.6f, transformers %.6f", i,
-                        cJSON_GetObjectItem(c, "text")->valuestring, g->valuedouble,
-                        w->valuedouble);
+                g_error("%s token %d of \"%s\": log-probability %.6f, reference %.6f",
+                        expected_name, i, cJSON_GetObjectItem(c, "text")->valuestring,
+                        g->valuedouble, w->valuedouble);
         }
         double loss = cJSON_GetObjectItem(got, "loss")->valuedouble;
         double want_loss = cJSON_GetObjectItem(c, "loss")->valuedouble;
         g_assert_cmpfloat(fabs(loss - want_loss), <=, 1e-4 * want_loss);
         g_assert_cmpfloat(fabs(cJSON_GetObjectItem(got, "perplexity")->valuedouble - exp(loss)),
                           <=, 1e-9 * exp(loss));
-        g_test_message("loss %.6f (transformers %.6f) over %d tokens", loss, want_loss, n);
+        g_test_message("%s: loss %.6f (reference %.6f) over %d tokens", expected_name, loss,
+                       want_loss, n);
         cJSON_Delete(got);
         g_free(out);
         g_free(err);
         g_free(command);
     }
-    g_test_message("worst log-probability difference %.2g nats", worst);
+    g_test_message("%s: worst log-probability difference %.2g nats", expected_name, worst);
     g_free(text_path);
     g_free(model);
     cJSON_Delete(cases);
     g_free(path);
+}
+
+/* Without an adapter against transformers, with a PEFT adapter against PeftModel. */
+static void test_against_transformers(void)
+{
+    char *dir = test_write_reference("score_ref.py");
+    check_cases(dir, "expected.json", "");
+    char *adapter = g_strdup_printf("--adapter '%s/adapter'", dir);
+    check_cases(dir, "expected_adapter.json", adapter);
+    g_free(adapter);
     test_remove_tree(dir);
     g_free(dir);
 }
@@ -98,10 +111,11 @@ static void test_windows_and_errors(void)
         {"", "--model PATH is required"},
         {"-m /nonexistent", "/nonexistent"},
         {"--reward", "--reward (reward models"},
+        {"--adapter /nonexistent", "adapter_config.json"},
         {"", "no text to score"},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        bool model_given = i >= 2;
+        bool model_given = i >= 2; /* the first two name no model or a missing one */
         command = g_strdup_printf("'%s' score %s %s < /dev/null", g_getenv("HONE_BIN"),
                                   model_given ? with_model : "", bad[i].args);
         char *args[] = {"sh", "-c", command, NULL};

@@ -230,26 +230,12 @@ char *test_peft_to_hone_name(const char *reference_name)
 /* Copies the adapter's lora_A / lora_B into the model's LoRA parameters. */
 void test_load_peft_adapter(hn_model *model, const char *dir)
 {
-    char *path = g_build_filename(dir, "adapter", "adapter_model.safetensors", NULL);
-    hn_st_file *file = NULL;
+    char *folder = g_build_filename(dir, "adapter", NULL);
+    hn_peft_adapter adapter;
     hn_error err = {0};
-    if (hn_st_open(path, &file, &err) != HN_OK)
-        g_error("%s", err.message);
-    for (size_t i = 0; i < hn_st_count(file); i++) {
-        const hn_st_tensor *t = hn_st_get(file, i);
-        char *name = test_peft_to_hone_name(t->name);
-        ptrdiff_t index = hn_model_param_find(model, name);
-        if (index < 0)
-            g_error("adapter tensor %s has no parameter %s in the model", t->name, name);
-        hn_param_info info;
-        hn_model_param_info(model, (size_t)index, &info);
-        g_assert_cmpuint(info.numel, ==, (size_t)t->numel);
-        float *values = g_new(float, t->numel);
-        hn_convert_to_f32(values, t->data, t->dtype, (size_t)t->numel);
-        g_assert_cmpint(hn_model_param_write(model, (size_t)index, values, &err), ==, HN_OK);
-        g_free(values);
-        g_free(name);
-    }
-    hn_st_close(file);
-    g_free(path);
+    if (hn_peft_read(folder, &adapter, &err) != HN_OK ||
+        hn_model_load_adapter(model, &adapter, &err) != HN_OK)
+        g_error("%s: %s", folder, err.message);
+    hn_peft_adapter_free(&adapter);
+    g_free(folder);
 }

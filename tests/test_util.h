@@ -60,6 +60,6 @@ char *test_model_file(const char *name);
 /* PEFT's name of a LoRA tensor to Hone's parameter name:
  * base_model.model.X.lora_A.default.weight (or without .default) -> X.lora_A.weight */
 char *test_peft_to_hone_name(const char *peft_name);
-/* Copies DIR/adapter/adapter_model.safetensors (as PEFT saved it) into the model's LoRA
- * parameters; aborts the test on a mismatch. */
+/* Reads DIR/adapter (as PEFT saved it) and copies it into the model's LoRA parameters with
+ * hn_model_load_adapter; aborts the test on an error. */
 void test_load_peft_adapter(hn_model *model, const char *dir);

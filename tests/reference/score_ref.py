@@ -7,7 +7,10 @@ scores a few texts.
 OUT_DIR/expected.json is a list of {"text", "ids", "logprobs", "loss"}: ids from the tokenizer
 (with its special tokens, as tokenizer(text) gives them), logprobs[i] = log p(ids[i] | ids[:i])
 from the float32 model with eager attention (null for the first token), and loss their negative
-mean."""
+mean.
+OUT_DIR/adapter/ is a PEFT LoRA adapter for the model (r 8, alpha 16, on q_proj, v_proj and
+down_proj, lora_B set to 0.02 * randn so it changes the output), and OUT_DIR/expected_adapter.json
+the same scores of the first two texts with the adapter applied (PeftModel)."""
 import json
 import os
 import sys
@@ -25,14 +28,9 @@ TEXTS = [
 ]
 
 
-def write(models, out):
-    torch.set_num_threads(2)
-    tokenizer = AutoTokenizer.from_pretrained(models, gguf_file=GGUF)
-    model = AutoModelForCausalLM.from_pretrained(models, gguf_file=GGUF, dtype=torch.float32,
-                                                 attn_implementation="eager")
-    model.eval()
+def score(model, tokenizer, texts):
     cases = []
-    for text in TEXTS:
+    for text in texts:
         ids = tokenizer(text)["input_ids"]
         with torch.no_grad():
             logits = model(torch.tensor([ids])).logits[0].float()
@@ -40,8 +38,36 @@ def write(models, out):
         scored = [float(logprobs[i - 1, ids[i]]) for i in range(1, len(ids))]
         cases.append({"text": text, "ids": ids, "logprobs": [None] + scored,
                       "loss": -sum(scored) / len(scored)})
+    return cases
+
+
+def with_adapter(model, out):
+    from peft import LoraConfig, get_peft_model
+    torch.manual_seed(3)
+    model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0,
+                                             target_modules=["q_proj", "v_proj", "down_proj"]))
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if ".lora_B." in name:
+                param.copy_(0.02 * torch.randn_like(param))
+    model.save_pretrained(os.path.join(out, "adapter"))
+    model.eval()
+    return model
+
+
+def write(models, out):
+    torch.set_num_threads(2)
+    tokenizer = AutoTokenizer.from_pretrained(models, gguf_file=GGUF)
+    model = AutoModelForCausalLM.from_pretrained(models, gguf_file=GGUF, dtype=torch.float32,
+                                                 attn_implementation="eager")
+    model.eval()
+    cases = score(model, tokenizer, TEXTS)
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(cases, f, ensure_ascii=False)
+    adapted = score(with_adapter(model, out), tokenizer, TEXTS[:2])
+    assert abs(adapted[0]["loss"] - cases[0]["loss"]) > 1e-3, "the adapter changes nothing"
+    with open(os.path.join(out, "expected_adapter.json"), "w") as f:
+        json.dump(adapted, f, ensure_ascii=False)
     print(f"{len(cases)} texts scored")
 
 
