@@ -16,4 +16,7 @@ echo
 echo "== hone tokenize --model SmolLM2: \"Who are you?\""
 echo -n "Who are you?" | build/app/hone tokenize --model "$model"
 echo
+echo "== hone score --model SmolLM2: how likely the model finds a sentence (its own forward pass)"
+echo -n "The capital of France is Paris." | build/app/hone score --model "$model"
+echo
 echo "Built: build/app/hone. Try 'build/app/hone --help'."

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -43,9 +44,11 @@ static hn_status score_ids(hn_model *model, const int32_t *ids, size_t n, int wi
         }
         g_free(row);
         HN_TRY(s);
-        fprintf(stderr, "\rhone score: %zu of %zu tokens", first + (size_t)T, n);
+        if (isatty(STDERR_FILENO)) /* progress for people, not for pipes */
+            fprintf(stderr, "\rhone score: %zu of %zu tokens", first + (size_t)T, n);
     }
-    fprintf(stderr, "\n");
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "\n");
     return HN_OK;
 }
 
