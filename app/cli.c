@@ -82,3 +82,14 @@ const char *hone_format_bytes(unsigned long long n, char *buf, size_t size)
         snprintf(buf, size, "%.1f %s", value, units[unit]);
     return buf;
 }
+
+char *hone_read_stdin(size_t *length)
+{
+    GString *in = g_string_new(NULL);
+    char buffer[65536];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, stdin)) > 0)
+        g_string_append_len(in, buffer, (gssize)n);
+    *length = in->len;
+    return g_string_free(in, FALSE);
+}

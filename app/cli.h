@@ -33,3 +33,6 @@ int hone_usage_error(const char *command, const char *fmt, ...) G_GNUC_PRINTF(2,
 const char *hone_format_count(long long n, char *buf, size_t size);
 /* 269000000 -> "256.5 MiB" into buf. */
 const char *hone_format_bytes(unsigned long long n, char *buf, size_t size);
+
+/* All of standard input (g_free it); *length gets its size in bytes. */
+char *hone_read_stdin(size_t *length);

@@ -14,17 +14,6 @@
 #include "gguf_tokenizer.h"
 #include "model.h"
 
-static char *read_stdin(size_t *length)
-{
-    GString *in = g_string_new(NULL);
-    char buffer[65536];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, stdin)) > 0)
-        g_string_append_len(in, buffer, (gssize)n);
-    *length = in->len;
-    return g_string_free(in, FALSE);
-}
-
 /* Scores ids in windows; logprobs[i] is log p(ids[i] | earlier ids of its window), NAN for
  * a window's first token. */
 static hn_status score_ids(hn_model *model, const int32_t *ids, size_t n, int window,
@@ -128,7 +117,7 @@ static int run(const char *model_path, const char *adapter_path, int max_length)
     if (open_model(dir, adapter_path, &model, &err) != HN_OK)
         code = hone_fail("score", "%s", err.message);
     if (code == HONE_EXIT_OK)
-        text = read_stdin(&length);
+        text = hone_read_stdin(&length);
     if (code == HONE_EXIT_OK && hn_tokenizer_encode(tok, text, length, true, &ids, &n, &err) != HN_OK)
         code = hone_fail("score", "standard input: %s", err.message);
     else if (code == HONE_EXIT_OK && n == 0)

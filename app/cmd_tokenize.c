@@ -12,21 +12,10 @@
 #include "gguf_tokenizer.h"
 #include "json_read.h"
 
-static char *read_stdin(size_t *length)
-{
-    GString *in = g_string_new(NULL);
-    char buffer[65536];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, stdin)) > 0)
-        g_string_append_len(in, buffer, (gssize)n);
-    *length = in->len;
-    return g_string_free(in, FALSE);
-}
-
 static int encode(const hn_tokenizer *tok, bool add_special)
 {
     size_t length = 0;
-    char *text = read_stdin(&length);
+    char *text = hone_read_stdin(&length);
     int32_t *ids = NULL;
     size_t n = 0;
     hn_error err = {0};
@@ -47,7 +36,7 @@ static int encode(const hn_tokenizer *tok, bool add_special)
 static int decode(const hn_tokenizer *tok, bool skip_special)
 {
     size_t length = 0;
-    char *text = read_stdin(&length);
+    char *text = hone_read_stdin(&length);
     cJSON *json = NULL;
     hn_error err = {0};
     hn_status status = hn_json_parse(text, length, "standard input", &json, &err);
