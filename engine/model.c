@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lora_pissa.h"
 #include "model_internal.h"
 #include "model_layout.h"
 
@@ -16,6 +17,7 @@ void hn_model_options_init(hn_model_options *options)
         .backend = hn_cpu_backend(),
         .method = HN_METHOD_NONE,
         .lora_rank = 8,
+        .pissa_iter = 16,
         .seed = 42,
     };
     hn_freeze_options_init(&options->freeze);
@@ -262,6 +264,48 @@ static void init_loras(hn_model *m)
     }
 }
 
+/* PiSSA instead of PEFT's default init: every adapted weight is factored on the host and
+ * its residual replaces it (in its stored type). */
+static hn_status init_pissa(hn_model *m, hn_error *err)
+{
+    for (int l = 0; l < m->L; l++) {
+        for (int k = 0; k < N_LINEARS; k++) {
+            const hn_linear *lin = &m->layers[l].linears[k];
+            const hn_lora *lora = lin->lora;
+            if (lora == NULL)
+                continue;
+            hn_param *w = lin->weight;
+            ptrdiff_t index = hn_model_param_find(m, w->name);
+            float *W = g_new(float, w->numel), *A = g_new(float, lora->A->numel),
+                  *B = g_new(float, lora->B->numel);
+            hn_status s = hn_model_param_read(m, (size_t)index, W, err);
+            if (s == HN_OK)
+                s = hn_pissa_factor(W, lin->out, lin->in, lora->rank, lora->scaling,
+                                    m->options.pissa_iter, m->options.seed + (uint64_t)index, A,
+                                    B, W, err);
+            if (s == HN_OK && w->type == HN_WEIGHT_BF16) {
+                uint16_t *bits = g_new(uint16_t, w->numel);
+                hn_convert_to_bf16(bits, W, HN_DTYPE_F32, w->numel);
+                m->be->copy_to_device(w->data, bits, w->numel * sizeof(uint16_t));
+                g_free(bits);
+            } else if (s == HN_OK) {
+                m->be->copy_to_device(w->data, W, w->numel * sizeof(float));
+            }
+            if (s == HN_OK) {
+                m->be->copy_to_device(lora->A->data, A, lora->A->numel * sizeof(float));
+                m->be->copy_to_device(lora->B->data, B, lora->B->numel * sizeof(float));
+            } else {
+                hn_error_prefix(err, "%s", w->name);
+            }
+            g_free(W);
+            g_free(A);
+            g_free(B);
+            HN_TRY(s);
+        }
+    }
+    return HN_OK;
+}
+
 static hn_status allocate(hn_model *m, const bool *trained, hn_error *err)
 {
     hn_arena weights = {0}, grads = {0};
@@ -283,6 +327,9 @@ static hn_status allocate(hn_model *m, const bool *trained, hn_error *err)
 static hn_status build(hn_model *m, const hn_model_dir *dir, hn_error *err)
 {
     HN_TRY(check_supported(&m->config, err));
+    if (m->options.pissa_init && m->options.method != HN_METHOD_LORA)
+        return hn_fail(err, HN_ERR_ARGUMENT, "pissa_init initialises LoRA adapters: it needs "
+                       "finetuning_type lora");
     create_base_params(m);
     size_t n_base = m->params->len;
     hn_train_kind *kinds = g_new0(hn_train_kind, n_base);
@@ -298,10 +345,12 @@ static hn_status build(hn_model *m, const hn_model_dir *dir, hn_error *err)
     }
     if (s == HN_OK)
         s = load_base_values(m, dir, n_base, err);
-    if (s == HN_OK) {
+    if (s == HN_OK && m->options.pissa_init)
+        s = init_pissa(m, err);
+    else if (s == HN_OK)
         init_loras(m);
+    if (s == HN_OK)
         hn_model_zero_grad(m);
-    }
     g_free(trained);
     g_free(kinds);
     return s;

@@ -37,6 +37,10 @@ typedef struct {
     double lora_alpha;               /* 0: 2 x rank, as LLaMA-Factory */
     float lora_dropout;              /* default 0 */
     bool use_rslora;                 /* scaling alpha / sqrt(rank) instead of alpha / rank */
+    bool pissa_init;                 /* PiSSA: A and B from W's principal singular vectors,
+                                        the base keeps the residual (lora_pissa.h) */
+    int pissa_iter;                  /* subspace iterations of the randomized SVD (16);
+                                        -1: a full SVD */
     uint64_t seed;                   /* LoRA initialisation and dropout */
 } hn_model_options;
 
