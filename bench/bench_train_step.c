@@ -6,11 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "model.h"
 #include "optimizer.h"
+
+/* Peak resident memory of this process image in MB (VmHWM: unlike getrusage's ru_maxrss,
+ * it does not carry over the parent's peak across fork and exec). */
+static double peak_rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = 0;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmHWM: %lf kB", &kb) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    return kb / 1024.0;
+}
 
 static double now(void)
 {
@@ -68,11 +82,9 @@ int main(int argc, char **argv)
         loss = sum / (double)n;
     }
     double seconds = (now() - start) / steps;
-    struct rusage usage;
-    getrusage(RUSAGE_SELF, &usage);
     printf("{\"tokens_per_s\": %.2f, \"step_s\": %.4f, \"peak_rss_mb\": %.1f, \"loss\": %.4f, "
            "\"trained\": %lld}\n",
-           T / seconds, seconds, usage.ru_maxrss / 1024.0, loss,
+           T / seconds, seconds, peak_rss_mb(), loss,
            (long long)hn_model_trained_count(model));
     hn_optimizer_free(opt);
     hn_model_free(model);

@@ -7,19 +7,29 @@ peak memory is its own.
         [--seq 512] [--steps 3] [--threads 2] [--recompute]
 
 Default model: SmolLM2-135M-Instruct (its GGUF from tools/fetch-models.sh; both sides
-dequantize it to float32). Both sides: batch 1, float32, LoRA r 8, alpha 16, dropout 0, on
+dequantize it to float32). `--model tiny` makes a tiny random Llama instead (tests/reference/
+model_ref.py's: vocab 256, hidden 64, 3 layers), saved as fp32 safetensors in a temp folder. Both sides: batch 1, float32, LoRA r 8, alpha 16, dropout 0, on
 q/k/v/o/gate/up/down; AdamW (lr 1e-4); transformers with eager attention... sdpa is faster
 on the CPU, so the peer runs with attn_implementation="sdpa" (its best)."""
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.environ.get("HONE_CACHE", os.path.expanduser("~/.cache/hone/models"))
+
+
+def peak_rss_mb():
+    """VmHWM of this process image (ru_maxrss would include the parent's peak from before
+    fork and exec)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def peer(model_path, method, seq, steps, warmup):
@@ -50,7 +60,7 @@ def peer(model_path, method, seq, steps, warmup):
         optimizer.step()
         optimizer.zero_grad()
     seconds = (time.perf_counter() - start) / steps
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({"tokens_per_s": seq / seconds, "step_s": seconds, "peak_rss_mb": peak,
                       "loss": float(loss), "trained": sum(p.numel() for p in params)}))
 
@@ -78,6 +88,14 @@ def main():
         peer(args.peer[0], args.peer[1], int(args.peer[2]), int(args.peer[3]), args.warmup)
         return
     binary = os.path.join(ROOT, "build", "bench", "bench_train_step")
+    if args.model == "tiny":
+        import tempfile
+        sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+        import torch
+        import model_ref
+        torch.manual_seed(0)
+        args.model = os.path.join(tempfile.mkdtemp(), "tiny")
+        model_ref.make_model("llama", {"tie_word_embeddings": False}).save_pretrained(args.model)
     print(f"model {args.model}, seq {args.seq}, batch 1, {args.threads} threads, "
           f"{args.steps} timed steps after {args.warmup}")
     for method in args.methods:
