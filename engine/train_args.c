@@ -1,0 +1,346 @@
+/* The table of training keys (LLaMA-Factory's names, types, defaults, ranges and choices) and
+ * setting one key from text; the file readers are in train_args_file.c. Defaults are the
+ * ones LLaMA-Factory's and transformers' argument classes give a key missing from a YAML
+ * file (llamafactory/hparams/ modules, transformers' TrainingArguments). */
+#include "train_args.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <glib.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { K_BOOL, K_INT, K_INT64, K_DOUBLE, K_STRING, K_CHOICE, K_LIST } key_kind;
+
+typedef struct {
+    const char *name;
+    key_kind kind;
+    size_t offset;
+    const char *fallback;  /* the default as text; NULL: none (NULL string, 0) */
+    double min, max;       /* numbers: the valid range (inclusive) */
+    const char *choices;   /* K_CHOICE: "a|b|c" */
+} key_spec;
+
+#define F(field) offsetof(hn_train_args, field)
+#define ANY -INFINITY, INFINITY
+
+static const key_spec KEYS[] = {
+    {"model_name_or_path", K_STRING, F(model_name_or_path), NULL, ANY, NULL},
+    {"adapter_name_or_path", K_LIST, F(adapter_name_or_path), NULL, ANY, NULL},
+    {"template", K_STRING, F(template_name), NULL, ANY, NULL},
+    {"rope_scaling", K_CHOICE, F(rope_scaling), NULL, ANY, "linear|dynamic|yarn|llama3"},
+    {"backend", K_CHOICE, F(backend), "auto", ANY, "auto|cpu|cuda"},
+    {"quantization_bit", K_INT, F(quantization_bit), NULL, 0, 8, NULL},
+    {"stage", K_CHOICE, F(stage), "sft", ANY, "pt|sft|rm|ppo|dpo|kto"},
+    {"do_train", K_BOOL, F(do_train), "false", ANY, NULL},
+    {"finetuning_type", K_CHOICE, F(finetuning_type), "lora", ANY, "full|freeze|lora"},
+    {"lora_rank", K_INT, F(lora_rank), "8", 1, 65536, NULL},
+    {"lora_alpha", K_DOUBLE, F(lora_alpha), NULL, 0, 1e9, NULL},
+    {"lora_dropout", K_DOUBLE, F(lora_dropout), "0", 0, 0.999, NULL},
+    {"lora_target", K_LIST, F(lora_target), "all", ANY, NULL},
+    {"additional_target", K_LIST, F(additional_target), NULL, ANY, NULL},
+    {"use_rslora", K_BOOL, F(use_rslora), "false", ANY, NULL},
+    {"use_dora", K_BOOL, F(use_dora), "false", ANY, NULL},
+    {"pissa_init", K_BOOL, F(pissa_init), "false", ANY, NULL},
+    {"pissa_iter", K_INT, F(pissa_iter), "16", -1, 1000, NULL},
+    {"pissa_convert", K_BOOL, F(pissa_convert), "false", ANY, NULL},
+    {"create_new_adapter", K_BOOL, F(create_new_adapter), "false", ANY, NULL},
+    {"loraplus_lr_ratio", K_DOUBLE, F(loraplus_lr_ratio), NULL, 0, 1e6, NULL},
+    {"freeze_trainable_layers", K_INT, F(freeze_trainable_layers), "2", -100000, 100000, NULL},
+    {"freeze_trainable_modules", K_LIST, F(freeze_trainable_modules), "all", ANY, NULL},
+    {"freeze_extra_modules", K_LIST, F(freeze_extra_modules), NULL, ANY, NULL},
+    {"disable_gradient_checkpointing", K_BOOL, F(disable_gradient_checkpointing), "false", ANY,
+     NULL},
+    {"dataset", K_LIST, F(dataset), NULL, ANY, NULL},
+    {"eval_dataset", K_LIST, F(eval_dataset), NULL, ANY, NULL},
+    {"dataset_dir", K_STRING, F(dataset_dir), "data", ANY, NULL},
+    {"cutoff_len", K_INT, F(cutoff_len), "2048", 1, 1 << 24, NULL},
+    {"max_samples", K_INT64, F(max_samples), NULL, 1, 1e15, NULL},
+    {"val_size", K_DOUBLE, F(val_size), "0", 0, 1e15, NULL},
+    {"packing", K_BOOL, F(packing), NULL, ANY, NULL},
+    {"neat_packing", K_BOOL, F(neat_packing), "false", ANY, NULL},
+    {"train_on_prompt", K_BOOL, F(train_on_prompt), "false", ANY, NULL},
+    {"mask_history", K_BOOL, F(mask_history), "false", ANY, NULL},
+    {"overwrite_cache", K_BOOL, F(overwrite_cache), "false", ANY, NULL},
+    {"enable_thinking", K_BOOL, F(enable_thinking), "true", ANY, NULL},
+    {"output_dir", K_STRING, F(output_dir), NULL, ANY, NULL},
+    {"overwrite_output_dir", K_BOOL, F(overwrite_output_dir), "false", ANY, NULL},
+    {"per_device_train_batch_size", K_INT, F(per_device_train_batch_size), "8", 1, 1 << 20, NULL},
+    {"per_device_eval_batch_size", K_INT, F(per_device_eval_batch_size), "8", 1, 1 << 20, NULL},
+    {"gradient_accumulation_steps", K_INT, F(gradient_accumulation_steps), "1", 1, 1 << 20, NULL},
+    {"learning_rate", K_DOUBLE, F(learning_rate), "5e-5", 0, 10, NULL},
+    {"num_train_epochs", K_DOUBLE, F(num_train_epochs), "3.0", 0, 1e9, NULL},
+    {"max_steps", K_INT64, F(max_steps), "-1", -1, 1e15, NULL},
+    {"lr_scheduler_type", K_CHOICE, F(lr_scheduler_type), "linear", ANY,
+     "linear|cosine|cosine_with_restarts|polynomial|constant|constant_with_warmup|inverse_sqrt"},
+    {"warmup_ratio", K_DOUBLE, F(warmup_ratio), "0", 0, 1, NULL},
+    {"warmup_steps", K_DOUBLE, F(warmup_steps), "0", 0, 1e15, NULL},
+    {"weight_decay", K_DOUBLE, F(weight_decay), "0", 0, 1e3, NULL},
+    {"adam_beta1", K_DOUBLE, F(adam_beta1), "0.9", 0, 0.999999, NULL},
+    {"adam_beta2", K_DOUBLE, F(adam_beta2), "0.999", 0, 0.999999999, NULL},
+    {"adam_epsilon", K_DOUBLE, F(adam_epsilon), "1e-8", 1e-30, 1, NULL},
+    {"max_grad_norm", K_DOUBLE, F(max_grad_norm), "1.0", 0, 1e9, NULL},
+    {"logging_steps", K_INT64, F(logging_steps), "500", 1, 1e15, NULL},
+    {"save_steps", K_INT64, F(save_steps), "500", 1, 1e15, NULL},
+    {"save_total_limit", K_INT64, F(save_total_limit), NULL, 1, 1e15, NULL},
+    {"eval_strategy", K_CHOICE, F(eval_strategy), "no", ANY, "no|steps|epoch"},
+    {"eval_steps", K_INT64, F(eval_steps), NULL, 1, 1e15, NULL},
+    {"seed", K_INT64, F(seed), "42", 0, 4294967295.0, NULL},
+    {"bf16", K_BOOL, F(bf16), "false", ANY, NULL},
+    {"fp16", K_BOOL, F(fp16), "false", ANY, NULL},
+    {"pure_bf16", K_BOOL, F(pure_bf16), "false", ANY, NULL},
+    {"plot_loss", K_BOOL, F(plot_loss), "false", ANY, NULL},
+    {"resume_from_checkpoint", K_STRING, F(resume_from_checkpoint), NULL, ANY, NULL},
+};
+
+static void *field(hn_train_args *args, const key_spec *k)
+{
+    return (char *)args + k->offset;
+}
+
+static const void *field_of(const hn_train_args *args, const key_spec *k)
+{
+    return (const char *)args + k->offset;
+}
+
+static const key_spec *find_key(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(KEYS); i++)
+        if (strcmp(KEYS[i].name, name) == 0)
+            return &KEYS[i];
+    return NULL;
+}
+
+static bool parse_bool(const char *text, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no",
+                                                                                  "off", "0"};
+    for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+        if (g_ascii_strcasecmp(text, yes[i]) == 0)
+            return *out = true, true;
+        if (g_ascii_strcasecmp(text, no[i]) == 0)
+            return *out = false, true;
+    }
+    return false;
+}
+
+static bool parse_number(const char *text, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = g_ascii_strtod(text, &end);
+    while (end != NULL && g_ascii_isspace(*end))
+        end++;
+    if (end == text || *end != '\0' || errno != 0 || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}
+
+/* "null", "~", "none" and "" leave an optional key unset (YAML's null, LLaMA-Factory's None). */
+static bool is_null(const char *text)
+{
+    return text[0] == '\0' || strcmp(text, "~") == 0 || g_ascii_strcasecmp(text, "null") == 0 ||
+           g_ascii_strcasecmp(text, "none") == 0;
+}
+
+static bool has_choice(const char *choices, const char *value)
+{
+    char **list = g_strsplit(choices, "|", -1);
+    bool found = g_strv_contains((const char *const *)list, value);
+    g_strfreev(list);
+    return found;
+}
+
+/* "a, b ,c" -> "a,b,c" */
+static char *normalize_list(const char *text)
+{
+    char **items = g_strsplit(text, ",", -1);
+    for (char **item = items; *item != NULL; item++)
+        g_strstrip(*item);
+    char *joined = g_strjoinv(",", items);
+    g_strfreev(items);
+    return joined;
+}
+
+static hn_status set_number(hn_train_args *args, const key_spec *k, const char *value,
+                            const char *where, hn_error *err)
+{
+    double v = 0;
+    bool integer = k->kind != K_DOUBLE;
+    if (!parse_number(value, &v) || (integer && v != floor(v)))
+        return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s must be %s, found \"%s\"", where, k->name,
+                       integer ? "a whole number" : "a number", value);
+    if (v < k->min || v > k->max)
+        return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s must be between %g and %g, found %s",
+                       where, k->name, k->min, k->max, value);
+    if (k->kind == K_INT)
+        *(int *)field(args, k) = (int)v;
+    else if (k->kind == K_INT64)
+        *(int64_t *)field(args, k) = (int64_t)v;
+    else
+        *(double *)field(args, k) = v;
+    return HN_OK;
+}
+
+hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *value,
+                            const char *where, hn_error *err)
+{
+    const key_spec *k = find_key(key);
+    if (k == NULL)
+        return HN_ERR_UNSUPPORTED;
+    char **text = (char **)field(args, k);
+    switch (k->kind) {
+    case K_BOOL: {
+        bool b = false;
+        if (!parse_bool(value, &b))
+            return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s must be true or false, found \"%s\"",
+                           where, key, value);
+        *(bool *)field(args, k) = b;
+        if (k->offset == F(packing))
+            args->packing_set = true;
+        return HN_OK;
+    }
+    case K_INT:
+    case K_INT64:
+    case K_DOUBLE:
+        return set_number(args, k, value, where, err);
+    case K_CHOICE:
+        if (!is_null(value) && !has_choice(k->choices, value)) {
+            char **list = g_strsplit(k->choices, "|", -1);
+            char *choices = g_strjoinv(", ", list);
+            hn_status s = hn_fail(err, HN_ERR_ARGUMENT, "%s: %s must be one of %s, found \"%s\"",
+                                  where, key, choices, value);
+            g_free(choices);
+            g_strfreev(list);
+            return s;
+        }
+        break;
+    case K_STRING:
+    case K_LIST:
+        break;
+    }
+    g_free(*text);
+    *text = is_null(value) ? NULL : k->kind == K_LIST ? normalize_list(value) : g_strdup(value);
+    return HN_OK;
+}
+
+void hn_train_args_init(hn_train_args *args)
+{
+    *args = (hn_train_args){0};
+    for (size_t i = 0; i < G_N_ELEMENTS(KEYS); i++) {
+        hn_error err = {0};
+        if (KEYS[i].fallback != NULL)
+            g_assert(hn_train_args_set(args, KEYS[i].name, KEYS[i].fallback, "default", &err) ==
+                     HN_OK);
+    }
+    args->packing_set = false;
+}
+
+void hn_train_args_clear(hn_train_args *args)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(KEYS); i++) {
+        const key_kind kind = KEYS[i].kind;
+        if (kind == K_STRING || kind == K_CHOICE || kind == K_LIST)
+            g_free(*(char **)field(args, &KEYS[i]));
+    }
+    *args = (hn_train_args){0};
+}
+
+static bool in(const char *value, const char *choices)
+{
+    return value != NULL && has_choice(choices, value);
+}
+
+hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
+{
+    if (args->model_name_or_path == NULL)
+        return hn_fail(err, HN_ERR_ARGUMENT, "model_name_or_path is required (a model folder "
+                       "or a .gguf file)");
+    if (args->output_dir == NULL)
+        return hn_fail(err, HN_ERR_ARGUMENT, "output_dir is required (where the adapter or "
+                       "model, checkpoints and logs go)");
+    if (!args->do_train)
+        return hn_fail(err, HN_ERR_ARGUMENT, "do_train is false: hone train trains (add "
+                       "do_train: true; evaluation is hone eval)");
+    if (!in(args->stage, "pt|sft"))
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "stage %s is not built yet (pt and sft are)",
+                       args->stage);
+    if (args->dataset == NULL)
+        return hn_fail(err, HN_ERR_ARGUMENT, "dataset is required (names from %s/"
+                       "dataset_info.json)", args->dataset_dir);
+    if (args->quantization_bit != 0)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "quantization_bit %d (QLoRA) is not built yet",
+                       args->quantization_bit);
+    if (args->rope_scaling != NULL)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "rope_scaling %s: changing a model's RoPE "
+                       "scaling is not built yet (the model's own config.json is used)",
+                       args->rope_scaling);
+    if (args->fp16 || args->pure_bf16)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "%s is a GPU compute type, and the CUDA backend "
+                       "is not built yet", args->fp16 ? "fp16" : "pure_bf16");
+    if (strcmp(args->eval_strategy, "no") != 0 && args->val_size == 0 &&
+        args->eval_dataset == NULL)
+        return hn_fail(err, HN_ERR_ARGUMENT, "eval_strategy %s needs held-out data: set "
+                       "val_size or eval_dataset", args->eval_strategy);
+    if ((args->pissa_init || args->use_dora || args->use_rslora || args->loraplus_lr_ratio > 0) &&
+        strcmp(args->finetuning_type, "lora") != 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "pissa_init, use_dora, use_rslora and "
+                       "loraplus_lr_ratio apply to finetuning_type lora, not %s",
+                       args->finetuning_type);
+    return HN_OK;
+}
+
+/* The value of a key as YAML text, or NULL when unset. */
+static char *value_text(const hn_train_args *args, const key_spec *k)
+{
+    switch (k->kind) {
+    case K_BOOL:
+        if (k->offset == F(packing) && !args->packing_set)
+            return NULL;
+        return g_strdup(*(const bool *)field_of(args, k) ? "true" : "false");
+    case K_INT:
+        return g_strdup_printf("%d", *(const int *)field_of(args, k));
+    case K_INT64:
+        return g_strdup_printf("%" G_GINT64_FORMAT, *(const int64_t *)field_of(args, k));
+    case K_DOUBLE: {
+        char buf[G_ASCII_DTOSTR_BUF_SIZE];
+        return g_strdup(g_ascii_dtostr(buf, sizeof buf, *(const double *)field_of(args, k)));
+    }
+    case K_STRING:
+    case K_CHOICE:
+    case K_LIST: {
+        const char *s = *(char *const *)field_of(args, k);
+        if (s == NULL)
+            return NULL;
+        cJSON *str = cJSON_CreateString(s); /* a JSON string is a valid YAML scalar */
+        char *quoted = cJSON_PrintUnformatted(str);
+        char *out = g_strdup(quoted);
+        cJSON_free(quoted);
+        cJSON_Delete(str);
+        return out;
+    }
+    }
+    return NULL;
+}
+
+char *hn_train_args_to_yaml(const hn_train_args *args)
+{
+    GString *out = g_string_new(NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(KEYS); i++) {
+        char *value = value_text(args, &KEYS[i]);
+        bool unset_number = KEYS[i].fallback == NULL && value != NULL &&
+                            (KEYS[i].kind == K_INT || KEYS[i].kind == K_INT64 ||
+                             KEYS[i].kind == K_DOUBLE) && strcmp(value, "0") == 0;
+        if (unset_number) { /* 0 stands for "not given" (None upstream) */
+            g_free(value);
+            continue;
+        }
+        if (value != NULL)
+            g_string_append_printf(out, "%s: %s\n", KEYS[i].name, value);
+        g_free(value);
+    }
+    return g_string_free(out, FALSE);
+}

@@ -1,0 +1,91 @@
+/* The arguments of a training run, under LLaMA-Factory's key names (its ModelArguments,
+ * DataArguments, FinetuningArguments and transformers' Seq2SeqTrainingArguments; see
+ * ../shared/reference/llamafactory-fields.md) with the defaults those classes have when a YAML
+ * file leaves a key out. Values come from a YAML or JSON file and from `--key value` on the
+ * command line, both as text, each checked against the key's type, range or choices; a
+ * known key with a bad value is an error listing what is valid. Keys Hone does not use are
+ * kept in a list so the caller can say in one line that they are ignored. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hn_error.h"
+
+typedef struct {
+    /* model */
+    char *model_name_or_path;      /* required */
+    char *adapter_name_or_path;    /* comma list, or NULL */
+    char *template_name;           /* "template"; NULL: the model's own (auto) */
+    char *rope_scaling;            /* NULL, linear, dynamic, yarn, llama3 */
+    char *backend;                 /* auto, cpu, cuda (LLaMA-Factory's booster) */
+    int quantization_bit;          /* 0: none */
+    /* method */
+    char *stage;                   /* sft */
+    bool do_train;
+    char *finetuning_type;         /* lora */
+    int lora_rank;                 /* 8 */
+    double lora_alpha;             /* 0: 2 x lora_rank */
+    double lora_dropout;
+    char *lora_target;             /* all */
+    char *additional_target;
+    bool use_rslora, use_dora, pissa_init, pissa_convert, create_new_adapter;
+    int pissa_iter;                /* 16 */
+    double loraplus_lr_ratio;      /* 0: off */
+    int freeze_trainable_layers;   /* 2 */
+    char *freeze_trainable_modules; /* all */
+    char *freeze_extra_modules;
+    bool disable_gradient_checkpointing; /* false: layers are recomputed in the backward */
+    /* data */
+    char *dataset;                 /* comma list */
+    char *eval_dataset;
+    char *dataset_dir;             /* data */
+    int cutoff_len;                /* 2048 */
+    int64_t max_samples;           /* 0: all */
+    double val_size;               /* 0; < 1 a share, >= 1 a count */
+    bool packing_set, packing;     /* unset: on for pt, off otherwise */
+    bool neat_packing, train_on_prompt, mask_history, overwrite_cache, enable_thinking;
+    /* training */
+    char *output_dir;              /* required */
+    bool overwrite_output_dir;
+    int per_device_train_batch_size; /* 8 */
+    int per_device_eval_batch_size;  /* 8 */
+    int gradient_accumulation_steps; /* 1 */
+    double learning_rate;          /* 5e-5 */
+    double num_train_epochs;       /* 3 */
+    int64_t max_steps;             /* -1: from the epochs */
+    char *lr_scheduler_type;       /* linear */
+    double warmup_ratio, warmup_steps;
+    double weight_decay, adam_beta1, adam_beta2, adam_epsilon, max_grad_norm;
+    int64_t logging_steps;         /* 500 */
+    int64_t save_steps;            /* 500 */
+    int64_t save_total_limit;      /* 0: keep all */
+    char *eval_strategy;           /* no, steps, epoch */
+    int64_t eval_steps;            /* 0: logging_steps */
+    int64_t seed;                  /* 42 */
+    bool bf16, fp16, pure_bf16, plot_loss;
+    char *resume_from_checkpoint;
+} hn_train_args;
+
+/* The defaults (strings owned by args; free with hn_train_args_clear). */
+void hn_train_args_init(hn_train_args *args);
+void hn_train_args_clear(hn_train_args *args);
+
+/* Sets one key from its text (a YAML scalar or a command-line value); `where` names the source
+ * in messages ("train.yaml:12:3", "--learning_rate"). Returns HN_ERR_UNSUPPORTED without a
+ * message for a key Hone does not know (the caller collects those). */
+hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *value,
+                            const char *where, hn_error *err);
+
+/* Reads a YAML (.yaml/.yml) or JSON (.json) file of key: value pairs over args; lists become
+ * comma lists. ignored (may be NULL) gets the keys Hone does not use (g_strfreev). A syntax
+ * error names the file, line and column. */
+hn_status hn_train_args_load(hn_train_args *args, const char *path, char ***ignored,
+                             hn_error *err);
+
+/* Cross-key checks after everything is set: required keys, stages and methods built so far,
+ * combinations that cannot work. */
+hn_status hn_train_args_check(const hn_train_args *args, hn_error *err);
+
+/* Every key Hone reads, as `key: value` YAML lines in table order (training_args.yaml). */
+char *hn_train_args_to_yaml(const hn_train_args *args);
