@@ -222,6 +222,9 @@ hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *va
     case K_LIST:
         break;
     }
+    if (is_null(value) && k->fallback != NULL) /* a key with a default cannot be emptied */
+        return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s needs a value (its default is %s)", where,
+                       key, k->fallback);
     g_free(*text);
     *text = is_null(value) ? NULL : k->kind == K_LIST ? normalize_list(value) : g_strdup(value);
     return HN_OK;

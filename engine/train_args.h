@@ -83,6 +83,11 @@ hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *va
 hn_status hn_train_args_load(hn_train_args *args, const char *path, char ***ignored,
                              hn_error *err);
 
+/* The same for text in memory (length bytes; it may hold NUL bytes, which are refused);
+ * label names it in messages, json picks the JSON reader over the YAML one. */
+hn_status hn_train_args_parse(hn_train_args *args, const char *text, size_t length,
+                              const char *label, bool json, char ***ignored, hn_error *err);
+
 /* Cross-key checks after everything is set: required keys, stages and methods built so far,
  * combinations that cannot work. */
 hn_status hn_train_args_check(const hn_train_args *args, hn_error *err);

@@ -205,15 +205,25 @@ hn_status hn_train_args_load(hn_train_args *args, const char *path, char ***igno
         g_error_free(gerr);
         return s;
     }
+    hn_status s = hn_train_args_parse(args, text, length, path, g_str_has_suffix(path, ".json"),
+                                      ignored, err);
+    g_free(text);
+    return s;
+}
+
+hn_status hn_train_args_parse(hn_train_args *args, const char *text, size_t length,
+                              const char *label, bool json, char ***ignored, hn_error *err)
+{
+    if (ignored != NULL)
+        *ignored = NULL;
     hn_status s = HN_OK;
     if (!g_utf8_validate(text, (gssize)length, NULL))
-        s = hn_fail(err, HN_ERR_FORMAT, "%s: expected UTF-8 text", path);
+        s = hn_fail(err, HN_ERR_FORMAT, "%s: expected UTF-8 text", label);
     GPtrArray *unknown = g_ptr_array_new_with_free_func(g_free);
-    if (s == HN_OK && g_str_has_suffix(path, ".json"))
-        s = load_json(args, path, text, length, unknown, err);
+    if (s == HN_OK && json)
+        s = load_json(args, label, text, length, unknown, err);
     else if (s == HN_OK)
-        s = load_yaml(args, path, text, length, unknown, err);
-    g_free(text);
+        s = load_yaml(args, label, text, length, unknown, err);
     if (s == HN_OK && ignored != NULL) {
         g_ptr_array_add(unknown, NULL);
         *ignored = (char **)g_ptr_array_free(unknown, FALSE);

@@ -10,7 +10,7 @@ if [ ! -f "$build/build.ninja" ]; then
   CC=clang meson setup "$build" "$root" -Dfuzz=true -Dgui=disabled -Dcuda=disabled \
     -Dtests=true -Db_lundef=false >/dev/null || exit 1
 fi
-targets=(safetensors hf_config gguf tokenizer_load tokenizer_encode jinja)
+targets=(safetensors hf_config gguf tokenizer_load tokenizer_encode jinja train_args)
 ninja -C "$build" "${targets[@]/#/tests/fuzz/fuzz_}" >/dev/null || exit 1
 status=0
 for target in "${targets[@]}"; do

@@ -246,6 +246,8 @@ static void test_bad_input(void)
                      "lora, found \"qlora\"");
     expect_set_error("lr_scheduler_type", "cosine_with_min_lr", "one of linear, cosine,");
     expect_set_error("lora_dropout", "1.5", "lora_dropout must be between 0 and 0.999");
+    expect_set_error("stage", "", "stage needs a value (its default is sft)"); /* fuzzer find */
+    expect_set_error("lora_target", "null", "lora_target needs a value (its default is all)");
     expect_file_error("stage: sft\ndataset: \"unterminated\n", "bad.yaml:3:1: YAML syntax error");
     expect_file_error("- a\n- b\n", "expected key: value lines at the top");
     expect_file_error("", "the file is empty");
