@@ -1,7 +1,12 @@
 /* A linear layer with its optional LoRA adapter, forward and backward (Hu et al., "LoRA",
  * arXiv:2106.09685; PEFT's lora.Linear.forward: result + lora_B(lora_A(dropout(x))) *
  * scaling). Dropout masks come from a seed per forward, layer and linear, so the backward
- * (and a recomputed forward) draws the same mask. */
+ * (and a recomputed forward) draws the same mask.
+ * With DoRA (Liu et al., "DoRA", arXiv:2402.09353; PEFT's DoraLinearLayer.forward, which adds
+ * (g - 1) * x W^T + g * scaling * lora(x) to x W^T + b, g = magnitude / ||W + scaling B A||
+ * per output row, the norm detached): out = g * pre + b with pre = x W^T + scaling lora(x)
+ * kept for the backward, where d pre = g * dout and d magnitude = sum over rows of dout * pre
+ * / norm. Dropout is refused with DoRA (model.c). */
 #include "model_internal.h"
 
 static uint64_t dropout_seed(const hn_model *m, int layer, int slot)
@@ -28,9 +33,15 @@ void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, cons
 {
     const hn_backend *be = m->be;
     const hn_param *w = lin->weight;
-    be->matmul_forward(out, x, w->data, w->type, lin->bias != NULL ? lin->bias->data : NULL, N,
-                       lin->in, lin->out);
     const hn_lora *lora = lin->lora;
+    const float *bias = lin->bias != NULL ? lin->bias->data : NULL;
+    bool dora = lora != NULL && lora->magnitude != NULL;
+    float *final_out = out;
+    if (dora) { /* the sum before DoRA's scale, kept; the bias joins after the scale */
+        out = acts->dora_pre[lin->slot]; /* [N, out] */
+        bias = NULL;
+    }
+    be->matmul_forward(out, x, w->data, w->type, bias, N, lin->in, lin->out);
     if (lora == NULL)
         return;
     float *mid = acts->lora_mid[lin->slot]; /* [N, r] */
@@ -39,6 +50,13 @@ void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, cons
     float *term = m->act.scratch.lora_out; /* [N, out] */
     be->matmul_forward(term, mid, lora->B->data, HN_WEIGHT_F32, NULL, N, lora->rank, lin->out);
     be->axpy(out, term, lora->scaling, (size_t)N * (size_t)lin->out);
+    if (!dora)
+        return;
+    float *norm = acts->dora_norm[lin->slot]; /* [out] */
+    be->dora_norm_forward(norm, w->data, w->type, lora->A->data, lora->B->data, lora->scaling,
+                          lin->in, lin->out, lora->rank);
+    be->dora_scale_forward(final_out, out, lora->magnitude->data, norm,
+                           lin->bias != NULL ? lin->bias->data : NULL, N, lin->out);
 }
 
 void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, const float *dout,
@@ -46,13 +64,21 @@ void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, cons
 {
     const hn_backend *be = m->be;
     const hn_param *w = lin->weight;
-    be->matmul_backward(dx, w->grad, lin->bias != NULL ? lin->bias->grad : NULL, dout, x, w->data,
-                        w->type, N, lin->in, lin->out);
     const hn_lora *lora = lin->lora;
-    if (lora == NULL)
-        return;
     const hn_scratch *s = &m->act.scratch;
     size_t n_out = (size_t)N * (size_t)lin->out;
+    float *dbias = lin->bias != NULL ? lin->bias->grad : NULL;
+    if (lora != NULL && lora->magnitude != NULL) { /* through DoRA's scale: dout becomes d pre */
+        be->zero(s->dora_dpre, n_out * sizeof(float));
+        be->dora_scale_backward(s->dora_dpre, lora->magnitude->grad, dbias, dout,
+                                acts->dora_pre[lin->slot], lora->magnitude->data,
+                                acts->dora_norm[lin->slot], N, lin->out);
+        dout = s->dora_dpre;
+        dbias = NULL;
+    }
+    be->matmul_backward(dx, w->grad, dbias, dout, x, w->data, w->type, N, lin->in, lin->out);
+    if (lora == NULL)
+        return;
     /* scaled = scaling * dout; then dmid = scaled @ B, dB += scaled^T @ mid */
     be->zero(s->dscaled, n_out * sizeof(float));
     be->axpy(s->dscaled, dout, lora->scaling, n_out);

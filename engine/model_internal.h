@@ -20,10 +20,13 @@ typedef struct {
 } hn_param;
 
 /* A LoRA adapter on a linear layer (Hu et al., arXiv:2106.09685): out += scaling *
- * dropout(x) @ A^T @ B^T. */
+ * dropout(x) @ A^T @ B^T. With DoRA (Liu et al., arXiv:2402.09353) the sum x W^T + scaling
+ * x A^T B^T is scaled per output by magnitude / ||W + scaling B A|| (row norms, detached),
+ * then the bias is added. */
 typedef struct {
     hn_param *A; /* [r, in] */
     hn_param *B; /* [out, r] */
+    hn_param *magnitude; /* [out], DoRA only, else NULL */
     int rank;
     float scaling;
     float dropout;
@@ -60,6 +63,8 @@ typedef struct {
     float *rstd2;            /* [N] */
     float *gate, *up, *act;  /* [N, H] */
     float *lora_mid[N_LINEARS]; /* [N, r] dropout(x) @ A^T of each adapted linear */
+    float *dora_pre[N_LINEARS]; /* [N, out] DoRA: x W^T + scaling x A^T B^T, before the scale */
+    float *dora_norm[N_LINEARS]; /* [out] DoRA: ||W + scaling B A|| per row */
 } hn_layer_acts;
 
 /* Scratch shared by all layers. */
@@ -75,6 +80,7 @@ typedef struct {
     float *dk, *dk2, *dv;         /* [N, NKV*HD] */
     float *dgate, *dup, *dact;    /* [N, H] */
     float *dscaled;               /* [N, max out] LoRA: scaling * dout */
+    float *dora_dpre;             /* [N, max out] DoRA: d(pre-scale output) */
     float *dlosses;               /* [N] */
 } hn_scratch;
 

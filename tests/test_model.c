@@ -163,10 +163,6 @@ static void test_case_against_reference(gconstpointer data)
     const cJSON *entry = data;
     const char *name = cJSON_GetObjectItem(entry, "name")->valuestring;
     bool lora = strcmp(cJSON_GetObjectItem(entry, "kind")->valuestring, "lora") == 0;
-    if (strcmp(name, "lora_dora") == 0) {
-        g_test_skip("DoRA (use_dora) is not supported by Hone's model yet");
-        return;
-    }
     test_case c;
     case_open(&c, name);
     hn_model_options options;
@@ -175,6 +171,7 @@ static void test_case_against_reference(gconstpointer data)
     options.lora_rank = 4;
     options.lora_alpha = 8;
     options.use_rslora = strcmp(name, "lora_rslora") == 0;
+    options.use_dora = strcmp(name, "lora_dora") == 0;
     hn_model *model = NULL;
     hn_error err = {0};
     if (hn_model_new(c.model_dir, &options, &model, &err) != HN_OK)
@@ -184,7 +181,8 @@ static void test_case_against_reference(gconstpointer data)
     run_and_check(name, &c, model, false);
     hn_model_free(model);
 
-    if (strcmp(name, "llama") == 0 || strcmp(name, "qwen3") == 0 || strcmp(name, "lora") == 0) {
+    if (strcmp(name, "llama") == 0 || strcmp(name, "qwen3") == 0 || strcmp(name, "lora") == 0 ||
+        strcmp(name, "lora_dora") == 0) {
         /* the same with activation recomputation, and for full models with freeze */
         options.recompute = true;
         g_assert_cmpint(hn_model_new(c.model_dir, &options, &model, &err), ==, HN_OK);
