@@ -1,6 +1,6 @@
 /* The model against transformers and PEFT (tests/reference/model_ref.py): tiny random models of
- * each family and RoPE scaling, bf16 weights, packed rows and LoRA adapters; logits, loss and
- * every gradient. Tolerances (fp32 on both sides): max |Hone - reference| over max |reference|
+ * each family and RoPE scaling, bf16 weights, packed rows and LoRA adapters (DoRA too, with its
+ * initial magnitudes); logits, loss and every gradient. Tolerances (fp32 on both sides): max |Hone - reference| over max |reference|
  * at most 1e-4 for logits and the loss, 1e-3 for each gradient tensor. Also: freeze and
  * recomputation give the same gradients for what trains. */
 #include <cjson/cJSON.h>
@@ -158,6 +158,38 @@ static double run_and_check(const char *name, test_case *c, hn_model *model, boo
     return worst;
 }
 
+/* A new DoRA model's magnitudes (before any adapter is loaded) against the ones in PEFT's
+ * adapter file, which are PEFT's initial ||W|| per output row (model_ref.py). */
+static void check_initial_magnitudes(const char *name, test_case *c, hn_model *model)
+{
+    char *folder = g_build_filename(c->dir, "adapter", NULL);
+    hn_peft_adapter adapter;
+    hn_error err = {0};
+    if (hn_peft_read(folder, &adapter, &err) != HN_OK)
+        g_error("%s: %s", folder, err.message);
+    double worst = 0;
+    for (size_t i = 0; i < adapter.n_modules; i++) {
+        const hn_lora_module *mod = &adapter.modules[i];
+        g_assert_nonnull(mod->magnitude);
+        char *param = g_strdup_printf("%s.lora_magnitude_vector", mod->name);
+        ptrdiff_t index = hn_model_param_find(model, param);
+        if (index < 0)
+            g_error("%s: no parameter %s", name, param);
+        float *got = g_new(float, mod->out_features);
+        g_assert_cmpint(hn_model_param_read(model, (size_t)index, got, &err), ==, HN_OK);
+        double e = relative_error(got, mod->magnitude, (size_t)mod->out_features);
+        if (!(e <= LOGIT_TOLERANCE))
+            g_error("%s: initial %s differs from PEFT's: relative error %.3g", name, param, e);
+        worst = fmax(worst, e);
+        g_free(got);
+        g_free(param);
+    }
+    g_test_message("%s: %zu initial magnitudes, worst relative error %.2g", name,
+                   adapter.n_modules, worst);
+    hn_peft_adapter_free(&adapter);
+    g_free(folder);
+}
+
 static void test_case_against_reference(gconstpointer data)
 {
     const cJSON *entry = data;
@@ -171,11 +203,13 @@ static void test_case_against_reference(gconstpointer data)
     options.lora_rank = 4;
     options.lora_alpha = 8;
     options.use_rslora = strcmp(name, "lora_rslora") == 0;
-    options.use_dora = strcmp(name, "lora_dora") == 0;
+    options.use_dora = g_str_has_prefix(name, "lora_dora");
     hn_model *model = NULL;
     hn_error err = {0};
     if (hn_model_new(c.model_dir, &options, &model, &err) != HN_OK)
         g_error("%s: %s", name, err.message);
+    if (options.use_dora)
+        check_initial_magnitudes(name, &c, model);
     if (lora)
         test_load_peft_adapter(model, c.dir);
     run_and_check(name, &c, model, false);

@@ -73,7 +73,8 @@ Cases:
                  transformers' over the whole row, so the labels mask each document's first
                  token (it has no predecessor in its document).
   lora, lora_rslora (use_rslora: scaling alpha / sqrt(r)), lora_dora (use_dora): PEFT on the
-                 llama model; lora_qwen2: PEFT on the qwen2 model.
+                 llama model; lora_qwen2, lora_dora_qwen2: PEFT on the qwen2 model (DoRA with
+                 the q/k/v biases, which PEFT adds after the magnitude's scale).
 
 The loss is checked to be the mean cross-entropy of logits[:, t] against labels[:, t + 1]. Before
 finishing, every case is reloaded (from_pretrained; PeftModel.from_pretrained for LoRA)
@@ -128,6 +129,7 @@ CASES = [
     ("lora_rslora", "llama", {"tie_word_embeddings": False}, {"lora": {"use_rslora": True}}),
     ("lora_dora", "llama", {"tie_word_embeddings": False}, {"lora": {"use_dora": True}}),
     ("lora_qwen2", "qwen2", {"tie_word_embeddings": True}, {"lora": {}}),
+    ("lora_dora_qwen2", "qwen2", {"tie_word_embeddings": True}, {"lora": {"use_dora": True}}),
 ]
 
 
