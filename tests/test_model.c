@@ -190,6 +190,43 @@ static void check_initial_magnitudes(const char *name, test_case *c, hn_model *m
     g_free(folder);
 }
 
+/* What DoRA refuses: lora_dropout > 0 (PEFT would run the base weight on the dropped input),
+ * and an adapter whose magnitudes do not match the model's use_dora either way. */
+static void check_dora_refusals(test_case *c, const hn_model_options *dora_options)
+{
+    hn_model_options options = *dora_options;
+    hn_model *model = NULL;
+    hn_error err = {0};
+    options.lora_dropout = 0.1f;
+    g_assert_cmpint(hn_model_new(c->model_dir, &options, &model, &err), ==, HN_ERR_UNSUPPORTED);
+    g_assert_null(model);
+    test_assert_contains(err.message, "lora_dropout 0.1 is not supported yet");
+
+    options = *dora_options;
+    options.use_dora = false;
+    g_assert_cmpint(hn_model_new(c->model_dir, &options, &model, &err), ==, HN_OK);
+    char *folder = g_build_filename(c->dir, "adapter", NULL);
+    hn_peft_adapter adapter;
+    g_assert_cmpint(hn_peft_read(folder, &adapter, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_load_adapter(model, &adapter, &err), ==, HN_ERR_FORMAT);
+    test_assert_contains(err.message, "has DoRA magnitudes but the model was built without");
+    hn_model_free(model);
+
+    /* the adapter's own options build the DoRA layout, and it loads */
+    hn_model_options_init(&options);
+    char *targets = NULL, *saved = NULL;
+    g_assert_cmpint(hn_model_options_for_adapter(&options, &adapter, &targets, &saved, &err), ==,
+                    HN_OK);
+    g_assert_true(options.use_dora);
+    g_assert_cmpint(hn_model_new(c->model_dir, &options, &model, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_load_adapter(model, &adapter, &err), ==, HN_OK);
+    hn_model_free(model);
+    g_free(targets);
+    g_free(saved);
+    hn_peft_adapter_free(&adapter);
+    g_free(folder);
+}
+
 static void test_case_against_reference(gconstpointer data)
 {
     const cJSON *entry = data;
@@ -208,8 +245,10 @@ static void test_case_against_reference(gconstpointer data)
     hn_error err = {0};
     if (hn_model_new(c.model_dir, &options, &model, &err) != HN_OK)
         g_error("%s: %s", name, err.message);
-    if (options.use_dora)
+    if (options.use_dora) {
         check_initial_magnitudes(name, &c, model);
+        check_dora_refusals(&c, &options);
+    }
     if (lora)
         test_load_peft_adapter(model, c.dir);
     run_and_check(name, &c, model, false);
