@@ -103,7 +103,9 @@ static double run_and_check(const char *name, test_case *c, hn_model *model, boo
     if (hn_model_forward(model, &c->batch, &loss_sum, &n_targets, &err) != HN_OK)
         g_error("%s: %s", name, err.message);
     float loss = (float)(loss_sum / (double)n_targets);
-    float want_loss = tensor_f32(expect_tensor(c->expected, "loss"))[0];
+    float *want_loss_value = tensor_f32(expect_tensor(c->expected, "loss"));
+    float want_loss = want_loss_value[0];
+    g_free(want_loss_value);
     double loss_error = fabs(loss - want_loss) / fabs(want_loss);
     const hn_st_tensor *logits_t = expect_tensor(c->expected, "logits");
     float *logits = g_new(float, logits_t->numel), *want_logits = tensor_f32(logits_t);
