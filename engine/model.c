@@ -115,10 +115,6 @@ static hn_status add_lora(hn_model *m, hn_linear *lin, const char *module, hn_er
     if (r <= 0 || r > lin->in || r > lin->out)
         return hn_fail(err, HN_ERR_ARGUMENT, "lora_rank %d: expected 1 to %d for %s", r,
                        MIN(lin->in, lin->out), module);
-    if (m->options.use_dora && m->options.lora_dropout > 0)
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "DoRA (use_dora) with lora_dropout %g is not "
-                       "supported yet (PEFT then runs the base weight on the dropped input "
-                       "too); set lora_dropout to 0", (double)m->options.lora_dropout);
     const hn_backend *be = m->be;
     if (m->options.use_dora && (be->dora_norm_forward == NULL || be->dora_scale_forward == NULL ||
                                 be->dora_scale_backward == NULL))

@@ -37,8 +37,7 @@ typedef struct {
     double lora_alpha;               /* 0: 2 x rank, as LLaMA-Factory */
     float lora_dropout;              /* default 0 */
     bool use_rslora;                 /* scaling alpha / sqrt(rank) instead of alpha / rank */
-    bool use_dora;                   /* DoRA: a trained magnitude per output row (needs
-                                        lora_dropout 0 for now) */
+    bool use_dora;                   /* DoRA: a trained magnitude per output row */
     uint64_t seed;                   /* LoRA initialisation and dropout */
 } hn_model_options;
 
