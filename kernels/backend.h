@@ -241,7 +241,7 @@ struct hn_backend {
                              const float *dout,  /* [n] */
                              float p, uint64_t seed, size_t n);
 
-    /* ---- DoRA (weight-decomposed LoRA) ---------------------------------------------------- */
+    /* ---- DoRA (weight-decomposed LoRA) ------------------------------------------------- */
 
     /* norm[o] = || W[o, :] + scaling * (B @ A)[o, :] ||_2: the row norms of the adapted
      * weight, DoRA's ||V + dV||_c (Liu et al., arXiv:2402.09353, eq. 5; PEFT's
