@@ -2,7 +2,7 @@
  * random tokens, timed after warm-up steps; prints one JSON line with tokens per second, the
  * seconds per step and the peak resident memory.
  *
- *   bench_train_step MODEL full|lora SEQ_LEN STEPS [WARMUP] [--recompute] */
+ *   bench_train_step MODEL full|lora|dora SEQ_LEN STEPS [WARMUP] [--recompute] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +36,12 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: %s MODEL full|lora SEQ_LEN STEPS [WARMUP] [--recompute]\n",
+        fprintf(stderr, "usage: %s MODEL full|lora|dora SEQ_LEN STEPS [WARMUP] [--recompute]\n",
                 argv[0]);
         return 2;
     }
     const char *path = argv[1];
-    bool lora = strcmp(argv[2], "lora") == 0;
+    bool dora = strcmp(argv[2], "dora") == 0, lora = dora || strcmp(argv[2], "lora") == 0;
     int T = atoi(argv[3]), steps = atoi(argv[4]), warmup = argc > 5 ? atoi(argv[5]) : 1;
     bool recompute = argc > 6 && strcmp(argv[6], "--recompute") == 0;
     hn_error err = {0};
@@ -52,6 +52,7 @@ int main(int argc, char **argv)
     hn_model_options_init(&options);
     options.method = lora ? HN_METHOD_LORA : HN_METHOD_FULL;
     options.recompute = recompute;
+    options.use_dora = dora;
     hn_optimizer_options opt_options;
     hn_optimizer_options_init(&opt_options);
     hn_lr_schedule_init(&opt_options.schedule, HN_LR_CONSTANT, 1e-4, 0, 0);

@@ -3,13 +3,14 @@ LoRA) on the same model and random tokens, with the same number of threads: toke
 and peak resident memory of each, and the ratios. Each side runs in its own process so its
 peak memory is its own.
 
-  .venv-test/bin/python bench/train_step.py [--model GGUF_OR_DIR] [--methods lora full]
+  .venv-test/bin/python bench/train_step.py [--model GGUF_OR_DIR] [--methods lora dora full]
         [--seq 512] [--steps 3] [--threads 2] [--recompute]
 
 Default model: SmolLM2-135M-Instruct (its GGUF from tools/fetch-models.sh; both sides
 dequantize it to float32). `--model tiny` makes a tiny random Llama instead (tests/reference/
-model_ref.py's: vocab 256, hidden 64, 3 layers), saved as fp32 safetensors in a temp folder. Both sides: batch 1, float32, LoRA r 8, alpha 16, dropout 0, on
-q/k/v/o/gate/up/down; AdamW (lr 1e-4); transformers with eager attention... sdpa is faster
+model_ref.py's: vocab 256, hidden 64, 3 layers), saved as fp32 safetensors in a temp folder.
+Both sides: batch 1, float32, LoRA r 8, alpha 16, dropout 0, on q/k/v/o/gate/up/down (dora: the
+same with use_dora); AdamW (lr 1e-4); transformers with eager attention... sdpa is faster
 on the CPU, so the peer runs with attn_implementation="sdpa" (its best)."""
 import argparse
 import json
@@ -40,10 +41,10 @@ def peer(model_path, method, seq, steps, warmup):
     model = AutoModelForCausalLM.from_pretrained(folder if kwargs else model_path,
                                                  dtype=torch.float32,
                                                  attn_implementation="sdpa", **kwargs)
-    if method == "lora":
+    if method in ("lora", "dora"):
         from peft import LoraConfig, get_peft_model
         model = get_peft_model(model, LoraConfig(
-            r=8, lora_alpha=16, lora_dropout=0.0,
+            r=8, lora_alpha=16, lora_dropout=0.0, use_dora=method == "dora",
             target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
                             "down_proj"]))
     model.train()
@@ -106,7 +107,7 @@ def main():
         ref = run([sys.executable, __file__, "--warmup", str(args.warmup), "--peer", args.model,
                    method, str(args.seq), str(args.steps)], args.threads)
         print(f"{method:5} Hone {hone['tokens_per_s']:8.1f} tok/s {hone['peak_rss_mb']:7.0f} MB"
-              f" | transformers{'+PEFT' if method == 'lora' else ''} "
+              f" | transformers{'+PEFT' if method != 'full' else ''} "
               f"{ref['tokens_per_s']:8.1f} tok/s {ref['peak_rss_mb']:7.0f} MB"
               f" | speed x{hone['tokens_per_s'] / ref['tokens_per_s']:.2f},"
               f" memory x{hone['peak_rss_mb'] / ref['peak_rss_mb']:.2f}"

@@ -1,7 +1,15 @@
 /* A linear layer with its optional LoRA adapter, forward and backward (Hu et al., "LoRA",
  * arXiv:2106.09685; PEFT's lora.Linear.forward: result + lora_B(lora_A(dropout(x))) *
  * scaling). Dropout masks come from a seed per forward, layer and linear, so the backward
- * (and a recomputed forward) draws the same mask. */
+ * (and a recomputed forward) draws the same mask.
+ * With DoRA (Liu et al., "DoRA", arXiv:2402.09353) as PEFT's DoraLinearVariant.forward and
+ * DoraLinearLayer.forward compute it: with g = magnitude / ||W + scaling B A|| per output row
+ * (the norm detached) and x~ = dropout(x),
+ *   out = x W^T + b + (g - 1) * x~ W^T + g * scaling * x~ A^T B^T
+ *       = g * pre + b + (x - x~) W^T,   pre = x~ W^T + scaling * x~ A^T B^T (kept),
+ * the last term only with dropout (without it x~ = x and PEFT reuses the base result). The
+ * backward: d pre = g * dout, d magnitude = sum over rows of dout * pre / norm, and with
+ * dropout x W^T takes dout while x~ W^T takes d pre - dout. */
 #include "model_internal.h"
 
 static uint64_t dropout_seed(const hn_model *m, int layer, int slot)
@@ -23,22 +31,59 @@ static const float *lora_input(const hn_model *m, const hn_linear *lin, const fl
     return dropped;
 }
 
-void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, const float *x,
-                       hn_layer_acts *acts, int layer, int N)
+/* out += scaling * in @ A^T @ B^T, keeping in @ A^T. */
+static void lora_forward(const hn_model *m, const hn_linear *lin, float *out, const float *in,
+                         hn_layer_acts *acts, int N)
 {
     const hn_backend *be = m->be;
-    const hn_param *w = lin->weight;
-    be->matmul_forward(out, x, w->data, w->type, lin->bias != NULL ? lin->bias->data : NULL, N,
-                       lin->in, lin->out);
     const hn_lora *lora = lin->lora;
-    if (lora == NULL)
-        return;
     float *mid = acts->lora_mid[lin->slot]; /* [N, r] */
-    const float *in = lora_input(m, lin, x, layer, N);
     be->matmul_forward(mid, in, lora->A->data, HN_WEIGHT_F32, NULL, N, lin->in, lora->rank);
     float *term = m->act.scratch.lora_out; /* [N, out] */
     be->matmul_forward(term, mid, lora->B->data, HN_WEIGHT_F32, NULL, N, lora->rank, lin->out);
     be->axpy(out, term, lora->scaling, (size_t)N * (size_t)lin->out);
+}
+
+static void dora_forward(const hn_model *m, const hn_linear *lin, float *out, const float *x,
+                         hn_layer_acts *acts, int layer, int N)
+{
+    const hn_backend *be = m->be;
+    const hn_param *w = lin->weight;
+    const hn_lora *lora = lin->lora;
+    size_t n_out = (size_t)N * (size_t)lin->out;
+    float *pre = acts->dora_pre[lin->slot]; /* [N, out] */
+    const float *in = lora_input(m, lin, x, layer, N);
+    be->matmul_forward(pre, in, w->data, w->type, NULL, N, lin->in, lin->out);
+    if (in != x) { /* out = (x - x~) W^T, the part of PEFT's base result outside the scale */
+        be->matmul_forward(out, x, w->data, w->type, NULL, N, lin->in, lin->out);
+        be->axpy(out, pre, -1.0f, n_out);
+    }
+    lora_forward(m, lin, pre, in, acts, N);
+    float *norm = acts->dora_norm[lin->slot]; /* [out] */
+    be->dora_norm_forward(norm, w->data, w->type, lora->A->data, lora->B->data, lora->scaling,
+                          lin->in, lin->out, lora->rank);
+    const float *bias = lin->bias != NULL ? lin->bias->data : NULL;
+    if (in == x) {
+        be->dora_scale_forward(out, pre, lora->magnitude->data, norm, bias, N, lin->out);
+    } else {
+        float *scaled = m->act.scratch.lora_out; /* [N, out], free after lora_forward */
+        be->dora_scale_forward(scaled, pre, lora->magnitude->data, norm, bias, N, lin->out);
+        be->axpy(out, scaled, 1.0f, n_out);
+    }
+}
+
+void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, const float *x,
+                       hn_layer_acts *acts, int layer, int N)
+{
+    if (lin->lora != NULL && lin->lora->magnitude != NULL) {
+        dora_forward(m, lin, out, x, acts, layer, N);
+        return;
+    }
+    const hn_param *w = lin->weight;
+    m->be->matmul_forward(out, x, w->data, w->type, lin->bias != NULL ? lin->bias->data : NULL,
+                          N, lin->in, lin->out);
+    if (lin->lora != NULL)
+        lora_forward(m, lin, out, lora_input(m, lin, x, layer, N), acts, N);
 }
 
 void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, const float *dout,
@@ -46,36 +91,55 @@ void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, cons
 {
     const hn_backend *be = m->be;
     const hn_param *w = lin->weight;
-    be->matmul_backward(dx, w->grad, lin->bias != NULL ? lin->bias->grad : NULL, dout, x, w->data,
-                        w->type, N, lin->in, lin->out);
     const hn_lora *lora = lin->lora;
-    if (lora == NULL)
-        return;
     const hn_scratch *s = &m->act.scratch;
     size_t n_out = (size_t)N * (size_t)lin->out;
-    /* scaled = scaling * dout; then dmid = scaled @ B, dB += scaled^T @ mid */
+    float p = lora != NULL ? lora->dropout : 0.0f;
+    bool dora = lora != NULL && lora->magnitude != NULL;
+    float *dbias = lin->bias != NULL ? lin->bias->grad : NULL;
+    const float *dbase = dout; /* the gradient of x W^T */
+    const float *dlora = dout; /* ... and of the LoRA term before its scaling */
+    if (dora) { /* through DoRA's scale: d pre */
+        float *dpre = s->dora_dpre; /* [N, out] */
+        be->zero(dpre, n_out * sizeof(float));
+        be->dora_scale_backward(dpre, lora->magnitude->grad, dbias, dout,
+                                acts->dora_pre[lin->slot], lora->magnitude->data,
+                                acts->dora_norm[lin->slot], N, lin->out);
+        dbias = NULL;
+        dlora = dpre;
+        if (p <= 0) /* pre holds x W^T itself */
+            dbase = dpre;
+    }
+    be->matmul_backward(dx, w->grad, dbias, dbase, x, w->data, w->type, N, lin->in, lin->out);
+    if (lora == NULL)
+        return;
+    /* scaled = scaling * dlora; then dmid = scaled @ B, dB += scaled^T @ mid */
     be->zero(s->dscaled, n_out * sizeof(float));
-    be->axpy(s->dscaled, dout, lora->scaling, n_out);
+    be->axpy(s->dscaled, dlora, lora->scaling, n_out);
     be->zero(s->lora_dmid, (size_t)N * (size_t)lora->rank * sizeof(float));
     be->matmul_backward(s->lora_dmid, lora->B->grad, NULL, s->dscaled, acts->lora_mid[lin->slot],
                         lora->B->data, HN_WEIGHT_F32, N, lora->rank, lin->out);
     /* dA += dmid^T @ dropout(x); d dropout(x) = dmid @ A */
-    float p = lora->dropout;
     const float *in = lora_input(m, lin, x, layer, N);
-    if (dx == NULL) {
-        be->matmul_backward(NULL, lora->A->grad, NULL, s->lora_dmid, in, lora->A->data,
-                            HN_WEIGHT_F32, N, lin->in, lora->rank);
-    } else if (p <= 0) {
-        be->matmul_backward(dx, lora->A->grad, NULL, s->lora_dmid, in, lora->A->data,
-                            HN_WEIGHT_F32, N, lin->in, lora->rank);
-    } else {
-        size_t n_in = (size_t)N * (size_t)lin->in;
-        float *din = s->lora_in; /* dropout(x) is no longer needed once dA has it */
-        be->matmul_backward(NULL, lora->A->grad, NULL, s->lora_dmid, in, lora->A->data,
-                            HN_WEIGHT_F32, N, lin->in, lora->rank);
-        be->zero(din, n_in * sizeof(float));
-        be->matmul_backward(din, NULL, NULL, s->lora_dmid, x /* unread without dA */,
-                            lora->A->data, HN_WEIGHT_F32, N, lin->in, lora->rank);
-        be->dropout_backward(dx, din, p, dropout_seed(m, layer, lin->slot), n_in);
+    be->matmul_backward(p <= 0 ? dx : NULL, lora->A->grad, NULL, s->lora_dmid, in,
+                        lora->A->data, HN_WEIGHT_F32, N, lin->in, lora->rank);
+    float *ddropped = NULL; /* DoRA with dropout: x~ W^T's gradient d pre - dout */
+    if (dora && p > 0) {
+        ddropped = s->dora_dpre; /* d pre is no longer needed once scaled has it */
+        be->axpy(ddropped, dout, -1.0f, n_out);
+        if (w->grad != NULL)
+            be->matmul_backward(NULL, w->grad, NULL, ddropped, in, w->data, w->type, N, lin->in,
+                                lin->out);
     }
+    if (p <= 0 || dx == NULL)
+        return;
+    size_t n_in = (size_t)N * (size_t)lin->in;
+    float *din = s->lora_in; /* dropout(x) is no longer needed once dA (and dW) have it */
+    be->zero(din, n_in * sizeof(float));
+    be->matmul_backward(din, NULL, NULL, s->lora_dmid, x /* unread without dA */, lora->A->data,
+                        HN_WEIGHT_F32, N, lin->in, lora->rank);
+    if (ddropped != NULL)
+        be->matmul_backward(din, NULL, NULL, ddropped, x /* unread without dW */, w->data,
+                            w->type, N, lin->in, lin->out);
+    be->dropout_backward(dx, din, p, dropout_seed(m, layer, lin->slot), n_in);
 }

@@ -117,6 +117,11 @@ static hn_status add_lora(hn_model *m, hn_linear *lin, const char *module, hn_er
     if (r <= 0 || r > lin->in || r > lin->out)
         return hn_fail(err, HN_ERR_ARGUMENT, "lora_rank %d: expected 1 to %d for %s", r,
                        MIN(lin->in, lin->out), module);
+    const hn_backend *be = m->be;
+    if (m->options.use_dora && (be->dora_norm_forward == NULL || be->dora_scale_forward == NULL ||
+                                be->dora_scale_backward == NULL))
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "the %s backend has no DoRA ops (use_dora)",
+                       be->name);
     hn_lora *lora = g_new0(hn_lora, 1);
     char *name = g_strdup_printf("%s.lora_A.weight", module);
     lora->A = new_param(m, name, 2, (int64_t[2]){r, lin->in});
@@ -124,6 +129,11 @@ static hn_status add_lora(hn_model *m, hn_linear *lin, const char *module, hn_er
     name = g_strdup_printf("%s.lora_B.weight", module);
     lora->B = new_param(m, name, 2, (int64_t[2]){lin->out, r});
     g_free(name);
+    if (m->options.use_dora) {
+        name = g_strdup_printf("%s.lora_magnitude_vector", module);
+        lora->magnitude = new_param(m, name, 1, (int64_t[2]){lin->out, 1});
+        g_free(name);
+    }
     lora->rank = r;
     lora->scaling = lora_scaling(&m->options);
     lora->dropout = m->options.lora_dropout;
@@ -247,20 +257,31 @@ static double next_uniform(uint64_t *state)
 }
 
 /* PEFT's default init (init_lora_weights=True): A by kaiming_uniform_(a=sqrt(5)), which is
- * U(-1/sqrt(in), 1/sqrt(in)), and B = 0, so training starts from the base model. */
+ * U(-1/sqrt(in), 1/sqrt(in)), and B = 0, so training starts from the base model. DoRA's
+ * magnitude is then ||W + scaling B A|| = ||W|| per output row (DoraLinearLayer.update_layer),
+ * so that magnitude / norm starts at 1. */
 static void init_loras(hn_model *m)
 {
     uint64_t state = m->options.seed;
-    for (guint i = 0; i < m->loras->len; i++) {
-        hn_lora *lora = g_ptr_array_index(m->loras, i);
-        size_t n = lora->A->numel;
-        float *values = g_new(float, n);
-        double bound = 1.0 / sqrt((double)lora->A->shape[1]);
-        for (size_t j = 0; j < n; j++)
-            values[j] = (float)((2.0 * next_uniform(&state) - 1.0) * bound);
-        m->be->copy_to_device(lora->A->data, values, n * sizeof(float));
-        g_free(values);
-        m->be->zero(lora->B->data, lora->B->numel * sizeof(float));
+    for (int l = 0; l < m->L; l++) {
+        for (int k = 0; k < N_LINEARS; k++) {
+            const hn_linear *lin = &m->layers[l].linears[k];
+            const hn_lora *lora = lin->lora;
+            if (lora == NULL)
+                continue;
+            size_t n = lora->A->numel;
+            float *values = g_new(float, n);
+            double bound = 1.0 / sqrt((double)lora->A->shape[1]);
+            for (size_t j = 0; j < n; j++)
+                values[j] = (float)((2.0 * next_uniform(&state) - 1.0) * bound);
+            m->be->copy_to_device(lora->A->data, values, n * sizeof(float));
+            g_free(values);
+            m->be->zero(lora->B->data, lora->B->numel * sizeof(float));
+            if (lora->magnitude != NULL)
+                m->be->dora_norm_forward(lora->magnitude->data, lin->weight->data,
+                                         lin->weight->type, lora->A->data, lora->B->data,
+                                         lora->scaling, lin->in, lin->out, lora->rank);
+        }
     }
 }
 

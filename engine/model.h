@@ -41,6 +41,7 @@ typedef struct {
                                         the base keeps the residual (lora_pissa.h) */
     int pissa_iter;                  /* subspace iterations of the randomized SVD (16);
                                         -1: a full SVD */
+    bool use_dora;                   /* DoRA: a trained magnitude per output row */
     uint64_t seed;                   /* LoRA initialisation and dropout */
 } hn_model_options;
 
@@ -83,7 +84,8 @@ hn_status hn_model_target_logprobs(hn_model *model, float *logprobs, hn_error *e
 hn_status hn_model_logits(hn_model *model, float *logits, hn_error *err);
 
 /* The parameters: base weights by their transformers names, LoRA adapters as
- * "<module>.lora_A.weight" [r, in] and "<module>.lora_B.weight" [out, r]. */
+ * "<module>.lora_A.weight" [r, in] and "<module>.lora_B.weight" [out, r], and with DoRA
+ * "<module>.lora_magnitude_vector" [out] (PEFT's saved name). */
 typedef struct {
     const char *name;
     int ndim;
@@ -103,11 +105,11 @@ hn_status hn_model_grad_read(const hn_model *model, size_t index, float *dst, hn
 /* The number of values that train (parameters with a gradient). */
 int64_t hn_model_trained_count(const hn_model *model);
 
-/* Sets options (method LoRA, rank, alpha, rsLoRA, dropout, targets, modules_to_save) so that
- * hn_model_new builds the layout of adapter. *targets and *saved hold the strings the options
- * point to: free them (g_free) after hn_model_new. DoRA and regex targets are refused. */
+/* Sets options (method LoRA, rank, alpha, rsLoRA, DoRA, dropout, targets, modules_to_save) so
+ * that hn_model_new builds the layout of adapter. *targets and *saved hold the strings the
+ * options point to: free them (g_free) after hn_model_new. Regex targets are refused. */
 hn_status hn_model_options_for_adapter(hn_model_options *options, const hn_peft_adapter *adapter,
                                        char **targets, char **saved, hn_error *err);
-/* Copies an adapter's lora_A / lora_B (and modules_to_save weights) into the model's
- * parameters; every LoRA layer of the model must get weights. */
+/* Copies an adapter's lora_A / lora_B (DoRA's magnitudes, modules_to_save weights) into the
+ * model's parameters; every LoRA layer of the model must get weights. */
 hn_status hn_model_load_adapter(hn_model *model, const hn_peft_adapter *adapter, hn_error *err);

@@ -1,6 +1,7 @@
 /* PEFT LoRA adapters on a model: the model options that give it the adapter's layout (rank,
- * alpha, rsLoRA, targets, modules_to_save), and copying the adapter's weights into its LoRA
- * parameters. DoRA and regex targets are refused until the model runs them. */
+ * alpha, rsLoRA, DoRA, targets, modules_to_save), and copying the adapter's weights (with
+ * DoRA's magnitudes) into its LoRA parameters. Regex targets are refused until the model
+ * applies them. */
 #include <string.h>
 
 #include "model_internal.h"
@@ -18,9 +19,6 @@ hn_status hn_model_options_for_adapter(hn_model_options *options, const hn_peft_
 {
     *targets = *saved = NULL;
     const hn_lora_config *c = &adapter->config;
-    if (c->use_dora)
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "adapter uses DoRA (use_dora), which Hone's "
-                       "model does not run yet");
     if (c->target_modules_regex != NULL)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "adapter names its target_modules by a regular "
                        "expression, which Hone does not apply yet; list the modules instead");
@@ -28,6 +26,7 @@ hn_status hn_model_options_for_adapter(hn_model_options *options, const hn_peft_
     options->lora_rank = c->r;
     options->lora_alpha = c->lora_alpha;
     options->use_rslora = c->use_rslora;
+    options->use_dora = c->use_dora;
     options->lora_dropout = (float)c->lora_dropout;
     *targets = join(c->target_modules, c->n_target_modules);
     options->targets.lora_target = *targets;
@@ -58,17 +57,23 @@ hn_status hn_model_load_adapter(hn_model *m, const hn_peft_adapter *adapter, hn_
     size_t covered = 0;
     for (size_t i = 0; i < adapter->n_modules; i++) {
         const hn_lora_module *mod = &adapter->modules[i];
-        if (mod->magnitude != NULL)
-            return hn_fail(err, HN_ERR_UNSUPPORTED, "%s: DoRA magnitudes are not supported yet",
-                           mod->name);
+        if ((mod->magnitude != NULL) != m->options.use_dora)
+            return hn_fail(err, HN_ERR_FORMAT, "%s: the adapter %s DoRA magnitudes but the model "
+                           "was built %s use_dora", mod->name,
+                           mod->magnitude != NULL ? "has" : "lacks",
+                           m->options.use_dora ? "with" : "without");
         size_t r = (size_t)adapter->config.r;
         char *a = g_strdup_printf("%s.lora_A.weight", mod->name);
         char *b = g_strdup_printf("%s.lora_B.weight", mod->name);
+        char *magnitude = g_strdup_printf("%s.lora_magnitude_vector", mod->name);
         hn_status s = copy_into(m, a, mod->lora_a, r * (size_t)mod->in_features, err);
         if (s == HN_OK)
             s = copy_into(m, b, mod->lora_b, (size_t)mod->out_features * r, err);
+        if (s == HN_OK && mod->magnitude != NULL)
+            s = copy_into(m, magnitude, mod->magnitude, (size_t)mod->out_features, err);
         g_free(a);
         g_free(b);
+        g_free(magnitude);
         HN_TRY(s);
         covered++;
     }

@@ -66,6 +66,10 @@ static void layout_layer(const hn_model *m, hn_arena *a, hn_layer_acts *acts, in
     for (int k = 0; k < N_LINEARS; k++) {
         int rank = slot_rank(m, layer, k);
         acts->lora_mid[k] = rank > 0 ? take_floats(a, N * (size_t)rank) : NULL;
+        bool dora = rank > 0 && m->options.use_dora;
+        size_t out = (size_t)m->layers[0].linears[k].out; /* the same in every layer */
+        acts->dora_pre[k] = dora ? take_floats(a, N * out) : NULL;
+        acts->dora_norm[k] = dora ? take_floats(a, out) : NULL;
     }
 }
 
@@ -79,6 +83,7 @@ static void layout_scratch(const hn_model *m, hn_arena *a, hn_scratch *s, size_t
     s->lora_in = lora ? take_floats(a, N * widest) : NULL;
     s->lora_dmid = lora ? take_floats(a, N * (size_t)max_rank(m)) : NULL;
     s->dscaled = lora ? take_floats(a, N * widest) : NULL;
+    s->dora_dpre = lora && m->options.use_dora ? take_floats(a, N * widest) : NULL;
     s->dres = take_floats(a, N * C);
     s->dres2 = take_floats(a, N * C);
     s->dln = take_floats(a, N * C);

@@ -20,10 +20,13 @@ typedef struct {
 } hn_param;
 
 /* A LoRA adapter on a linear layer (Hu et al., arXiv:2106.09685): out += scaling *
- * dropout(x) @ A^T @ B^T. */
+ * dropout(x) @ A^T @ B^T. With DoRA (Liu et al., arXiv:2402.09353) the sum x~ W^T + scaling
+ * x~ A^T B^T (x~ = dropout(x)) is scaled per output by magnitude / ||W + scaling B A|| (row
+ * norms, detached), then the bias and, with dropout, (x - x~) W^T are added (linear.c). */
 typedef struct {
     hn_param *A; /* [r, in] */
     hn_param *B; /* [out, r] */
+    hn_param *magnitude; /* [out], DoRA only, else NULL */
     int rank;
     float scaling;
     float dropout;
@@ -60,12 +63,16 @@ typedef struct {
     float *rstd2;            /* [N] */
     float *gate, *up, *act;  /* [N, H] */
     float *lora_mid[N_LINEARS]; /* [N, r] dropout(x) @ A^T of each adapted linear */
+    float *dora_pre[N_LINEARS]; /* [N, out] DoRA: x~ W^T + scaling x~ A^T B^T, before the
+                                   scale (x~ = dropout(x)) */
+    float *dora_norm[N_LINEARS]; /* [out] DoRA: ||W + scaling B A|| per row */
 } hn_layer_acts;
 
 /* Scratch shared by all layers. */
 typedef struct {
     float *proj;       /* [N, max(C, H, NH*HD)] a linear's output before it joins a sum */
-    float *lora_out;   /* [N, max out] the LoRA term before scaling */
+    float *lora_out;   /* [N, max out] the LoRA term before scaling; DoRA with dropout: the
+                          scaled output before it joins (x - x~) W^T */
     float *lora_in;    /* [N, max in] dropout(x) */
     float *lora_dmid;  /* [N, r] */
     float *dres, *dres2;          /* [N, C] gradient of the residual stream */
@@ -75,6 +82,7 @@ typedef struct {
     float *dk, *dk2, *dv;         /* [N, NKV*HD] */
     float *dgate, *dup, *dact;    /* [N, H] */
     float *dscaled;               /* [N, max out] LoRA: scaling * dout */
+    float *dora_dpre;             /* [N, max out] DoRA: d(pre-scale output) */
     float *dlosses;               /* [N] */
 } hn_scratch;
 

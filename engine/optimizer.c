@@ -33,7 +33,8 @@ struct hn_optimizer {
 };
 
 /* Trainer.get_decay_parameter_names: no decay for biases and norms, matched on the
- * lower-cased name by transformers' patterns. */
+ * lower-cased name by transformers' patterns. DoRA's "lora_magnitude_vector" matches none
+ * (PEFT's name ends ".lora_magnitude_vector.default.weight"), so it decays, as there. */
 static bool decays(const char *name)
 {
     static const char *const patterns[] = {"bias", "layernorm", "rmsnorm",
@@ -64,12 +65,15 @@ hn_status hn_optimizer_new(hn_model *model, const hn_optimizer_options *options,
         hn_param *p = g_ptr_array_index(model->params, i);
         if (p->grad == NULL)
             continue;
-        bool lora_b = g_str_has_suffix(p->name, ".lora_B.weight");
+        /* LoRA+'s larger rate: LLaMA-Factory's _create_loraplus_optimizer (as peft's
+         * create_loraplus_optimizer) gives it to lora_B and to every 1-D parameter, DoRA's
+         * magnitudes among them */
+        bool plus = g_str_has_suffix(p->name, ".lora_B.weight") || p->ndim == 1;
         opt->params[opt->n_params++] = (trained_param){
             .param = p,
             .decay = decays(p->name),
-            .lr_factor = lora_b && options->loraplus_lr_ratio > 0 ? options->loraplus_lr_ratio
-                                                                   : 1.0,
+            .lr_factor = plus && options->loraplus_lr_ratio > 0 ? options->loraplus_lr_ratio
+                                                                 : 1.0,
         };
         total += p->numel;
     }

@@ -2,7 +2,8 @@
  * gradient norm and clipping (torch.nn.utils.clip_grad_norm_), torch.optim.AdamW with
  * weight decay on every parameter but biases and norms (Trainer.get_decay_parameter_names),
  * the learning rate of lr_schedule.h per optimizer step, LoRA+'s larger rate for the B
- * matrices (LLaMA-Factory's loraplus_lr_ratio), then gradients back to zero. */
+ * matrices and every 1-D parameter (LLaMA-Factory's loraplus_lr_ratio), then gradients back
+ * to zero. */
 #pragma once
 
 #include "lr_schedule.h"
@@ -12,7 +13,8 @@ typedef struct {
     double beta1, beta2, eps, weight_decay; /* adam_beta1 0.9, adam_beta2 0.999,
                                                adam_epsilon 1e-8, weight_decay 0 */
     double max_grad_norm;                   /* 1.0; <= 0 turns clipping off */
-    double loraplus_lr_ratio;               /* 0: off; else lora_B's lr = lr x ratio */
+    double loraplus_lr_ratio;               /* 0: off; else lr x ratio for lora_B and every
+                                               1-D parameter (DoRA's magnitudes) */
     hn_lr_schedule schedule;                /* the peak learning rate is its learning_rate */
 } hn_optimizer_options;
 

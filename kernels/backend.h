@@ -241,6 +241,40 @@ struct hn_backend {
                              const float *dout,  /* [n] */
                              float p, uint64_t seed, size_t n);
 
+    /* ---- DoRA (weight-decomposed LoRA) ------------------------------------------------- */
+
+    /* norm[o] = || W[o, :] + scaling * (B @ A)[o, :] ||_2: the row norms of the adapted
+     * weight, DoRA's ||V + dV||_c (Liu et al., arXiv:2402.09353, eq. 5; PEFT's
+     * DoraLinearLayer.get_weight_norm). No backward: PEFT detaches it (the paper's section
+     * 4.3). With B = 0 it is ||W|| per row, the magnitude's initial value. */
+    void (*dora_norm_forward)(float *norm,            /* [OC] */
+                              const void *weight,     /* [OC, C] */
+                              hn_weight_type weight_type,
+                              const float *lora_a,    /* [r, C] */
+                              const float *lora_b,    /* [OC, r] */
+                              float scaling, int C, int OC, int r);
+    /* out[n, o] = inp[n, o] * magnitude[o] / norm[o] + bias[o]: a DoRA linear's output from
+     * its pre-scale output inp = x W^T + scaling * x A^T B^T (PEFT's DoraLinearLayer.forward:
+     * result + (magnitude / norm - 1) * base_result + magnitude / norm * lora_result * scaling,
+     * result carrying the bias). bias may be NULL; out may equal inp. */
+    void (*dora_scale_forward)(float *out,              /* [N, OC] */
+                               const float *inp,        /* [N, OC] */
+                               const float *magnitude,  /* [OC] */
+                               const float *norm,       /* [OC] */
+                               const float *bias,       /* [OC] or NULL */
+                               int N, int OC);
+    /* With norm a constant (detached): dinp += dout * magnitude / norm, dmagnitude += sum over
+     * n of dout * inp / norm, dbias += sum over n of dout. Each of dinp, dmagnitude, dbias may
+     * be NULL (not needed); dinp must not alias dout. */
+    void (*dora_scale_backward)(float *dinp,             /* [N, OC] or NULL */
+                                float *dmagnitude,       /* [OC] or NULL */
+                                float *dbias,            /* [OC] or NULL */
+                                const float *dout,       /* [N, OC] */
+                                const float *inp,        /* [N, OC] */
+                                const float *magnitude,  /* [OC] */
+                                const float *norm,       /* [OC] */
+                                int N, int OC);
+
     /* ---- optimizer --------------------------------------------------------------------- */
 
     /* sum_squares[0] += sum of x^2 (accumulated in double where the backend can): call it

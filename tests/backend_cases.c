@@ -333,6 +333,33 @@ adamw_case make_adamw(op_case *c, const adamw_params *p)
     return a;
 }
 
+dora_case make_dora(op_case *c, const dora_params *p)
+{
+    case_init(c, p->name, "dora");
+    case_set(c, "N", p->N);
+    case_set(c, "C", p->C);
+    case_set(c, "OC", p->OC);
+    case_set(c, "r", p->r);
+    case_set(c, "scaling", p->scaling);
+    case_set(c, "bias", p->bias);
+    size_t N = (size_t)p->N, C = (size_t)p->C, OC = (size_t)p->OC, r = (size_t)p->r;
+    dora_case d = {
+        .weight = case_weight(c, "weight", OC * C, p->weight_type),
+        .lora_a = case_floats(c, "lora_a", r * C, 0.5),
+        .lora_b = case_floats(c, "lora_b", OC * r, 0.5),
+        .norm = case_scratch(c, "norm", OC),
+        .inp = case_floats(c, "inp", N * OC, 1.0),
+        .magnitude = case_floats(c, "magnitude", OC, 4.0),
+        .bias = p->bias ? case_floats(c, "bias", OC, 1.0) : NULL,
+        .dout = case_floats(c, "dout", N * OC, 1.0),
+        .out = case_scratch(c, "out", N * OC),
+        .dinp = case_grad(c, "dinp", N * OC),
+        .dmagnitude = case_grad(c, "dmagnitude", OC),
+        .dbias = p->bias ? case_grad(c, "dbias", OC) : NULL,
+    };
+    return d;
+}
+
 /* ---- the tables of cases ------------------------------------------------------------- */
 
 const matmul_params matmul_cases[MATMUL_CASES] = {
@@ -375,6 +402,12 @@ const cross_entropy_params cross_entropy_cases[CROSS_ENTROPY_CASES] = {
     {"cross_entropy_small", 7, 16, 50, HN_WEIGHT_F32, true},
     {"cross_entropy_chunked", 2048, 32, 3000, HN_WEIGHT_F32, true},
     {"cross_entropy_bf16_frozen", 4100, 24, 1500, HN_WEIGHT_BF16, false},
+};
+
+/* SmolLM2's MLP sizes in bf16: 1536 rows of 576 make four tiles, the last one partial. */
+const dora_params dora_cases[DORA_CASES] = {
+    {"dora_f32", 37, 67, 53, 4, HN_WEIGHT_F32, 2.0, true},
+    {"dora_bf16_smollm", 16, 576, 1536, 8, HN_WEIGHT_BF16, 0.5, false},
 };
 
 const adamw_params adamw_cases[ADAMW_CASES] = {

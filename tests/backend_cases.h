@@ -139,6 +139,24 @@ typedef struct {
 
 cross_entropy_case make_cross_entropy(op_case *c, const cross_entropy_params *p);
 
+/* DoRA: the row norms of W + scaling B A, then out = inp * magnitude / norm + bias and its
+ * backward (norm detached). */
+typedef struct {
+    const char *name;
+    int N, C, OC, r;
+    hn_weight_type weight_type;
+    double scaling;
+    bool bias;
+} dora_params;
+
+typedef struct {
+    void *weight;
+    float *lora_a, *lora_b, *norm;
+    float *inp, *magnitude, *bias, *dout, *out, *dinp, *dmagnitude, *dbias;
+} dora_case;
+
+dora_case make_dora(op_case *c, const dora_params *p);
+
 typedef struct {
     const char *name;
     int steps;
@@ -171,5 +189,7 @@ enum { ATTENTION_CASES = 4 };
 extern const attention_params attention_cases[ATTENTION_CASES];
 enum { CROSS_ENTROPY_CASES = 3 };
 extern const cross_entropy_params cross_entropy_cases[CROSS_ENTROPY_CASES];
+enum { DORA_CASES = 2 };
+extern const dora_params dora_cases[DORA_CASES];
 enum { ADAMW_CASES = 2 };
 extern const adamw_params adamw_cases[ADAMW_CASES];

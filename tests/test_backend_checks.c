@@ -148,6 +148,21 @@ static double cross_entropy_loss(const void *state)
     return weighted_sum(s->e->losses, s->e->dlosses, (size_t)p->N);
 }
 
+typedef struct {
+    const dora_params *p;
+    dora_case *d;
+} dora_state;
+
+/* The norm stays what dora_norm_forward gave: it is a constant to the backward. */
+static double dora_loss(const void *state)
+{
+    const dora_state *s = state;
+    const dora_params *p = s->p;
+    cpu()->dora_scale_forward(s->d->out, s->d->inp, s->d->magnitude, s->d->norm, s->d->bias,
+                              p->N, p->OC);
+    return weighted_sum(s->d->out, s->d->dout, (size_t)p->N * p->OC);
+}
+
 /* Every backward with fp32 inputs against its forward (gradients start at zero here). */
 static void test_finite_differences(void)
 {
@@ -227,6 +242,24 @@ static void test_finite_differences(void)
         case_clear(&c);
     }
 
+    const dora_params *dp = &dora_cases[0];
+    dora_case d = make_dora(&c, dp);
+    zero_floats(d.dinp, (size_t)dp->N * dp->OC);
+    zero_floats(d.dmagnitude, (size_t)dp->OC);
+    zero_floats(d.dbias, (size_t)dp->OC);
+    cpu()->dora_norm_forward(d.norm, d.weight, dp->weight_type, d.lora_a, d.lora_b,
+                             (float)dp->scaling, dp->C, dp->OC, dp->r);
+    cpu()->dora_scale_backward(d.dinp, d.dmagnitude, d.dbias, d.dout, d.inp, d.magnitude, d.norm,
+                               dp->N, dp->OC);
+    dora_state ds = {dp, &d};
+    check_finite_differences("dora_scale dinp", d.inp, d.dinp, (size_t)dp->N * dp->OC, dora_loss,
+                             &ds, fd_step, fd_tol);
+    check_finite_differences("dora_scale dmagnitude", d.magnitude, d.dmagnitude, (size_t)dp->OC,
+                             dora_loss, &ds, fd_step, fd_tol);
+    check_finite_differences("dora_scale dbias", d.bias, d.dbias, (size_t)dp->OC, dora_loss, &ds,
+                             fd_step, fd_tol);
+    case_clear(&c);
+
     const cross_entropy_params *ep = &cross_entropy_cases[0];
     cross_entropy_case e = make_cross_entropy(&c, ep);
     zero_floats(e.dhidden, (size_t)ep->N * ep->C);
@@ -297,7 +330,7 @@ static snapshot snap(const float *x, size_t n)
 /* The ops with reductions of their own give the same bits on 1 thread and on 3. */
 static void test_thread_count_independence(void)
 {
-    enum { RESULTS = 7 };
+    enum { RESULTS = 9 };
     int threads[2] = {1, 3}, before = omp_get_max_threads();
     snapshot results[2][RESULTS];
     for (int run = 0; run < 2; run++) {
@@ -331,6 +364,16 @@ static void test_thread_count_independence(void)
         results[run][4] = snap(a.out, tokens * ap->NH * ap->HD);
         results[run][5] = snap(a.dq, tokens * ap->NH * ap->HD);
         results[run][6] = snap(a.dk, tokens * ap->NKV * ap->HD);
+        case_clear(&c);
+
+        const dora_params *dp = &dora_cases[1];
+        dora_case d = make_dora(&c, dp);
+        cpu()->dora_norm_forward(d.norm, d.weight, dp->weight_type, d.lora_a, d.lora_b,
+                                 (float)dp->scaling, dp->C, dp->OC, dp->r);
+        cpu()->dora_scale_backward(d.dinp, d.dmagnitude, d.dbias, d.dout, d.inp, d.magnitude,
+                                   d.norm, dp->N, dp->OC);
+        results[run][7] = snap(d.norm, (size_t)dp->OC);
+        results[run][8] = snap(d.dmagnitude, (size_t)dp->OC);
         case_clear(&c);
     }
     omp_set_num_threads(before);

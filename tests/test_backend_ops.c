@@ -167,6 +167,7 @@ static void write_cases(const char *root)
     WRITE_CASES(rope_cases, make_rope)
     WRITE_CASES(attention_cases, make_attention)
     WRITE_CASES(cross_entropy_cases, make_cross_entropy)
+    WRITE_CASES(dora_cases, make_dora)
     WRITE_CASES(adamw_cases, make_adamw)
     WRITE_CASES(rope_table_cases, make_rope_table)
 #undef WRITE_CASES
@@ -314,6 +315,32 @@ static void test_cross_entropy(gconstpointer data)
     case_clear(&c);
 }
 
+static void test_dora(gconstpointer data)
+{
+    const dora_params *p = data;
+    const char *root = reference_root();
+    op_case c;
+    dora_case d = make_dora(&c, p);
+    cpu()->dora_norm_forward(d.norm, d.weight, p->weight_type, d.lora_a, d.lora_b,
+                             (float)p->scaling, p->C, p->OC, p->r);
+    cpu()->dora_scale_forward(d.out, d.inp, d.magnitude, d.norm, d.bias, p->N, p->OC);
+    cpu()->dora_scale_backward(d.dinp, d.dmagnitude, d.dbias, d.dout, d.inp, d.magnitude, d.norm,
+                               p->N, p->OC);
+    size_t n = (size_t)p->N * p->OC;
+    check_close(root, &c, "norm", d.norm, (size_t)p->OC, tol_ops);
+    check_close(root, &c, "out", d.out, n, tol_ops);
+    check_close(root, &c, "dinp", d.dinp, n, tol_ops);
+    check_close(root, &c, "dmagnitude", d.dmagnitude, (size_t)p->OC, tol_ops);
+    if (d.dbias != NULL)
+        check_close(root, &c, "dbias", d.dbias, (size_t)p->OC, tol_ops);
+    /* In place gives the same bits. */
+    float *in_place = g_memdup2(d.inp, n * sizeof(float));
+    cpu()->dora_scale_forward(in_place, in_place, d.magnitude, d.norm, d.bias, p->N, p->OC);
+    g_assert_cmpmem(in_place, n * sizeof(float), d.out, n * sizeof(float));
+    g_free(in_place);
+    case_clear(&c);
+}
+
 static void test_adamw(gconstpointer data)
 {
     const adamw_params *p = data;
@@ -397,6 +424,7 @@ int main(int argc, char **argv)
     ADD_TESTS(rope_cases, test_rope)
     ADD_TESTS(attention_cases, test_attention)
     ADD_TESTS(cross_entropy_cases, test_cross_entropy)
+    ADD_TESTS(dora_cases, test_dora)
     ADD_TESTS(adamw_cases, test_adamw)
 #undef ADD_TESTS
     for (size_t i = 0; i < G_N_ELEMENTS(rope_table_cases); i++) {

@@ -1,6 +1,7 @@
 /* The model against transformers and PEFT (tests/reference/model_ref.py): tiny random models of
- * each family and RoPE scaling, bf16 weights, packed rows and LoRA adapters; logits, loss and
- * every gradient. Tolerances (fp32 on both sides): max |Hone - reference| over max |reference|
+ * each family and RoPE scaling, bf16 weights, packed rows and LoRA adapters (DoRA too, with its
+ * initial magnitudes; LoRA dropout with the masks Hone draws); logits, loss and every
+ * gradient. Tolerances (fp32 on both sides): max |Hone - reference| over max |reference|
  * at most 1e-4 for logits and the loss, 1e-3 for each gradient tensor. Also: freeze and
  * recomputation give the same gradients for what trains. */
 #include <cjson/cJSON.h>
@@ -160,15 +161,74 @@ static double run_and_check(const char *name, test_case *c, hn_model *model, boo
     return worst;
 }
 
+/* A new DoRA model's magnitudes (before any adapter is loaded) against the ones in PEFT's
+ * adapter file, which are PEFT's initial ||W|| per output row (model_ref.py). */
+static void check_initial_magnitudes(const char *name, test_case *c, hn_model *model)
+{
+    char *folder = g_build_filename(c->dir, "adapter", NULL);
+    hn_peft_adapter adapter;
+    hn_error err = {0};
+    if (hn_peft_read(folder, &adapter, &err) != HN_OK)
+        g_error("%s: %s", folder, err.message);
+    double worst = 0;
+    for (size_t i = 0; i < adapter.n_modules; i++) {
+        const hn_lora_module *mod = &adapter.modules[i];
+        g_assert_nonnull(mod->magnitude);
+        char *param = g_strdup_printf("%s.lora_magnitude_vector", mod->name);
+        ptrdiff_t index = hn_model_param_find(model, param);
+        if (index < 0)
+            g_error("%s: no parameter %s", name, param);
+        float *got = g_new(float, mod->out_features);
+        g_assert_cmpint(hn_model_param_read(model, (size_t)index, got, &err), ==, HN_OK);
+        double e = relative_error(got, mod->magnitude, (size_t)mod->out_features);
+        if (!(e <= LOGIT_TOLERANCE))
+            g_error("%s: initial %s differs from PEFT's: relative error %.3g", name, param, e);
+        worst = fmax(worst, e);
+        g_free(got);
+        g_free(param);
+    }
+    g_test_message("%s: %zu initial magnitudes, worst relative error %.2g", name,
+                   adapter.n_modules, worst);
+    hn_peft_adapter_free(&adapter);
+    g_free(folder);
+}
+
+/* A DoRA adapter does not load into a model built without use_dora; its own options build
+ * the DoRA layout, and it loads there. */
+static void check_dora_options(test_case *c, const hn_model_options *dora_options)
+{
+    hn_model_options options = *dora_options;
+    hn_model *model = NULL;
+    hn_error err = {0};
+    options.use_dora = false;
+    g_assert_cmpint(hn_model_new(c->model_dir, &options, &model, &err), ==, HN_OK);
+    char *folder = g_build_filename(c->dir, "adapter", NULL);
+    hn_peft_adapter adapter;
+    g_assert_cmpint(hn_peft_read(folder, &adapter, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_load_adapter(model, &adapter, &err), ==, HN_ERR_FORMAT);
+    test_assert_contains(err.message, "has DoRA magnitudes but the model was built without");
+    hn_model_free(model);
+
+    /* the adapter's own options build the DoRA layout, and it loads */
+    hn_model_options_init(&options);
+    char *targets = NULL, *saved = NULL;
+    g_assert_cmpint(hn_model_options_for_adapter(&options, &adapter, &targets, &saved, &err), ==,
+                    HN_OK);
+    g_assert_true(options.use_dora);
+    g_assert_cmpint(hn_model_new(c->model_dir, &options, &model, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_load_adapter(model, &adapter, &err), ==, HN_OK);
+    hn_model_free(model);
+    g_free(targets);
+    g_free(saved);
+    hn_peft_adapter_free(&adapter);
+    g_free(folder);
+}
+
 static void test_case_against_reference(gconstpointer data)
 {
     const cJSON *entry = data;
     const char *name = cJSON_GetObjectItem(entry, "name")->valuestring;
     bool lora = strcmp(cJSON_GetObjectItem(entry, "kind")->valuestring, "lora") == 0;
-    if (strcmp(name, "lora_dora") == 0) {
-        g_test_skip("DoRA (use_dora) is not supported by Hone's model yet");
-        return;
-    }
     test_case c;
     case_open(&c, name);
     hn_model_options options;
@@ -177,16 +237,24 @@ static void test_case_against_reference(gconstpointer data)
     options.lora_rank = 4;
     options.lora_alpha = 8;
     options.use_rslora = strcmp(name, "lora_rslora") == 0;
+    options.use_dora = g_str_has_prefix(name, "lora_dora");
+    /* the reference draws Hone's dropout masks (model_ref.py, HoneDropout) */
+    options.lora_dropout = g_str_has_suffix(name, "_dropout") ? 0.1f : 0.0f;
     hn_model *model = NULL;
     hn_error err = {0};
     if (hn_model_new(c.model_dir, &options, &model, &err) != HN_OK)
         g_error("%s: %s", name, err.message);
+    if (options.use_dora) {
+        check_initial_magnitudes(name, &c, model);
+        check_dora_options(&c, &options);
+    }
     if (lora)
         test_load_peft_adapter(model, c.dir);
     run_and_check(name, &c, model, false);
     hn_model_free(model);
 
-    if (strcmp(name, "llama") == 0 || strcmp(name, "qwen3") == 0 || strcmp(name, "lora") == 0) {
+    if (strcmp(name, "llama") == 0 || strcmp(name, "qwen3") == 0 || strcmp(name, "lora") == 0 ||
+        strcmp(name, "lora_dora") == 0 || strcmp(name, "lora_dora_dropout") == 0) {
         /* the same with activation recomputation, and for full models with freeze */
         options.recompute = true;
         g_assert_cmpint(hn_model_new(c.model_dir, &options, &model, &err), ==, HN_OK);

@@ -1,7 +1,7 @@
 /* Ten optimizer steps against transformers' Trainer loop with torch.optim.AdamW (tests/
  * reference/optimizer_ref.py): gradient accumulation over 2 micro-batches with the loss over
  * the step's target count, clipping at norm 1, weight decay on all but biases and norms, a
- * cosine schedule with warmup, and LoRA+ for the LoRA case. Each step's loss, gradient norm
+ * cosine schedule with warmup, and LoRA+ for the LoRA and DoRA cases. Each step's loss, gradient norm
  * and learning rate, and every trained parameter at the end, must agree: max |Hone -
  * reference| over max |reference| at most 1e-4 (parameters), 1e-4 (losses, norms). */
 #include <math.h>
@@ -38,7 +38,7 @@ static void run_case(const char *dir, const char *name)
     char *folder = g_build_filename(dir, name, NULL);
     char *model_path = g_build_filename(folder, "model", NULL);
     char *expected_path = g_build_filename(folder, "expected.safetensors", NULL);
-    bool lora = strcmp(name, "lora_plus") == 0;
+    bool lora = strcmp(name, "lora_plus") == 0 || strcmp(name, "dora_plus") == 0;
     hn_model_dir *model_dir = NULL;
     hn_st_file *expected = NULL;
     hn_model *model = NULL;
@@ -49,6 +49,7 @@ static void run_case(const char *dir, const char *name)
     options.method = lora ? HN_METHOD_LORA : HN_METHOD_FULL;
     options.lora_rank = 4;
     options.lora_alpha = 8;
+    options.use_dora = strcmp(name, "dora_plus") == 0;
     hn_optimizer_options opt_options;
     hn_optimizer_options_init(&opt_options);
     opt_options.weight_decay = 0.1;
@@ -134,6 +135,7 @@ static void test_against_trainer(void)
     test_run_reference("optimizer_ref.py", "write", dir);
     run_case(dir, "full");
     run_case(dir, "lora_plus");
+    run_case(dir, "dora_plus");
     test_remove_tree(dir);
     g_free(dir);
 }

@@ -1,7 +1,7 @@
 /* `hone score` on the real SmolLM2-135M-Instruct GGUF against transformers on the same
- * weights, and with a PEFT LoRA adapter against PeftModel (tests/reference/score_ref.py): the
- * same token ids, each log-probability within 2e-3 (absolute, nats) and the mean loss within
- * 1e-4 relative; plus windows and usage errors. */
+ * weights, and with PEFT LoRA and DoRA adapters against PeftModel (tests/reference/
+ * score_ref.py): the same token ids, each log-probability within 2e-3 (absolute, nats) and the
+ * mean loss within 1e-4 relative; plus windows and usage errors. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
@@ -68,13 +68,17 @@ static void check_cases(const char *dir, const char *expected_name, const char *
     g_free(path);
 }
 
-/* Without an adapter against transformers, with a PEFT adapter against PeftModel. */
+/* Without an adapter against transformers, with a PEFT adapter (LoRA, DoRA) against
+ * PeftModel. */
 static void test_against_transformers(void)
 {
     char *dir = test_write_reference("score_ref.py");
     check_cases(dir, "expected.json", "");
     char *adapter = g_strdup_printf("--adapter '%s/adapter'", dir);
     check_cases(dir, "expected_adapter.json", adapter);
+    g_free(adapter);
+    adapter = g_strdup_printf("--adapter '%s/adapter_dora'", dir);
+    check_cases(dir, "expected_adapter_dora.json", adapter);
     g_free(adapter);
     test_remove_tree(dir);
     g_free(dir);

@@ -224,6 +224,11 @@ char *test_peft_to_hone_name(const char *reference_name)
     char *adapter = strstr(name, ".default.");
     if (adapter != NULL)
         memmove(adapter, adapter + strlen(".default"), strlen(adapter + strlen(".default")) + 1);
+    /* DoRA's magnitude is a module's parameter in PEFT (lora_magnitude_vector.default.weight)
+     * but saved, and named in Hone, without ".weight" */
+    const char *magnitude = ".lora_magnitude_vector.weight";
+    if (g_str_has_suffix(name, magnitude))
+        name[strlen(name) - strlen(".weight")] = '\0';
     return name;
 }
 

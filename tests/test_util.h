@@ -58,7 +58,9 @@ gint64 test_make_tiny_llama(const char *dir, guint64 max_shard_bytes);
 char *test_model_file(const char *name);
 
 /* PEFT's name of a LoRA tensor to Hone's parameter name:
- * base_model.model.X.lora_A.default.weight (or without .default) -> X.lora_A.weight */
+ * base_model.model.X.lora_A.default.weight (or without .default) -> X.lora_A.weight,
+ * base_model.model.X.lora_magnitude_vector.default.weight (or without .default.weight)
+ * -> X.lora_magnitude_vector */
 char *test_peft_to_hone_name(const char *peft_name);
 /* Reads DIR/adapter (as PEFT saved it) and copies it into the model's LoRA parameters with
  * hn_model_load_adapter; aborts the test on an error. */

@@ -61,6 +61,9 @@ static const hn_backend cpu_backend = {
     .cross_entropy_backward = hn_cpu_cross_entropy_backward,
     .dropout_forward = hn_cpu_dropout_forward,
     .dropout_backward = hn_cpu_dropout_backward,
+    .dora_norm_forward = hn_cpu_dora_norm_forward,
+    .dora_scale_forward = hn_cpu_dora_scale_forward,
+    .dora_scale_backward = hn_cpu_dora_scale_backward,
     .norm_squared_accumulate = hn_cpu_norm_squared_accumulate,
     .adamw_step = hn_cpu_adamw_step,
 };

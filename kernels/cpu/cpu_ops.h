@@ -91,6 +91,15 @@ void hn_cpu_cross_entropy_backward(float *dhidden, float *dweight, const float *
 void hn_cpu_dropout_forward(float *out, const float *inp, float p, uint64_t seed, size_t n);
 void hn_cpu_dropout_backward(float *dinp, const float *dout, float p, uint64_t seed, size_t n);
 
+void hn_cpu_dora_norm_forward(float *norm, const void *weight, hn_weight_type weight_type,
+                              const float *lora_a, const float *lora_b, float scaling, int C,
+                              int OC, int r);
+void hn_cpu_dora_scale_forward(float *out, const float *inp, const float *magnitude,
+                               const float *norm, const float *bias, int N, int OC);
+void hn_cpu_dora_scale_backward(float *dinp, float *dmagnitude, float *dbias, const float *dout,
+                                const float *inp, const float *magnitude, const float *norm,
+                                int N, int OC);
+
 void hn_cpu_norm_squared_accumulate(float *sum_squares, const float *x, size_t n);
 void hn_cpu_adamw_step(float *param, float *m, float *v, const float *grad, size_t n, double lr,
                        double beta1, double beta2, double eps, double weight_decay,

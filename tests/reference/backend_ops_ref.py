@@ -179,6 +179,30 @@ def run_cross_entropy(case):
         case.expect_grad("dweight", weight, (V, C))
 
 
+def run_dora(case):
+    """DoRA as peft/tuners/lora/dora.py computes it: the row norms of W + scaling B A
+    (get_weight_norm), detached, and out = inp * magnitude / norm + bias with inp standing for
+    the pre-scale output x W^T + scaling lora(x)."""
+    N, C, OC, r, scaling = case["N"], case["C"], case["OC"], case["r"], case["scaling"]
+    weight = case.weight("weight", (OC, C))
+    lora_a = case.floats("lora_a", (r, C))
+    lora_b = case.floats("lora_b", (OC, r))
+    norm = torch.linalg.norm(weight + scaling * (lora_b @ lora_a), dim=1)
+    inp = case.floats("inp", (N, OC), grad=True)
+    magnitude = case.floats("magnitude", (OC,), grad=True)
+    bias = case.floats("bias", (OC,), grad=True) if case["bias"] else None
+    out = inp * (magnitude / norm.detach()).view(1, -1)
+    if bias is not None:
+        out = out + bias
+    backward(case, out, (N, OC))
+    case.expect("norm", norm)
+    case.expect("out", out)
+    case.expect_grad("dinp", inp, (N, OC))
+    case.expect_grad("dmagnitude", magnitude, (OC,))
+    if bias is not None:
+        case.expect_grad("dbias", bias, (OC,))
+
+
 def run_adamw(case):
     """Steps of clip_grad_norm_ + torch.optim.AdamW over two parameter tensors."""
     sizes, steps = case["sizes"], case["steps"]
@@ -230,6 +254,7 @@ RUNNERS = {
     "rope": run_rope,
     "attention": run_attention,
     "cross_entropy": run_cross_entropy,
+    "dora": run_dora,
     "adamw": run_adamw,
     "rope_tables": run_rope_tables,
 }

@@ -17,8 +17,9 @@ OUT_DIR/cases.json lists the cases: [{"name", "family", "kind": "full" | "lora",
   adapter/   LoRA cases only: PEFT's save_pretrained (adapter_config.json,
              adapter_model.safetensors, and PEFT's README.md). LoraConfig: target_modules
              q_proj k_proj v_proj o_proj gate_proj up_proj down_proj, r 4, lora_alpha 8,
-             lora_dropout 0, bias "none"; every lora_B set to 0.1 * randn after get_peft_model
-             (PEFT starts it at zero). The file's keys have no adapter name:
+             lora_dropout 0 (0.1 in the dropout cases), bias "none"; every lora_B set to
+             0.1 * randn after get_peft_model (PEFT starts it at zero). The file's keys
+             have no adapter name:
              base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight, ...lora_B.weight,
              ...lora_magnitude_vector (DoRA, no ".weight"). DoRA's magnitude vectors are PEFT's
              initial ones, ||W|| per output row (computed while B was still zero), so
@@ -73,7 +74,15 @@ Cases:
                  transformers' over the whole row, so the labels mask each document's first
                  token (it has no predecessor in its document).
   lora, lora_rslora (use_rslora: scaling alpha / sqrt(r)), lora_dora (use_dora): PEFT on the
-                 llama model; lora_qwen2: PEFT on the qwen2 model.
+                 llama model; lora_qwen2, lora_dora_qwen2: PEFT on the qwen2 model (DoRA with
+                 the q/k/v biases, which PEFT adds after the magnitude's scale).
+  lora_dropout, lora_dora_dropout: lora_dropout 0.1 on the llama model (LoRA; DoRA, where PEFT
+                 in training runs the base weight on the dropped input as well:
+                 x W^T + b + (g - 1) dropout(x) W^T + g s B A dropout(x)). PEFT's nn.Dropout is
+                 replaced by HoneDropout, Hone's mask (hn_dropout_keep with the seed
+                 engine/linear.c takes for the first forward of a model with seed 42), so both
+                 drop the same elements; the reload check runs in training mode with those
+                 masks.
 
 The loss is checked to be the mean cross-entropy of logits[:, t] against labels[:, t + 1]. Before
 finishing, every case is reloaded (from_pretrained; PeftModel.from_pretrained for LoRA)
@@ -85,6 +94,7 @@ import warnings
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # save_pretrained shows progress bars
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from peft import LoraConfig, PeftModel, get_peft_model  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
@@ -128,7 +138,49 @@ CASES = [
     ("lora_rslora", "llama", {"tie_word_embeddings": False}, {"lora": {"use_rslora": True}}),
     ("lora_dora", "llama", {"tie_word_embeddings": False}, {"lora": {"use_dora": True}}),
     ("lora_qwen2", "qwen2", {"tie_word_embeddings": True}, {"lora": {}}),
+    ("lora_dora_qwen2", "qwen2", {"tie_word_embeddings": True}, {"lora": {"use_dora": True}}),
+    ("lora_dropout", "llama", {"tie_word_embeddings": False}, {"lora": {"lora_dropout": 0.1}}),
+    ("lora_dora_dropout", "llama", {"tie_word_embeddings": False},
+     {"lora": {"use_dora": True, "lora_dropout": 0.1}}),
 ]
+LINEAR_SLOTS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]  # engine/model.c's order
+HONE_SEED = 42  # hn_model_options_init's seed
+U64 = (1 << 64) - 1
+
+
+class HoneDropout(torch.nn.Module):
+    """torch's nn.Dropout with Hone's mask (kernels/backend.h hn_dropout_keep) for the first
+    forward of a model (engine/linear.c dropout_seed), so PEFT and Hone drop the same elements."""
+
+    def __init__(self, layer, slot, p):
+        super().__init__()
+        self.seed = (HONE_SEED * 0x9E3779B97F4A7C15 + 1 * 0x100000001B3
+                     + (layer * len(LINEAR_SLOTS) + slot) * 0xC2B2AE3D27D4EB4F) & U64
+        self.p = np.float32(p)
+
+    def forward(self, x):
+        index = np.arange(x.numel(), dtype=np.uint64)
+        z = np.uint64(self.seed) + (index + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+        uniform = (z >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+        keep = torch.from_numpy(uniform >= self.p).reshape(x.shape)
+        scale = np.float32(1.0) / (np.float32(1.0) - self.p)  # fp32, as the C code
+        return torch.where(keep, x * float(scale), torch.zeros_like(x))
+
+
+def use_hone_dropout(model, p):
+    """Every LoRA layer's lora_dropout replaced by HoneDropout for its layer and slot."""
+    count = 0
+    for name, module in model.named_modules():
+        if hasattr(module, "lora_dropout") and "default" in module.lora_dropout:
+            layer = int(name.split(".layers.")[1].split(".")[0])
+            slot = next(i for i, s in enumerate(LINEAR_SLOTS) if name.endswith(s))
+            module.lora_dropout["default"] = HoneDropout(layer, slot, p)
+            count += 1
+    assert count > 0
 
 
 def make_model(family, extra):
@@ -223,13 +275,15 @@ def write_case(out, index, name, family, extra, options):
     lora = options.get("lora")
     if lora is not None:
         model = get_peft_model(model, LoraConfig(
-            r=4, lora_alpha=8, lora_dropout=0.0, bias="none", target_modules=LORA_TARGETS,
-            task_type="CAUSAL_LM", **lora))
+            r=4, lora_alpha=8, bias="none", target_modules=LORA_TARGETS, task_type="CAUSAL_LM",
+            **{"lora_dropout": 0.0, **lora}))
         with torch.no_grad():
             for param_name, param in model.named_parameters():
                 if ".lora_B." in param_name:
                     param.copy_(0.1 * torch.randn_like(param))
         model.save_pretrained(os.path.join(folder, "adapter"))
+        if lora.get("lora_dropout", 0) > 0:
+            use_hone_dropout(model, lora["lora_dropout"])
 
     packed = bool(options.get("packed"))
     input_ids, labels, position_ids, doc_start = make_batch(packed)
@@ -258,6 +312,9 @@ def write_case(out, index, name, family, extra, options):
     reloaded = load_model(family, model_dir)
     if lora is not None:
         reloaded = PeftModel.from_pretrained(reloaded, os.path.join(folder, "adapter"))
+        if lora.get("lora_dropout", 0) > 0:  # the training forward, with the same masks
+            use_hone_dropout(reloaded, lora["lora_dropout"])
+            reloaded.train()
     with torch.no_grad():
         again = run_model(reloaded, input_ids, position_ids, mask).logits
     torch.testing.assert_close(again, logits, rtol=1e-6, atol=1e-6)

@@ -18,7 +18,8 @@ ACCUMULATION micro-batches, torch.nn.utils.clip_grad_norm_(max_norm 1.0), torch.
 (lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0.1 on the parameters
 Trainer.get_decay_parameter_names names, 0 on the rest), transformers' get_scheduler("cosine",
 3 warmup steps, 10 steps), zero_grad. LoRA+ (LLaMA-Factory's loraplus_lr_ratio 4): lora_B
-parameters get 4 x the learning rate."""
+parameters and every 1-D trained parameter get 4 x the learning rate. Cases: full, lora_plus,
+dora_plus (LoRA+ with use_dora: the magnitudes train, with weight decay, at 4 x the rate)."""
 import os
 import sys
 
@@ -45,7 +46,9 @@ def param_groups(model, lora):
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        lr = LR * (LORAPLUS if lora and ".lora_B." in name else 1.0)
+        # LLaMA-Factory's _create_loraplus_optimizer (and peft's create_loraplus_optimizer):
+        # lora_B and every 1-D parameter (DoRA's magnitudes) take the larger rate
+        lr = LR * (LORAPLUS if lora and (".lora_B." in name or param.ndim == 1) else 1.0)
         key = (name in decay, lr)
         groups.setdefault(key, []).append(param)
     return [{"params": params, "weight_decay": WEIGHT_DECAY if d else 0.0, "lr": lr}
@@ -76,7 +79,7 @@ def train(model, input_ids, labels, lora):
     return losses, norms, lrs
 
 
-def write_case(out, name, lora, seed):
+def write_case(out, name, lora, seed, dora=False):
     torch.manual_seed(seed)
     folder = os.path.join(out, name)
     model = model_ref.make_model("llama", {"tie_word_embeddings": False})
@@ -84,7 +87,7 @@ def write_case(out, name, lora, seed):
     input_ids, labels = micro_batches()
     if lora:
         config = LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0,
-                            target_modules=model_ref.LORA_TARGETS)
+                            target_modules=model_ref.LORA_TARGETS, use_dora=dora)
         model = get_peft_model(model, config)
         with torch.no_grad():
             for pname, param in model.named_parameters():
@@ -106,7 +109,8 @@ def write(out):
     torch.set_num_threads(1)
     write_case(out, "full", False, 7)
     write_case(out, "lora_plus", True, 8)
-    print(f"2 cases of {STEPS} steps x {ACCUMULATION} micro-batches")
+    write_case(out, "dora_plus", True, 9, dora=True)
+    print(f"3 cases of {STEPS} steps x {ACCUMULATION} micro-batches")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ from the float32 model with eager attention (null for the first token), and loss
 mean.
 OUT_DIR/adapter/ is a PEFT LoRA adapter for the model (r 8, alpha 16, on q_proj, v_proj and
 down_proj, lora_B set to 0.02 * randn so it changes the output), and OUT_DIR/expected_adapter.json
-the same scores of the first two texts with the adapter applied (PeftModel)."""
+the same scores of the first two texts with the adapter applied (PeftModel).
+OUT_DIR/adapter_dora/ and expected_adapter_dora.json: the same with use_dora and lora_dropout
+0.05 (which inference does not apply), magnitudes PEFT's initial ||W|| per row."""
 import json
 import os
 import sys
@@ -41,16 +43,17 @@ def score(model, tokenizer, texts):
     return cases
 
 
-def with_adapter(model, out):
+def with_adapter(model, out, folder="adapter", dora=False):
     from peft import LoraConfig, get_peft_model
     torch.manual_seed(3)
-    model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0,
+    model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16,
+                                             lora_dropout=0.05 if dora else 0.0, use_dora=dora,
                                              target_modules=["q_proj", "v_proj", "down_proj"]))
     with torch.no_grad():
         for name, param in model.named_parameters():
             if ".lora_B." in name:
                 param.copy_(0.02 * torch.randn_like(param))
-    model.save_pretrained(os.path.join(out, "adapter"))
+    model.save_pretrained(os.path.join(out, folder))
     model.eval()
     return model
 
@@ -64,10 +67,16 @@ def write(models, out):
     cases = score(model, tokenizer, TEXTS)
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(cases, f, ensure_ascii=False)
-    adapted = score(with_adapter(model, out), tokenizer, TEXTS[:2])
+    peft_model = with_adapter(model, out)
+    adapted = score(peft_model, tokenizer, TEXTS[:2])
     assert abs(adapted[0]["loss"] - cases[0]["loss"]) > 1e-3, "the adapter changes nothing"
     with open(os.path.join(out, "expected_adapter.json"), "w") as f:
         json.dump(adapted, f, ensure_ascii=False)
+    model = peft_model.unload()  # the base model again, without the LoRA layers
+    dora = score(with_adapter(model, out, "adapter_dora", dora=True), tokenizer, TEXTS[:2])
+    assert abs(dora[0]["loss"] - cases[0]["loss"]) > 1e-3, "the DoRA adapter changes nothing"
+    with open(os.path.join(out, "expected_adapter_dora.json"), "w") as f:
+        json.dump(dora, f, ensure_ascii=False)
     print(f"{len(cases)} texts scored")
 
 
