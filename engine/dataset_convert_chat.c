@@ -293,7 +293,8 @@ static hn_status chat_finish(const hn_row_context *ctx, const cJSON *row, bool o
                              GArray *aligned, char *broken, hn_dataset_row *out)
 {
     bool ranking = ctx->attr->ranking;
-    if (broken == NULL && (aligned->len % 2 != 0) != !ranking)
+    bool odd = aligned->len % 2 != 0;
+    if (broken == NULL && ((!ranking && odd) || (ranking && !odd)))
         broken = g_strdup_printf("%u messages: expected an %s number (%s)", aligned->len,
                                  ranking ? "odd" : "even",
                                  ranking ? "the prompt turns, then chosen/rejected" :
