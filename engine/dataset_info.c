@@ -91,7 +91,7 @@ static hn_status check_supported(const char *file, const char *dataset, const cJ
     static const hn_dataset_column media[] = {HN_COL_IMAGES, HN_COL_VIDEOS, HN_COL_AUDIOS};
     for (size_t i = 0; i < G_N_ELEMENTS(media); i++)
         if (attr->columns[media[i]] != NULL)
-            return hn_fail(err, HN_ERR_UNSUPPORTED, "%s: dataset \"%s\" has a %s column; Hone "
+            return hn_fail(err, HN_ERR_UNSUPPORTED, "%s: dataset \"%s\" uses the %s column; Hone "
                            "trains on text only (no images, videos or audios)", file, dataset,
                            column_keys[media[i]]);
     if (strcmp(attr->split, "train") != 0)

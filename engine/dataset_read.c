@@ -54,8 +54,10 @@ hn_status hn_dataset_append(hn_dataset *dataset, const hn_dataset_attr *attr,
     if (status == HN_OK)
         status = select_rows(attr, options, rows.rows->len, &n, err);
     if (status != HN_OK) {
-        if (strstr(err->message, attr->name) == NULL)
-            hn_error_prefix(err, "dataset \"%s\"", attr->name);
+        char *marker = g_strdup_printf("dataset \"%s\"", attr->name);
+        if (strstr(err->message, marker) == NULL)
+            hn_error_prefix(err, "%s", marker);
+        g_free(marker);
         hn_dataset_rows_clear(&rows);
         return status;
     }
