@@ -143,6 +143,11 @@ static hn_status resolve_all(const char *dataset_dir, const char *file, const cJ
 {
     for (char **name = names; *name != NULL; name++) {
         const char *dataset = g_strstrip(*name);
+        for (size_t i = 0; i < *n; i++)
+            if (strcmp(attrs[i].name, dataset) == 0)
+                return hn_fail(err, HN_ERR_ARGUMENT, "dataset \"%s\" is listed twice; list it "
+                               "once (LLaMA-Factory silently keeps one copy, so listing it twice "
+                               "does not weight it double)", dataset);
         const cJSON *entry = cJSON_GetObjectItemCaseSensitive(info, dataset);
         if (entry == NULL) {
             char *known = known_names(info);

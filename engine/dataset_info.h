@@ -68,7 +68,8 @@ const char *hn_dataset_tag_key(hn_dataset_tag tag);
 const char *hn_dataset_format_name(hn_dataset_format format);
 
 /* Splits names at commas and strips white space around each (DataArguments.split_arg), then
- * reads DATASET_DIR/dataset_info.json and resolves each name. A name the file lacks, a hub
+ * reads DATASET_DIR/dataset_info.json and resolves each name. A name the file lacks or one
+ * listed twice (upstream keeps one copy of it, at the first place, silently), a hub
  * or script entry, media columns, a split other than train and bad values are errors naming
  * the file and the dataset. *out is an array of *n attributes; free with
  * hn_dataset_attrs_free. */

@@ -1,10 +1,11 @@
 /* Datasets as LLaMA-Factory's loader reads them before tokenization (llamafactory/data/
  * loader.py, _load_single_dataset and _get_merged_dataset with mix_strategy concat): the rows
- * of each dataset (num_samples, then the first max_samples), converted to the aligned form,
+ * of each dataset (num_samples drawn as numpy does, then the first max_samples), converted to the aligned form,
  * datasets concatenated in the order given. */
 #include <string.h>
 
 #include "dataset_internal.h"
+#include "numpy_random.h"
 
 void hn_dataset_options_init(hn_dataset_options *options)
 {
@@ -27,22 +28,37 @@ void hn_dataset_clear(hn_dataset *dataset)
         g_free(dataset->broken_reasons[i]);
     if (dataset->text != NULL)
         g_string_chunk_free(dataset->text);
+    g_free(dataset->sampling);
     memset(dataset, 0, sizeof *dataset);
 }
 
-/* The rows upstream selects, in order: num_samples (refused for now), then the first
- * max_samples. */
-static hn_status select_rows(const hn_dataset_attr *attr, const hn_dataset_options *options,
-                             size_t n_rows, size_t *n_selected, hn_error *err)
+/* The rows upstream selects, in order (_load_single_dataset): with num_samples, a permutation
+ * of all rows cut to num_samples, topped up with rows drawn with replacement when it asks for
+ * more rows than there are; then the first max_samples. Returns the row indices (g_free). */
+static size_t *select_rows(hn_dataset *dataset, const hn_dataset_attr *attr,
+                           const hn_dataset_options *options, size_t n_rows, size_t *n_selected)
 {
-    if (attr->num_samples >= 0)
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "dataset \"%s\": num_samples is not supported "
-                       "yet (LLaMA-Factory draws the rows with numpy's global random state); "
-                       "remove it, or use max_samples for the first N rows", attr->name);
-    *n_selected = n_rows;
-    if (options->max_samples >= 0 && (uint64_t)options->max_samples < n_rows)
-        *n_selected = (size_t)options->max_samples;
-    return HN_OK;
+    size_t n = n_rows;
+    size_t *order;
+    if (attr->num_samples >= 0) {
+        if (dataset->sampling == NULL) {
+            dataset->sampling = g_new(hn_np_random, 1);
+            hn_np_random_seed(dataset->sampling, options->seed);
+        }
+        n = (size_t)attr->num_samples;
+        order = g_new(size_t, MAX(n, n_rows) + 1);
+        hn_np_random_permutation(dataset->sampling, n_rows, order);
+        if (n > n_rows)
+            hn_np_random_choice(dataset->sampling, n_rows, n - n_rows, order + n_rows);
+    } else {
+        order = g_new(size_t, n_rows + 1);
+        for (size_t i = 0; i < n_rows; i++)
+            order[i] = i;
+    }
+    if (options->max_samples >= 0 && (uint64_t)options->max_samples < n)
+        n = (size_t)options->max_samples;
+    *n_selected = n;
+    return order;
 }
 
 hn_status hn_dataset_append(hn_dataset *dataset, const hn_dataset_attr *attr,
@@ -50,9 +66,6 @@ hn_status hn_dataset_append(hn_dataset *dataset, const hn_dataset_attr *attr,
 {
     hn_dataset_rows rows = {0};
     hn_status status = hn_dataset_rows_read(attr->path, &rows, err);
-    size_t n = 0;
-    if (status == HN_OK)
-        status = select_rows(attr, options, rows.rows->len, &n, err);
     if (status != HN_OK) {
         char *marker = g_strdup_printf("dataset \"%s\"", attr->name);
         if (strstr(err->message, marker) == NULL)
@@ -61,16 +74,20 @@ hn_status hn_dataset_append(hn_dataset *dataset, const hn_dataset_attr *attr,
         hn_dataset_rows_clear(&rows);
         return status;
     }
+    size_t n = 0;
+    size_t *order = select_rows(dataset, attr, options, rows.rows->len, &n);
     dataset->rows = g_renew(hn_dataset_row, dataset->rows, dataset->n_rows + n);
     for (size_t i = 0; i < n && status == HN_OK; i++) {
-        hn_row_context ctx = {attr, &g_array_index(rows.places, hn_row_place, i), dataset, err};
+        size_t at = order[i];
+        hn_row_context ctx = {attr, &g_array_index(rows.places, hn_row_place, at), dataset, err};
         hn_dataset_row *row = &dataset->rows[dataset->n_rows];
-        status = hn_dataset_convert_row(&ctx, g_ptr_array_index(rows.rows, i), row);
+        status = hn_dataset_convert_row(&ctx, g_ptr_array_index(rows.rows, at), row);
         if (status == HN_OK)
             dataset->n_rows++;
         else
             g_free(row->prompt);
     }
+    g_free(order);
     hn_dataset_rows_clear(&rows);
     return status;
 }

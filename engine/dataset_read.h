@@ -34,11 +34,14 @@ typedef struct {
     size_t n_broken;
     char *broken_reasons[HN_DATASET_REASONS];
     GStringChunk *text; /* owns every string of the rows */
+    /* numpy's global random state for num_samples, seeded with options->seed when a dataset
+     * first needs it and shared by the datasets after it, as in one LLaMA-Factory run */
+    struct hn_np_random_s *sampling;
 } hn_dataset;
 
 typedef struct {
     int64_t max_samples; /* the first N rows of each dataset; -1: all (upstream's default) */
-    uint32_t seed;       /* the run's seed (num_samples draws with numpy's RNG seeded by it) */
+    uint32_t seed;       /* the run's seed: num_samples draws with numpy's RNG seeded by it */
 } hn_dataset_options;
 
 void hn_dataset_options_init(hn_dataset_options *options);

@@ -1,9 +1,11 @@
 /* Datasets without Python: bad dataset_info.json entries and bad rows each give one clear
  * error naming the file, the row (and line) and what was expected; broken sharegpt rows are
- * counted with their reasons; {{name}}/{{author}} filling; the data files Hone ships load. */
+ * counted with their reasons; numpy's random draws for num_samples; {{name}}/{{author}}
+ * filling; the data files Hone ships load. */
 #include <string.h>
 
 #include "dataset_read.h"
+#include "numpy_random.h"
 #include "test_util.h"
 
 /* A dataset folder with dataset_info.json = info and files[i] = {name, text}. */
@@ -62,6 +64,8 @@ static void test_unknown_names(void)
                  "dataset \"nothere\" is not defined in", "dataset_info.json",
                  "(it defines: demo, lines)");
     EXPECT_ERROR(alpaca_info, NULL, "", HN_ERR_ARGUMENT, "no dataset given");
+    EXPECT_ERROR(alpaca_info, NULL, "demo,lines, demo", HN_ERR_ARGUMENT,
+                 "dataset \"demo\" is listed twice");
     hn_dataset_attr *attrs = NULL;
     size_t n = 0;
     hn_error err = {0};
@@ -173,12 +177,20 @@ static void test_bad_files(void)
                  "parts/.keep", "Hone reads .json and .jsonl");
 }
 
-static void test_num_samples(void)
+/* numpy's legacy global state: np.random.seed(42); permutation(10); choice(7, 5). The
+ * reference test checks num_samples rows against LLaMA-Factory's. */
+static void test_numpy_random(void)
 {
-    const char *rows[] = {"demo.json", "[{\"instruction\": \"a\", \"input\": \"\", \"output\": "
-                          "\"b\"}]", NULL};
-    EXPECT_ERROR("{\"d\": {\"file_name\": \"demo.json\", \"num_samples\": 3}}", rows, "d",
-                 HN_ERR_UNSUPPORTED, "num_samples is not supported yet");
+    hn_np_random rng;
+    hn_np_random_seed(&rng, 42);
+    size_t perm[10], choice[5];
+    hn_np_random_permutation(&rng, 10, perm);
+    hn_np_random_choice(&rng, 7, 5, choice);
+    static const size_t want_perm[10] = {8, 1, 5, 0, 7, 2, 9, 4, 3, 6}, want_choice[5] = {2, 6, 2, 2, 4};
+    for (int i = 0; i < 10; i++)
+        g_assert_cmpuint(perm[i], ==, want_perm[i]);
+    for (int i = 0; i < 5; i++)
+        g_assert_cmpuint(choice[i], ==, want_choice[i]);
 }
 
 static void test_broken_rows_counted(void)
@@ -207,8 +219,8 @@ static void test_broken_rows_counted(void)
     g_assert_cmpuint(dataset.rows[8].n_prompt, ==, 1);
     hn_dataset_clear(&dataset);
     options.max_samples = 2;
-    g_assert_cmpint(hn_dataset_load(dir, "sg,sg", &options, &dataset, &err), ==, HN_OK);
-    g_assert_cmpuint(dataset.n_rows, ==, 4);
+    g_assert_cmpint(hn_dataset_load(dir, "sg", &options, &dataset, &err), ==, HN_OK);
+    g_assert_cmpuint(dataset.n_rows, ==, 2);
     hn_dataset_clear(&dataset);
     test_remove_tree(dir);
     g_free(dir);
@@ -253,7 +265,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/dataset/bad-entries", test_bad_entries);
     g_test_add_func("/engine/dataset/bad-rows", test_bad_rows);
     g_test_add_func("/engine/dataset/bad-files", test_bad_files);
-    g_test_add_func("/engine/dataset/num-samples", test_num_samples);
+    g_test_add_func("/engine/dataset/numpy-random", test_numpy_random);
     g_test_add_func("/engine/dataset/broken-rows", test_broken_rows_counted);
     g_test_add_func("/engine/dataset/identity", test_identity_filled);
     return g_test_run();

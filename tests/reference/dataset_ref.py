@@ -29,6 +29,7 @@ _listdir = os.listdir
 os.listdir = lambda path=".": sorted(_listdir(path))
 
 import datasets  # noqa: E402
+import numpy as np  # noqa: E402
 from llamafactory.data.loader import _get_merged_dataset  # noqa: E402
 from llamafactory.data.parser import get_dataset_list  # noqa: E402
 
@@ -172,6 +173,8 @@ INFO = {
                             "columns": {"messages": "messages", "tools": "tools",
                                         "system": "system"}, "tags": OPENAI_TAGS},
     "folder": {"file_name": "parts"},
+    "sampled": {"file_name": "alpaca_lines.jsonl", "num_samples": 5},
+    "oversampled": {"file_name": "parts", "num_samples": 17},
 }
 
 
@@ -220,6 +223,7 @@ def run(dataset_dir, names, max_samples, cache):
     model_args = ns(cache_dir=cache, hf_hub_token=None)
     training_args = ns(local_process_index=0, seed=42, dataloader_num_workers=0)
     stage = "rm" if attrs[0].ranking else "sft"
+    np.random.seed(training_args.seed)  # transformers.set_seed in get_train_args
     merged = _get_merged_dataset([n.strip() for n in names.split(",")], model_args, data_args,
                                  training_args, stage)
     rows = [{k: row[k] for k in ("_prompt", "_response", "_system", "_tools")}
@@ -238,7 +242,9 @@ def write(source, out):
     cases += [(generated, n, None) for n in INFO]
     cases += [(generated, "alpaca_lines,folder,alpaca_full", None),
               (generated, "alpaca_lines,sharegpt", 3), (generated, "folder", 2),
-              (generated, "sharegpt_ranking,alpaca_ranking", None)]
+              (generated, "sharegpt_ranking,alpaca_ranking", None),
+              (generated, "sampled,oversampled,alpaca_lines", None),
+              (generated, "oversampled", 4)]
     results = [run(d, n, m, cache) for d, n, m in cases]
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(results, f, ensure_ascii=False, indent=1)
