@@ -137,9 +137,10 @@ static hn_status sharegpt_turns(const hn_row_context *ctx, const chat_start *sta
         hn_dataset_tag a = odd ? HN_TAG_ASSISTANT : HN_TAG_USER;
         hn_dataset_tag b = odd ? HN_TAG_FUNCTION : HN_TAG_OBSERVATION;
         if (status == HN_OK && !tag_is(attr, a, role) && !tag_is(attr, b, role))
-            *broken = g_strdup_printf("%s: role \"%s\" where %s or %s was expected", where, role,
-                                      attr->tags[a] ? attr->tags[a] : "(unset)",
-                                      attr->tags[b] ? attr->tags[b] : "(unset)");
+            *broken = g_strdup_printf("%s: role \"%s\" where %s%s%s was expected", where, role,
+                                      attr->tags[a] ? attr->tags[a] : "",
+                                      attr->tags[a] && attr->tags[b] ? " or " : "",
+                                      attr->tags[b] ? attr->tags[b] : "");
         else if (status == HN_OK)
             status = content_of(ctx, message, where, &content);
         hn_chat_role mapped = HN_ROLE_USER;
