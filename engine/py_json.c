@@ -65,8 +65,15 @@ char *hn_py_float_repr(double x)
     return g_string_free(out, FALSE);
 }
 
-/* Appends s as json.dumps writes it with ensure_ascii: non-ASCII as \uXXXX (UTF-16). */
-static void append_python_string(GString *out, const char *s)
+/* How json.dumps was called: indent=2 with ensure_ascii, or no indent (", " and ": ") with
+ * ensure_ascii=False. */
+typedef struct {
+    bool indent;
+    bool ensure_ascii;
+} print_style;
+
+/* Appends s as json.dumps writes it; with ensure_ascii, non-ASCII as \uXXXX (UTF-16). */
+static void append_python_string(GString *out, const char *s, const print_style *style)
 {
     g_string_append_c(out, '"');
     for (const char *p = s; *p != '\0'; p = g_utf8_next_char(p)) {
@@ -84,7 +91,9 @@ static void append_python_string(GString *out, const char *s)
                 g_string_append(out, "\\ufffd");
                 break;
             }
-            if (ch < 0x20 || (ch > 0x7e && ch < 0x10000)) /* all but ' ' .. '~' */
+            if (!style->ensure_ascii && ch > 0x7e) /* as it is; DEL is ASCII, kept too */
+                g_string_append_unichar(out, ch);
+            else if (ch < 0x20 || (ch > 0x7e && ch < 0x10000)) /* all but ' ' .. '~' */
                 g_string_append_printf(out, "\\u%04x", ch);
             else if (ch >= 0x10000)
                 g_string_append_printf(out, "\\u%04x\\u%04x", 0xd800 + ((ch - 0x10000) >> 10),
@@ -103,8 +112,22 @@ static void append_indent(GString *out, int depth)
         g_string_append(out, "  ");
 }
 
-/* json.dumps(value, indent=2): one element per line, empty containers as {} and []. */
-static void print_value(GString *out, const cJSON *item, int depth)
+/* A parsed JSON number: an integer where it is one (json.loads gives an int for "3"; "3.0"
+ * is indistinguishable once parsed and comes out as 3 too), else repr() of the float. */
+static void append_number(GString *out, double x)
+{
+    if (x == floor(x) && fabs(x) < 9007199254740992.0) {
+        g_string_append_printf(out, "%.0f", x);
+        return;
+    }
+    char *repr = hn_py_float_repr(x);
+    g_string_append(out, repr);
+    g_free(repr);
+}
+
+/* json.dumps(value, indent=2): one element per line, empty containers as {} and []; without
+ * indent all on one line with ", " and ": ". */
+static void print_value(GString *out, const cJSON *item, int depth, const print_style *style)
 {
     if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
         bool object = cJSON_IsObject(item);
@@ -114,19 +137,23 @@ static void print_value(GString *out, const cJSON *item, int depth)
         }
         g_string_append_c(out, object ? '{' : '[');
         for (const cJSON *child = item->child; child != NULL; child = child->next) {
-            append_indent(out, depth + 1);
+            if (style->indent)
+                append_indent(out, depth + 1);
             if (object) {
-                append_python_string(out, child->string);
+                append_python_string(out, child->string, style);
                 g_string_append(out, ": ");
             }
-            print_value(out, child, depth + 1);
+            print_value(out, child, depth + 1, style);
             if (child->next != NULL)
-                g_string_append_c(out, ',');
+                g_string_append(out, style->indent ? "," : ", ");
         }
-        append_indent(out, depth);
+        if (style->indent)
+            append_indent(out, depth);
         g_string_append_c(out, object ? '}' : ']');
     } else if (cJSON_IsString(item)) {
-        append_python_string(out, item->valuestring);
+        append_python_string(out, item->valuestring, style);
+    } else if (cJSON_IsNumber(item)) {
+        append_number(out, item->valuedouble);
     } else if (cJSON_IsRaw(item)) {
         g_string_append(out, item->valuestring);
     } else if (cJSON_IsBool(item)) {
@@ -139,6 +166,13 @@ static void print_value(GString *out, const cJSON *item, int depth)
 char *hn_py_json_dumps(const cJSON *item)
 {
     GString *out = g_string_new(NULL);
-    print_value(out, item, 0);
+    print_value(out, item, 0, &(print_style){.indent = true, .ensure_ascii = true});
+    return g_string_free(out, FALSE);
+}
+
+char *hn_py_json_dumps_line(const cJSON *item)
+{
+    GString *out = g_string_new(NULL);
+    print_value(out, item, 0, &(print_style){.indent = false, .ensure_ascii = false});
     return g_string_free(out, FALSE);
 }

@@ -13,3 +13,6 @@
 char *hn_py_float_repr(double x);
 /* The text (no trailing newline); free with g_free. */
 char *hn_py_json_dumps(const cJSON *item);
+/* json.dumps(item, ensure_ascii=False): one line, ", " and ": ", UTF-8 as it is; parsed numbers
+ * as ints where integral (Python would keep "1.0" a float: cJSON cannot tell). */
+char *hn_py_json_dumps_line(const cJSON *item);

@@ -68,10 +68,24 @@ static void test_dumps(void)
     cJSON_Delete(root);
 }
 
+/* json.dumps(obj, ensure_ascii=False) of a parsed document, as Python 3 prints it. */
+static void test_dumps_line(void)
+{
+    cJSON *doc = cJSON_Parse("{\"a\": [1, 2.5, \"\u00e9\\n\\u007f\\u0001\", true, null, 1e300],"
+                             " \"b\": {}, \"c\": []}");
+    g_assert_nonnull(doc);
+    char *text = hn_py_json_dumps_line(doc);
+    g_assert_cmpstr(text, ==, "{\"a\": [1, 2.5, \"\u00e9\\n\x7f\\u0001\", true, null, 1e+300], "
+                              "\"b\": {}, \"c\": []}");
+    g_free(text);
+    cJSON_Delete(doc);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/engine/py_json/float-repr", test_float_repr);
     g_test_add_func("/engine/py_json/dumps", test_dumps);
+    g_test_add_func("/engine/py_json/dumps-line", test_dumps_line);
     return g_test_run();
 }
