@@ -281,33 +281,69 @@ static void append_masked(GArray *labels, size_t n)
         g_array_append_val(labels, ignore);
 }
 
-/* SupervisedDatasetProcessor._encode_data_example without truncation. With mask_history
- * upstream walks the turns from the last and prepends; the order of the result is the
- * original one, only "the first turn" (turn_idx 0) means the last. */
+/* LLaMA-Factory's infer_seqlen (llamafactory/data/processor/processor_utils.py): how much of
+ * a prompt (source) and an answer (target) fit in `budget` tokens. */
+static void infer_seqlen(size_t source_len, size_t target_len, size_t budget, size_t *new_source,
+                         size_t *new_target)
+{
+    size_t max_target;
+    if (target_len * 2 < budget) /* short answer: cut the prompt */
+        max_target = budget;
+    else if (source_len * 2 < budget) /* short prompt: cut the answer */
+        max_target = budget - source_len;
+    else /* both long: share the budget in proportion */
+        max_target = (size_t)((double)budget * ((double)target_len /
+                                                (double)(source_len + target_len)));
+    *new_target = MIN(max_target, target_len);
+    size_t max_source = budget > *new_target ? budget - *new_target : 0;
+    *new_source = MIN(max_source, source_len);
+}
+
+/* SupervisedDatasetProcessor._encode_data_example: each turn's prompt and answer, shortened
+ * by infer_seqlen while the cutoff_len budget lasts (turns past it are dropped). With
+ * mask_history upstream walks the turns from the last and prepends, so the budget goes to the
+ * last turns first and "the first turn" (turn_idx 0) is the last one. */
 static void build_labels(const encoder *enc, GArray *const *prompts, GArray *const *responses,
                          size_t n_turns, const hn_chat_encode_options *options, GArray *input_ids,
                          GArray *labels)
 {
-    /* cutoff_len (a later issue) goes here: upstream walks the turns in turn_idx order,
-     * shortening each pair with infer_seqlen and stopping once the budget is spent. */
-    for (size_t k = 0; k < n_turns; k++) {
-        size_t turn_idx = options->mask_history ? n_turns - 1 - k : k;
+    size_t cutoff = options->cutoff_len > 0 ? (size_t)options->cutoff_len : SIZE_MAX;
+    size_t total = enc->tmpl->efficient_eos ? 1 : 0;
+    GArray **turn_ids = g_new0(GArray *, n_turns), **turn_labels = g_new0(GArray *, n_turns);
+    for (size_t turn_idx = 0; turn_idx < n_turns && total < cutoff; turn_idx++) {
+        size_t k = options->mask_history ? n_turns - 1 - turn_idx : turn_idx;
         const GArray *source = prompts[k], *target = responses[k];
-        g_array_append_vals(input_ids, source->data, source->len);
+        size_t source_len = source->len, target_len = target->len;
+        if (cutoff != SIZE_MAX)
+            infer_seqlen(source->len, target->len, cutoff - total, &source_len, &target_len);
+        total += source_len + target_len;
+        GArray *ids = turn_ids[k] = g_array_new(FALSE, FALSE, sizeof(int32_t));
+        GArray *lab = turn_labels[k] = g_array_new(FALSE, FALSE, sizeof(int32_t));
+        g_array_append_vals(ids, source->data, source_len);
         if (options->train_on_prompt) {
-            g_array_append_vals(labels, source->data, source->len);
-        } else if (enc->tmpl->efficient_eos && turn_idx != 0 && source->len > 0) {
-            g_array_append_val(labels, enc->eos_id); /* the previous answer's eos */
-            append_masked(labels, source->len - 1);
+            g_array_append_vals(lab, source->data, source_len);
+        } else if (enc->tmpl->efficient_eos && turn_idx != 0 && source_len > 0) {
+            g_array_append_val(lab, enc->eos_id); /* the previous answer's eos */
+            append_masked(lab, source_len - 1);
         } else {
-            append_masked(labels, source->len);
+            append_masked(lab, source_len);
         }
-        g_array_append_vals(input_ids, target->data, target->len);
+        g_array_append_vals(ids, target->data, target_len);
         if (options->mask_history && turn_idx != 0)
-            append_masked(labels, target->len);
+            append_masked(lab, target_len);
         else
-            g_array_append_vals(labels, target->data, target->len);
+            g_array_append_vals(lab, target->data, target_len);
     }
+    for (size_t k = 0; k < n_turns; k++) { /* in conversation order */
+        if (turn_ids[k] == NULL)
+            continue;
+        g_array_append_vals(input_ids, turn_ids[k]->data, turn_ids[k]->len);
+        g_array_append_vals(labels, turn_labels[k]->data, turn_labels[k]->len);
+        g_array_free(turn_ids[k], TRUE);
+        g_array_free(turn_labels[k], TRUE);
+    }
+    g_free(turn_ids);
+    g_free(turn_labels);
     if (enc->tmpl->efficient_eos) {
         g_array_append_val(input_ids, enc->eos_id);
         g_array_append_val(labels, enc->eos_id);

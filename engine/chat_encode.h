@@ -33,7 +33,8 @@ typedef struct {
     bool mask_history;      /* only the last turn's response is trained on */
     bool enable_thinking;   /* reasoning templates: false drops thoughts, masks the empty one */
     bool preserve_thinking; /* reasoning templates with mask_history: keep history thoughts */
-    /* cutoff_len truncation arrives with the dataset work; hn_chat_encode keeps every turn. */
+    int cutoff_len;         /* > 0: at most this many tokens, each turn shortened as LLaMA-Factory
+                               does (infer_seqlen); 0: no limit */
 } hn_chat_encode_options;
 
 /* LLaMA-Factory's defaults: no system override, enable_thinking true, the rest false. */

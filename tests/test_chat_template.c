@@ -11,6 +11,8 @@
 #include "tokenizer.h"
 
 static char *reference_dir;
+static int truncated_cases; /* cases that cutoff_len actually cut, over all templates */
+static int templates_checked;
 
 static bool bool_option(const cJSON *options, const char *key)
 {
@@ -61,6 +63,8 @@ static bool check_case(const char *name, int index, const hn_chat_template *tmpl
     options.mask_history = bool_option(options_json, "mask_history");
     options.enable_thinking = bool_option(options_json, "enable_thinking");
     options.preserve_thinking = bool_option(options_json, "preserve_thinking");
+    const cJSON *cutoff = cJSON_GetObjectItem(c, "cutoff_len");
+    options.cutoff_len = cJSON_IsNumber(cutoff) ? cutoff->valueint : 0;
     hn_chat_encoded encoded = {0};
     bool ok = false;
     if (hn_chat_encode(tmpl, tok, messages, n_messages, &options, &encoded, &err) != HN_OK) {
@@ -75,6 +79,7 @@ static bool check_case(const char *name, int index, const hn_chat_template *tmpl
         else if (at_labels >= 0)
             report(name, index, "labels", encoded.labels, encoded.n, want_labels, at_labels);
         ok = at_ids < 0 && at_labels < 0;
+        truncated_cases += options.cutoff_len > 0 && encoded.n >= (size_t)options.cutoff_len;
     }
     hn_chat_encoded_clear(&encoded);
     g_free(messages);
@@ -98,6 +103,7 @@ static void test_against_reference(gconstpointer data)
     for (int i = 0; i < total; i++)
         passed += check_case(name, i, &tmpl, tok, cJSON_GetArrayItem(cases, i));
     g_test_message("%s: %d of %d conversations equal LLaMA-Factory's", name, passed, total);
+    templates_checked++;
     g_assert_cmpint(total, >=, 20);
     g_assert_cmpint(passed, ==, total);
     hn_tokenizer_free(tok);
@@ -275,6 +281,9 @@ int main(int argc, char **argv)
         g_free(path);
     }
     int status = g_test_run();
+    if (status == 0 && templates_checked > 10 && truncated_cases < 20)
+        g_error("only %d reference conversations were cut by cutoff_len", truncated_cases);
+    g_test_message("%d conversations cut by cutoff_len", truncated_cases);
     cJSON_Delete(names);
     test_remove_tree(reference_dir);
     g_free(names_path);

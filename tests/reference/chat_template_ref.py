@@ -20,9 +20,9 @@ slots name these tokens see them as single special tokens, as with the real mode
 
 For every template, OUT_DIR/<template>.json holds {"tokenizer": NAME, "cases": [...]}; a case
 is {"messages": [{role, content}], "system": str or null, "options": {train_on_prompt,
-mask_history, enable_thinking, preserve_thinking}, "input_ids": [...], "labels": [...]} as
-SupervisedDatasetProcessor._encode_data_example builds them (no truncation: cutoff_len 10^9)
-after get_template_and_fix_tokenizer. OUT_DIR/names.json lists the templates."""
+mask_history, enable_thinking, preserve_thinking}, "cutoff_len": null or a small number,
+"input_ids": [...], "labels": [...]} as SupervisedDatasetProcessor._encode_data_example builds
+them (cutoff_len null: no truncation, 10^9 upstream) after get_template_and_fix_tokenizer. OUT_DIR/names.json lists the templates."""
 import json
 import os
 import random
@@ -132,11 +132,14 @@ def make_case(rng, name, index):
     if reasoning:
         options["enable_thinking"] = index % 2 == 0
         options["preserve_thinking"] = rng.random() < 0.3
-    return {"messages": messages, "system": system, "options": options}
+    # cutoff_len: most cases keep everything; some cut to a few tokens, through a turn
+    cutoff = rng.choice([None, None, None, 6, 17, 40, 90]) if index >= 6 else None
+    return {"messages": messages, "system": system, "options": options, "cutoff_len": cutoff}
 
 
 def encode_case(tokenizer, name, case):
-    data_args = DataArguments(template=name, cutoff_len=10 ** 9, **case["options"])
+    data_args = DataArguments(template=name, cutoff_len=case["cutoff_len"] or 10 ** 9,
+                              **case["options"])
     template = get_template_and_fix_tokenizer(tokenizer, data_args)
     processor = SupervisedDatasetProcessor(template=template, tokenizer=tokenizer,
                                            processor=None, data_args=data_args)
