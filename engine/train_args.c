@@ -288,6 +288,9 @@ hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
         args->eval_dataset == NULL)
         return hn_fail(err, HN_ERR_ARGUMENT, "eval_strategy %s needs held-out data: set "
                        "val_size or eval_dataset", args->eval_strategy);
+    if (args->mask_history && args->train_on_prompt)
+        return hn_fail(err, HN_ERR_ARGUMENT, "mask_history and train_on_prompt cannot both be "
+                       "on: one trains only the last answer, the other every token");
     if ((args->pissa_init || args->use_dora || args->use_rslora || args->loraplus_lr_ratio > 0) &&
         strcmp(args->finetuning_type, "lora") != 0)
         return hn_fail(err, HN_ERR_ARGUMENT, "pissa_init, use_dora, use_rslora and "

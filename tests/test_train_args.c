@@ -264,6 +264,9 @@ static void test_bad_input(void)
     yaml = g_strconcat(base, "finetuning_type: full\nuse_rslora: true\n", NULL);
     expect_check_error(yaml, "apply to finetuning_type lora, not full");
     g_free(yaml);
+    yaml = g_strconcat(base, "mask_history: true\ntrain_on_prompt: true\n", NULL);
+    expect_check_error(yaml, "mask_history and train_on_prompt cannot both be on");
+    g_free(yaml);
     yaml = g_strconcat(base, "quantization_bit: 4\n", NULL);
     expect_check_error(yaml, "quantization_bit 4 (QLoRA) is not built yet");
     g_free(yaml);

@@ -1,0 +1,129 @@
+/* Dataset rows to supervised examples (see sft_data.h). */
+#include "sft_data.h"
+
+#include <string.h>
+
+/* Upstream's filter before encoding (supervised.py): an odd number of prompt turns and one
+ * answer; broken rows (empty prompt and answer) fail it too. */
+static bool well_formed(const hn_dataset_row *row)
+{
+    return !row->broken && row->n_prompt % 2 == 1 && row->n_response == 1;
+}
+
+/* Named templates: hn_chat_encode over [system] + prompt + answer. */
+static hn_status encode_named(const hn_chat_template *tmpl, const hn_tokenizer *tok,
+                              const hn_dataset_row *row, const hn_chat_encode_options *base,
+                              hn_chat_encoded *out, hn_error *err)
+{
+    size_t n = row->n_prompt + 1;
+    hn_chat_message *messages = g_new(hn_chat_message, n);
+    memcpy(messages, row->prompt, row->n_prompt * sizeof *messages);
+    messages[row->n_prompt] = row->response[0];
+    hn_chat_encode_options options = *base;
+    options.system = row->system; /* "" or NULL: the template's default */
+    options.tools = row->tools != NULL && row->tools[0] != '\0' ? row->tools : NULL;
+    hn_status s = hn_chat_encode(tmpl, tok, messages, n, &options, out, err);
+    g_free(messages);
+    return s;
+}
+
+static const char *jinja_role(hn_chat_role role)
+{
+    switch (role) {
+    case HN_ROLE_USER:
+        return "user";
+    case HN_ROLE_ASSISTANT:
+        return "assistant";
+    case HN_ROLE_SYSTEM:
+        return "system";
+    case HN_ROLE_OBSERVATION:
+        return "tool";
+    case HN_ROLE_FUNCTION:
+        break;
+    }
+    return NULL;
+}
+
+static void add_message(cJSON *list, const char *role, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "role", role);
+    cJSON_AddStringToObject(m, "content", content);
+    cJSON_AddItemToArray(list, m);
+}
+
+/* The model's Jinja template: the whole conversation rendered and tokenized, then cut to
+ * cutoff_len from the end (LLaMA-Factory would instead derive a slot template from the Jinja
+ * text and cut turn by turn; see chat_jinja.h for why Hone renders the model's own). */
+static hn_status encode_jinja(const hn_chat_jinja *jinja, const hn_dataset_row *row,
+                              const hn_chat_encode_options *base, hn_chat_encoded *out,
+                              hn_error *err)
+{
+    cJSON *messages = cJSON_CreateArray();
+    hn_status s = HN_OK;
+    if (row->system != NULL && row->system[0] != '\0')
+        add_message(messages, "system", row->system);
+    for (size_t i = 0; i <= row->n_prompt && s == HN_OK; i++) {
+        const hn_chat_message *m = i < row->n_prompt ? &row->prompt[i] : &row->response[0];
+        const char *role = jinja_role(m->role);
+        if (role == NULL)
+            s = hn_fail(err, HN_ERR_UNSUPPORTED, "message %zu: function calls are not supported "
+                        "with the model's own template yet", i);
+        else
+            add_message(messages, role, m->content);
+    }
+    hn_chat_encode_options options = *base;
+    options.system = NULL;
+    options.tools = row->tools != NULL && row->tools[0] != '\0' ? row->tools : NULL;
+    if (s == HN_OK)
+        s = hn_chat_jinja_encode(jinja, messages, &options, NULL, out, err);
+    if (s == HN_OK && base->cutoff_len > 0 && out->n > (size_t)base->cutoff_len)
+        out->n = (size_t)base->cutoff_len;
+    cJSON_Delete(messages);
+    return s;
+}
+
+hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tmpl,
+                            const hn_tokenizer *tok, const hn_chat_encode_options *options,
+                            hn_sft_data *out, hn_error *err)
+{
+    *out = (hn_sft_data){0};
+    out->examples = g_new0(hn_sft_example, dataset->n_rows > 0 ? dataset->n_rows : 1);
+    for (size_t i = 0; i < dataset->n_rows; i++) {
+        const hn_dataset_row *row = &dataset->rows[i];
+        if (!well_formed(row)) {
+            if (out->first_dropped == NULL)
+                out->first_dropped = g_strdup_printf("row %zu: %zu prompt turns and %zu "
+                                                     "answers (expected an odd number and 1)",
+                                                     i, row->n_prompt, row->n_response);
+            out->n_dropped++;
+            continue;
+        }
+        hn_chat_encoded encoded = {0};
+        hn_status s = tmpl->named != NULL
+                          ? encode_named(tmpl->named, tok, row, options, &encoded, err)
+                          : encode_jinja(tmpl->jinja, row, options, &encoded, err);
+        if (s != HN_OK) {
+            hn_error_prefix(err, "dataset row %zu", i);
+            hn_sft_data_clear(out);
+            return s;
+        }
+        out->examples[out->n_examples++] =
+            (hn_sft_example){encoded.input_ids, encoded.labels, encoded.n};
+        out->n_tokens += (int64_t)encoded.n;
+        for (size_t k = 0; k < encoded.n; k++)
+            out->n_label_tokens += encoded.labels[k] != HN_IGNORE_INDEX;
+    }
+    return HN_OK;
+}
+
+void hn_sft_data_clear(hn_sft_data *data)
+{
+    for (size_t i = 0; i < data->n_examples; i++) {
+        g_free(data->examples[i].input_ids);
+        g_free(data->examples[i].labels);
+    }
+    g_free(data->examples);
+    g_free(data->first_dropped);
+    *data = (hn_sft_data){0};
+}

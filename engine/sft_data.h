@@ -1,0 +1,40 @@
+/* Supervised (sft) examples from dataset rows: each row's system, prompt turns and answer
+ * encoded with the run's chat template into input ids and labels, as LLaMA-Factory's
+ * SupervisedDatasetProcessor.preprocess_dataset does (llamafactory/data/processor/
+ * supervised.py): rows whose prompt is not an odd number of turns or that do not have exactly
+ * one answer are dropped (upstream: "Dropped invalid example"), the rest truncated to
+ * cutoff_len. The template is a named one (hn_chat_template) or the model's own Jinja one
+ * (hn_chat_jinja, `template: auto`). */
+#pragma once
+
+#include "chat_encode.h"
+#include "chat_jinja.h"
+#include "dataset_read.h"
+
+typedef struct {
+    int32_t *input_ids; /* [n] */
+    int32_t *labels;    /* [n] */
+    size_t n;
+} hn_sft_example;
+
+typedef struct {
+    hn_sft_example *examples; /* [n_examples], in row order */
+    size_t n_examples;
+    size_t n_dropped;         /* rows upstream drops (broken or not prompt/answer shaped) */
+    char *first_dropped;      /* why the first one was dropped, or NULL */
+    int64_t n_tokens;         /* input ids over all examples */
+    int64_t n_label_tokens;   /* labels that train (not -100) */
+} hn_sft_data;
+
+/* The template: exactly one of named and jinja is set. */
+typedef struct {
+    const hn_chat_template *named;
+    const hn_chat_jinja *jinja;
+} hn_sft_template;
+
+/* Encodes every row. options carries cutoff_len, train_on_prompt, mask_history and
+ * enable_thinking (its system is ignored: each row has its own). Errors name the row. */
+hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tmpl,
+                            const hn_tokenizer *tok, const hn_chat_encode_options *options,
+                            hn_sft_data *out, hn_error *err);
+void hn_sft_data_clear(hn_sft_data *data);
