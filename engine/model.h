@@ -113,3 +113,9 @@ hn_status hn_model_options_for_adapter(hn_model_options *options, const hn_peft_
 /* Copies an adapter's lora_A / lora_B (DoRA's magnitudes, modules_to_save weights) into the
  * model's parameters; every LoRA layer of the model must get weights. */
 hn_status hn_model_load_adapter(hn_model *model, const hn_peft_adapter *adapter, hn_error *err);
+
+/* The model's LoRA layers (and base weights trained beside them) as a PEFT adapter, ready for
+ * hn_peft_write: config from the model options, target_modules the adapted layers' names,
+ * modules_to_save the fully trained ones. Free with hn_peft_adapter_free. */
+hn_status hn_model_to_adapter(const hn_model *model, const char *base_model,
+                              hn_peft_adapter *adapter, hn_error *err);

@@ -86,3 +86,74 @@ hn_status hn_model_load_adapter(hn_model *m, const hn_peft_adapter *adapter, hn_
     }
     return HN_OK;
 }
+
+/* The module name of a LoRA layer from its A parameter's name ("X.lora_A.weight" -> "X"). */
+static char *module_of(const hn_lora *lora)
+{
+    return g_strndup(lora->A->name, strlen(lora->A->name) - strlen(".lora_A.weight"));
+}
+
+static hn_status read_into(const hn_model *m, const hn_param *p, float *dst, hn_error *err)
+{
+    return hn_model_param_read(m, (size_t)hn_model_param_find(m, p->name), dst, err);
+}
+
+hn_status hn_model_to_adapter(const hn_model *m, const char *base_model, hn_peft_adapter *adapter,
+                              hn_error *err)
+{
+    hn_peft_adapter_init(adapter);
+    hn_lora_config *c = &adapter->config;
+    const hn_model_options *o = &m->options;
+    c->r = o->lora_rank;
+    c->lora_alpha = o->lora_alpha > 0 ? o->lora_alpha : 2.0 * o->lora_rank;
+    c->use_rslora = o->use_rslora;
+    c->use_dora = o->use_dora;
+    c->lora_dropout = o->lora_dropout;
+    g_free(c->base_model_name_or_path);
+    c->base_model_name_or_path = g_strdup(base_model != NULL ? base_model : "");
+    /* target_modules: the last name parts of the adapted layers, as LLaMA-Factory resolves
+     * lora_target (find_all_linear_modules for "all") */
+    GPtrArray *targets = g_ptr_array_new_with_free_func(g_free);
+    hn_status s = HN_OK;
+    for (guint i = 0; i < m->loras->len && s == HN_OK; i++) {
+        const hn_lora *lora = g_ptr_array_index(m->loras, i);
+        char *module = module_of(lora);
+        const char *last = strrchr(module, '.') != NULL ? strrchr(module, '.') + 1 : module;
+        bool seen = false;
+        for (guint t = 0; t < targets->len; t++)
+            seen |= strcmp(g_ptr_array_index(targets, t), last) == 0;
+        if (!seen)
+            g_ptr_array_add(targets, g_strdup(last));
+        hn_lora_module *mod = hn_peft_add_module(adapter, module, lora->A->shape[1],
+                                                 lora->B->shape[0]);
+        s = read_into(m, lora->A, mod->lora_a, err);
+        if (s == HN_OK)
+            s = read_into(m, lora->B, mod->lora_b, err);
+        if (s == HN_OK && lora->magnitude != NULL) {
+            mod->magnitude = g_new(float, lora->B->shape[0]);
+            s = read_into(m, lora->magnitude, mod->magnitude, err);
+        }
+        g_free(module);
+    }
+    hn_peft_set_targets(c, (const char *const *)targets->pdata, targets->len);
+    g_ptr_array_free(targets, TRUE);
+    /* base weights trained in full beside LoRA: modules_to_save */
+    GPtrArray *saved = g_ptr_array_new_with_free_func(g_free);
+    size_t n_base = m->params->len;
+    for (size_t i = 0; i < n_base && s == HN_OK; i++) {
+        const hn_param *p = g_ptr_array_index(m->params, i);
+        if (p->grad == NULL || strstr(p->name, ".lora_") != NULL)
+            continue;
+        char *module = g_strndup(p->name, (size_t)(strrchr(p->name, '.') - p->name));
+        g_ptr_array_add(saved, module);
+        int64_t shape[2] = {p->shape[0], p->shape[1]};
+        hn_saved_tensor *t = hn_peft_add_saved(adapter, p->name, p->ndim, shape);
+        s = read_into(m, p, t->data, err);
+    }
+    if (saved->len > 0)
+        hn_peft_set_modules_to_save(c, (const char *const *)saved->pdata, saved->len);
+    g_ptr_array_free(saved, TRUE);
+    if (s != HN_OK)
+        hn_peft_adapter_free(adapter);
+    return s;
+}

@@ -82,7 +82,7 @@ static void test_usage_errors(void)
 /* Commands that later work fills in say so, and never pretend to run. */
 static void test_unbuilt_commands(void)
 {
-    for (const char *c = "train\0chat\0eval\0export\0gui\0"; *c; c += strlen(c) + 1) {
+    for (const char *c = "chat\0eval\0export\0gui\0"; *c; c += strlen(c) + 1) {
         run_result r = hone(c, "config.yaml", NULL);
         g_assert_cmpint(r.code, ==, 1);
         test_assert_contains(r.err, "not built yet");
