@@ -146,6 +146,16 @@ static bool is_null(const char *text)
            g_ascii_strcasecmp(text, "none") == 0;
 }
 
+static bool is_path_key(const char *key)
+{
+    static const char *const keys[] = {"model_name_or_path", "dataset_dir", "output_dir",
+                                       "resume_from_checkpoint"};
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
+        if (strcmp(key, keys[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool has_choice(const char *choices, const char *value)
 {
     char **list = g_strsplit(choices, "|", -1);
@@ -226,7 +236,14 @@ hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *va
         return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s needs a value (its default is %s)", where,
                        key, k->fallback);
     g_free(*text);
-    *text = is_null(value) ? NULL : k->kind == K_LIST ? normalize_list(value) : g_strdup(value);
+    if (is_null(value))
+        *text = NULL;
+    else if (k->kind == K_LIST)
+        *text = normalize_list(value);
+    else if (g_str_has_prefix(value, "~/") && is_path_key(key)) /* as a shell would */
+        *text = g_build_filename(g_get_home_dir(), value + 2, NULL);
+    else
+        *text = g_strdup(value);
     return HN_OK;
 }
 

@@ -235,6 +235,10 @@ static void test_bad_input(void)
     hn_error err = {0};
     g_assert_cmpint(hn_train_args_set(&args, "no_such_key", "1", "--x", &err), ==,
                     HN_ERR_UNSUPPORTED);
+    g_assert_cmpint(hn_train_args_set(&args, "output_dir", "~/runs/a", "--x", &err), ==, HN_OK);
+    char *home_runs = g_build_filename(g_get_home_dir(), "runs", "a", NULL);
+    g_assert_cmpstr(args.output_dir, ==, home_runs); /* ~/ expands in path keys */
+    g_free(home_runs);
     hn_train_args_clear(&args);
     expect_set_error("lora_rank", "eight", "--test: lora_rank must be a whole number, found "
                      "\"eight\"");
