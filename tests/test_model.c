@@ -17,19 +17,6 @@
 
 static char *reference_dir;
 
-/* max |got - want| / max |want|; NaN or Inf anywhere gives +inf. */
-static double relative_error(const float *got, const float *want, size_t n)
-{
-    double diff = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(got[i]) || !isfinite(want[i]))
-            return INFINITY;
-        diff = fmax(diff, fabs((double)got[i] - (double)want[i]));
-        scale = fmax(scale, fabs((double)want[i]));
-    }
-    return scale > 0 ? diff / scale : diff;
-}
-
 static const hn_st_tensor *expect_tensor(const hn_st_file *file, const char *name)
 {
     const hn_st_tensor *t = hn_st_find(file, name);
@@ -111,7 +98,7 @@ static double run_and_check(const char *name, test_case *c, hn_model *model, boo
     const hn_st_tensor *logits_t = expect_tensor(c->expected, "logits");
     float *logits = g_new(float, logits_t->numel), *want_logits = tensor_f32(logits_t);
     g_assert_cmpint(hn_model_logits(model, logits, &err), ==, HN_OK);
-    double logit_error = relative_error(logits, want_logits, (size_t)logits_t->numel);
+    double logit_error = test_relative_error(logits, want_logits, (size_t)logits_t->numel);
     g_test_message("%s: loss %.7f (transformers %.7f, error %.2g), logits error %.2g", name, loss,
                    want_loss, loss_error, logit_error);
     if (!(loss_error <= LOGIT_TOLERANCE) || !(logit_error <= LOGIT_TOLERANCE))
@@ -140,7 +127,7 @@ static double run_and_check(const char *name, test_case *c, hn_model *model, boo
         }
         float *got = g_new(float, info.numel), *want = tensor_f32(t);
         g_assert_cmpint(hn_model_grad_read(model, (size_t)index, got, &err), ==, HN_OK);
-        double e = relative_error(got, want, info.numel);
+        double e = test_relative_error(got, want, info.numel);
         if (!(e <= GRAD_TOLERANCE))
             g_error("%s: gradient of %s differs from the reference: relative error %.3g", name,
                     param, e);
@@ -180,7 +167,7 @@ static void check_initial_magnitudes(const char *name, test_case *c, hn_model *m
             g_error("%s: no parameter %s", name, param);
         float *got = g_new(float, mod->out_features);
         g_assert_cmpint(hn_model_param_read(model, (size_t)index, got, &err), ==, HN_OK);
-        double e = relative_error(got, mod->magnitude, (size_t)mod->out_features);
+        double e = test_relative_error(got, mod->magnitude, (size_t)mod->out_features);
         if (!(e <= LOGIT_TOLERANCE))
             g_error("%s: initial %s differs from PEFT's: relative error %.3g", name, param, e);
         worst = fmax(worst, e);

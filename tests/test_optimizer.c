@@ -13,18 +13,6 @@
 
 #define TOLERANCE 1e-4
 
-static double relative_error(const float *got, const float *want, size_t n)
-{
-    double diff = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(got[i]))
-            return INFINITY;
-        diff = fmax(diff, fabs((double)got[i] - want[i]));
-        scale = fmax(scale, fabs((double)want[i]));
-    }
-    return diff / scale;
-}
-
 static const float *f32(const hn_st_file *file, const char *name)
 {
     const hn_st_tensor *t = hn_st_find(file, name);
@@ -109,7 +97,7 @@ static void run_case(const char *dir, const char *name)
         g_assert_cmpint(index, >=, 0);
         float *got = g_new(float, t->numel);
         g_assert_cmpint(hn_model_param_read(model, (size_t)index, got, &err), ==, HN_OK);
-        double e = relative_error(got, t->data, (size_t)t->numel);
+        double e = test_relative_error(got, t->data, (size_t)t->numel);
         if (!(e <= TOLERANCE))
             g_error("%s: %s after 10 steps differs: relative error %.3g", name, pname, e);
         worst = fmax(worst, e);

@@ -12,18 +12,6 @@
 #include "safetensors.h"
 #include "test_util.h"
 
-static double relative_error(const float *got, const float *want, size_t n)
-{
-    double diff = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(got[i]))
-            return INFINITY;
-        diff = fmax(diff, fabs((double)got[i] - want[i]));
-        scale = fmax(scale, fabs((double)want[i]));
-    }
-    return diff / scale;
-}
-
 static double frobenius(const float *x, size_t n)
 {
     double sum = 0;
@@ -100,10 +88,10 @@ static void check(const char *dir, int pissa_iter)
         float *sum = g_new(float, wi.numel); /* residual + scaling B A: the original weight */
         for (size_t i = 0; i < wi.numel; i++)
             sum[i] = residual[i] + 2.0f * product[i];
-        worst_sum = fmax(worst_sum, relative_error(sum, original, wi.numel));
+        worst_sum = fmax(worst_sum, test_relative_error(sum, original, wi.numel));
         if (pissa_iter < 0) {
-            worst_residual = fmax(worst_residual, relative_error(residual, want_residual, wi.numel));
-            worst_product = fmax(worst_product, relative_error(product, want_product, wi.numel));
+            worst_residual = fmax(worst_residual, test_relative_error(residual, want_residual, wi.numel));
+            worst_product = fmax(worst_product, test_relative_error(product, want_product, wi.numel));
         } else {
             worst_ratio = fmax(worst_ratio, frobenius(residual, wi.numel) /
                                                 frobenius(want_residual, wi.numel));
@@ -131,7 +119,7 @@ static void check(const char *dir, int pissa_iter)
     }
     int V = (int)model_dir->config.vocab_size;
     float *before = logits_of(base, V), *after = logits_of(model, V);
-    g_assert_cmpfloat(relative_error(after, before, 16 * (size_t)V), <=, 1e-4);
+    g_assert_cmpfloat(test_relative_error(after, before, 16 * (size_t)V), <=, 1e-4);
     g_free(before);
     g_free(after);
     hn_model_free(model);

@@ -2,6 +2,7 @@
 #include "test_util.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 #include <sys/wait.h>
 #include <string.h>
 
@@ -243,4 +244,16 @@ void test_load_peft_adapter(hn_model *model, const char *dir)
         g_error("%s: %s", folder, err.message);
     hn_peft_adapter_free(&adapter);
     g_free(folder);
+}
+
+double test_relative_error(const float *got, const float *want, size_t n)
+{
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(got[i]) || !isfinite(want[i]))
+            return INFINITY;
+        diff = fmax(diff, fabs((double)got[i] - (double)want[i]));
+        scale = fmax(scale, fabs((double)want[i]));
+    }
+    return scale > 0 ? diff / scale : diff;
 }

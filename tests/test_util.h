@@ -65,3 +65,7 @@ char *test_peft_to_hone_name(const char *peft_name);
 /* Reads DIR/adapter (as PEFT saved it) and copies it into the model's LoRA parameters with
  * hn_model_load_adapter; aborts the test on an error. */
 void test_load_peft_adapter(hn_model *model, const char *dir);
+
+/* max |got - want| over max |want| (the difference itself when want is all zero); NaN or Inf
+ * anywhere gives +inf, so it never passes a tolerance. */
+double test_relative_error(const float *got, const float *want, size_t n);
