@@ -1,7 +1,7 @@
 /* The element-wise work of CPU attention between its GEMMs, one row of scores at a time: the
  * softmax of the forward, the probabilities and score gradients of the backward. The loops
- * vectorise (OpenMP simd reductions for the max and the sum) around an exp of our own, since
- * the C library's expf is a call per element:
+ * vectorise (an OpenMP simd reduction for the sum, lanes of running maxima for the max)
+ * around an exp of our own, since the C library's expf is a call per element:
  *   exp(x) = 2^n exp(r),  n = round(x / ln 2),  r = x - n ln 2 in [-ln 2 / 2, ln 2 / 2],
  * with n ln 2 subtracted in two parts (Cody & Waite's range reduction, as in Cephes' expf)
  * and exp(r) from its Taylor polynomial of degree 7 (truncation error below r^8 / 8! * e^r <
@@ -58,13 +58,31 @@ static inline void zero_outside(float *x, int from, int to, int n)
         memset(x + to + 1, 0, (size_t)(n - to - 1) * sizeof *x);
 }
 
+/* The largest of x[from..to], in MAX_LANES running maxima that compile to vector max
+ * instructions (a max reduction under `omp simd` is one that clang does not vectorise). */
+static inline float largest(const float *x, int from, int to)
+{
+    enum { MAX_LANES = 16 };
+    float lanes[MAX_LANES];
+    for (int l = 0; l < MAX_LANES; l++)
+        lanes[l] = x[from];
+    int j = from;
+    for (; j + MAX_LANES - 1 <= to; j += MAX_LANES)
+#pragma omp simd
+        for (int l = 0; l < MAX_LANES; l++)
+            lanes[l] = hn_cpu_max(lanes[l], x[j + l]);
+    float max = x[from];
+    for (; j <= to; j++)
+        max = hn_cpu_max(max, x[j]);
+    for (int l = 0; l < MAX_LANES; l++)
+        max = hn_cpu_max(max, lanes[l]);
+    return max;
+}
+
 ROW_KERNEL
 float hn_cpu_attention_softmax_row(float *scores, int from, int to, int n)
 {
-    float max = scores[from];
-#pragma omp simd reduction(max : max)
-    for (int j = from; j <= to; j++)
-        max = scores[j] > max ? scores[j] : max;
+    float max = largest(scores, from, to);
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
     for (int j = from; j <= to; j++) {
