@@ -175,8 +175,8 @@ struct hn_backend {
      * h / (NH / NKV) (grouped-query attention). Token t sees token s of its row when
      * doc_start[b, t] <= s <= t (per-document masks of packed sequences: the index of the
      * first token of t's document, so it never decreases along t; NULL means 0: plain
-     * causal) and, when window > 0, t - s < window (sliding window). Tiled with an online
-     * softmax so memory grows with T, not T^2; lse keeps each row's log-sum-exp for the
+     * causal) and, when window > 0, t - s < window (sliding window). Tiled over blocks of
+     * queries so memory grows with T, not T^2; lse keeps each row's log-sum-exp for the
      * backward. */
     void (*attention_forward)(float *out,                /* [B, T, NH, HD] */
                               float *lse,                /* [B, NH, T] */

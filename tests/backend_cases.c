@@ -395,6 +395,8 @@ const attention_params attention_cases[ATTENTION_CASES] = {
     {"attention_mha", 1, 5, 3, 3, 4, 0, 0.3, {0}},
     {"attention_packed", 3, 90, 6, 2, 8, 0, 0.35355339059327373, {30, 45, 15}},
     {"attention_window", 1, 100, 2, 1, 32, 17, 0.17677669529663687, {60, 40}},
+    /* one query head per KV head over three query blocks of 64, the window wider than one */
+    {"attention_mha_window", 2, 150, 2, 2, 16, 80, 0.25, {0}},
 };
 
 /* Over 2^22 logits: the vocabulary goes in chunks (the last one partial). */

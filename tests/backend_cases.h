@@ -185,7 +185,7 @@ enum { SWIGLU_CASES = 1 };
 extern const swiglu_params swiglu_cases[SWIGLU_CASES];
 enum { ROPE_CASES = 2 };
 extern const rope_params rope_cases[ROPE_CASES];
-enum { ATTENTION_CASES = 4 };
+enum { ATTENTION_CASES = 5 };
 extern const attention_params attention_cases[ATTENTION_CASES];
 enum { CROSS_ENTROPY_CASES = 3 };
 extern const cross_entropy_params cross_entropy_cases[CROSS_ENTROPY_CASES];

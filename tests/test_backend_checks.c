@@ -219,7 +219,7 @@ static void test_finite_differences(void)
     check_finite_differences("rope dinp", o.inp, o.dinp, numel, rope_loss, &os, fd_step, fd_tol);
     case_clear(&c);
 
-    for (size_t i = 2; i < G_N_ELEMENTS(attention_cases); i++) { /* packed, window */
+    for (size_t i = 2; i < G_N_ELEMENTS(attention_cases); i++) { /* packed, window, MHA + window */
         const attention_params *ap = &attention_cases[i];
         attention_case a = make_attention(&c, ap);
         size_t q_size = (size_t)ap->B * ap->T * ap->NH * ap->HD;
@@ -364,6 +364,8 @@ static void test_thread_count_independence(void)
         results[run][4] = snap(a.out, tokens * ap->NH * ap->HD);
         results[run][5] = snap(a.dq, tokens * ap->NH * ap->HD);
         results[run][6] = snap(a.dk, tokens * ap->NKV * ap->HD);
+        results[run][7] = snap(a.dv, tokens * ap->NKV * ap->HD);
+        results[run][8] = snap(a.lse, tokens * ap->NH);
         case_clear(&c);
 
         const dora_params *dp = &dora_cases[1];
