@@ -258,8 +258,7 @@ hn_status hn_train_run(const hn_train_args *args, const hn_train_callbacks *call
                        hn_error *err)
 {
     HN_TRY(hn_train_args_check(args, err));
-    hn_trainer tr = {.args = args, .callbacks = callbacks};
-    hn_dataset_init(&tr.dataset);
+    hn_trainer tr = {.args = args, .callbacks = callbacks}; /* a zero dataset clears fine */
     hn_status s = setup(&tr, err);
     if (s == HN_OK && callbacks != NULL && callbacks->on_start != NULL) {
         int64_t total = 0;
