@@ -129,17 +129,25 @@ void hn_activations_free(hn_model *m)
     m->have_batch = false;
 }
 
+/* Every buffer scales with the token count B x T, so a batch no larger than the one the
+ * memory was made for is carved again from it: batches of varying length (a trainer pads each
+ * to its longest example) do not reallocate. */
 hn_status hn_activations_prepare(hn_model *m, int B, int T, hn_error *err)
 {
-    if (m->act.memory != NULL && m->act.B == B && m->act.T == T)
-        return HN_OK;
-    hn_activations_free(m);
     hn_activations *act = &m->act;
-    act->resid = g_new0(float *, m->L + 1);
-    act->layers = g_new0(hn_layer_acts, m->options.recompute ? 1 : m->L);
+    if (act->memory != NULL && act->B == B && act->T == T)
+        return HN_OK;
     hn_arena sizing = {0};
+    if (act->resid == NULL) {
+        act->resid = g_new0(float *, m->L + 1);
+        act->layers = g_new0(hn_layer_acts, m->options.recompute ? 1 : m->L);
+    }
     layout_activations(m, &sizing, B, T);
-    act->memory = m->be->alloc(sizing.used);
+    if (act->memory == NULL || sizing.used > act->capacity) {
+        m->be->free(act->memory);
+        act->memory = m->be->alloc(sizing.used);
+        act->capacity = act->memory != NULL ? sizing.used : 0;
+    }
     if (act->memory == NULL) {
         hn_activations_free(m);
         return hn_fail(err, HN_ERR_NOMEM, "out of %s memory for the activations of a batch of "

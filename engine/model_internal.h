@@ -91,6 +91,7 @@ typedef struct {
 typedef struct {
     int B, T;               /* the shape they were made for */
     void *memory;           /* one backend allocation holding all of them */
+    size_t capacity;        /* its size in bytes */
     float **resid;          /* [L + 1] of [N, C]; resid[0] = embeddings */
     hn_layer_acts *layers;  /* [L], or [1] with recompute */
     float *normed;          /* [N, C] final norm */

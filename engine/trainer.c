@@ -127,7 +127,7 @@ static hn_status run_steps(hn_trainer *tr, hn_error *err)
            accum = (size_t)args->gradient_accumulation_steps;
     size_t *order = g_new(size_t, n);
     uint64_t state = (uint64_t)args->seed;
-    int64_t step = 0, tokens = 0, tokens_since_log = 0;
+    int64_t step = 0, tokens = 0;
     double loss_since_log = 0, last_norm = 0, last_lr = 0, t0 = hn_trainer_now();
     int64_t steps_since_log = 0;
     hn_status s = HN_OK;
@@ -151,7 +151,6 @@ static hn_status run_steps(hn_trainer *tr, hn_error *err)
                     s = hn_model_backward(tr->model, 1.0f / (float)targets, err);
                 step_loss += targets > 0 ? sum / (double)targets : 0;
                 tokens += (int64_t)batch.B * batch.T;
-                tokens_since_log += (int64_t)batch.B * batch.T;
                 g_free(ids);
                 g_free(labels);
             }
@@ -184,7 +183,6 @@ static hn_status run_steps(hn_trainer *tr, hn_error *err)
                 s = hn_trainer_log(tr, &log, err);
                 loss_since_log = 0;
                 steps_since_log = 0;
-                tokens_since_log = 0;
             }
             if (s == HN_OK && tr->callbacks != NULL && tr->callbacks->should_stop != NULL &&
                 tr->callbacks->should_stop(tr->callbacks->user))
@@ -193,7 +191,6 @@ static hn_status run_steps(hn_trainer *tr, hn_error *err)
                             step, tr->total_steps);
         }
     }
-    (void)tokens_since_log;
     g_free(order);
     return s;
 }
