@@ -4,7 +4,8 @@
 
 #include <glib.h>
 
-enum { HONE_EXIT_OK = 0, HONE_EXIT_FAILURE = 1, HONE_EXIT_USAGE = 2 };
+/* 130: stopped by Ctrl-C after saving (128 + SIGINT, the shell's convention). */
+enum { HONE_EXIT_OK = 0, HONE_EXIT_FAILURE = 1, HONE_EXIT_USAGE = 2, HONE_EXIT_INTERRUPTED = 130 };
 
 typedef int (*hone_command_fn)(int argc, char **argv);
 

@@ -2,6 +2,7 @@
  * keys; keys on the command line override the file. Prints what it will do, a line per
  * logging step (a live line on a terminal), and where the results went. Ctrl-C stops between
  * steps. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,10 +41,23 @@ static void on_start(void *user, int64_t examples, int64_t total_steps, int64_t 
 static void on_log(void *user, const hn_train_log *log)
 {
     (void)user;
+    if (!isnan(log->eval_loss)) {
+        printf("step %lld/%lld  eval_loss %.4f\n", (long long)log->step,
+               (long long)log->total_steps, log->eval_loss);
+        fflush(stdout);
+        return;
+    }
     printf("step %lld/%lld  loss %.4f  lr %.3g  grad_norm %.3f  epoch %.2f  %.0f tok/s  "
            "elapsed %.0fs  remaining %.0fs\n",
            (long long)log->step, (long long)log->total_steps, log->loss, log->learning_rate,
            log->grad_norm, log->epoch, log->tokens_per_s, log->elapsed_s, log->remaining_s);
+    fflush(stdout);
+}
+
+static void on_resume(void *user, const char *checkpoint, int64_t step)
+{
+    (void)user;
+    printf("hone train: resuming from %s (step %lld)\n", checkpoint, (long long)step);
     fflush(stdout);
 }
 
@@ -55,7 +69,9 @@ static void print_usage(void)
            "output_dir, learning_rate, ...). --key value (or --key=value) overrides the file;\n"
            "a config file is optional when every key is given that way. Keys Hone does not use\n"
            "are listed and ignored. Built so far: stage sft with finetuning_type lora, freeze or\n"
-           "full on the CPU; evaluation, packing, checkpoints and resuming are not built yet.\n");
+           "full on the CPU, evaluation (val_size, eval_dataset), checkpoints every save_steps;\n"
+           "a run whose output_dir holds a checkpoint resumes from it. Ctrl-C saves a\n"
+           "checkpoint and stops (exit code 130). Packing is not built yet.\n");
 }
 
 /* Applies --key value pairs from argv[first..]. */
@@ -116,10 +132,14 @@ int hone_cmd_train(int argc, char **argv)
         code = apply_overrides(&args, argc, argv, first_override);
     if (code == HONE_EXIT_OK) {
         signal(SIGINT, on_interrupt);
-        hn_train_callbacks callbacks = {on_start, on_log, should_stop, NULL};
-        if (hn_train_run(&args, &callbacks, &err) != HN_OK)
+        hn_train_callbacks callbacks = {on_start, on_log, should_stop, NULL, on_resume};
+        hn_status s = hn_train_run(&args, &callbacks, &err);
+        if (s == HN_ERR_STOPPED) {
+            fprintf(stderr, "hone train: %s\n", err.message);
+            code = HONE_EXIT_INTERRUPTED;
+        } else if (s != HN_OK) {
             code = hone_fail("train", "%s", err.message);
-        else
+        } else
             printf("hone train: done; results in %s\n", args.output_dir);
     }
     hn_train_args_clear(&args);

@@ -11,6 +11,7 @@ typedef enum {
     HN_ERR_UNSUPPORTED, /* well-formed, but something Hone does not handle (yet) */
     HN_ERR_ARGUMENT,    /* a caller passed something invalid */
     HN_ERR_NOMEM,       /* an allocation or mapping failed */
+    HN_ERR_STOPPED,     /* the user asked to stop (Ctrl-C, a cancel flag); work was saved */
 } hn_status;
 
 typedef struct {

@@ -18,11 +18,17 @@ static uint64_t dropout_seed(const hn_model *m, int layer, int slot)
            (uint64_t)(layer * N_LINEARS + slot) * 0xC2B2AE3D27D4EB4Full;
 }
 
+/* The LoRA dropout rate in effect: none while evaluating. */
+static float active_dropout(const hn_model *m, const hn_lora *lora)
+{
+    return lora == NULL || m->evaluating ? 0.0f : lora->dropout;
+}
+
 /* dropout(x) into the scratch, or x itself when there is no dropout. */
 static const float *lora_input(const hn_model *m, const hn_linear *lin, const float *x,
                                int layer, int N)
 {
-    float p = lin->lora->dropout;
+    float p = active_dropout(m, lin->lora);
     if (p <= 0)
         return x;
     float *dropped = m->act.scratch.lora_in;
@@ -94,7 +100,7 @@ void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, cons
     const hn_lora *lora = lin->lora;
     const hn_scratch *s = &m->act.scratch;
     size_t n_out = (size_t)N * (size_t)lin->out;
-    float p = lora != NULL ? lora->dropout : 0.0f;
+    float p = active_dropout(m, lora);
     bool dora = lora != NULL && lora->magnitude != NULL;
     float *dbias = lin->bias != NULL ? lin->bias->grad : NULL;
     const float *dbase = dout; /* the gradient of x W^T */

@@ -486,6 +486,21 @@ hn_status hn_model_grad_read(const hn_model *model, size_t index, float *dst, hn
     return HN_OK;
 }
 
+void hn_model_set_evaluating(hn_model *model, bool evaluating)
+{
+    model->evaluating = evaluating;
+}
+
+uint64_t hn_model_dropout_position(const hn_model *model)
+{
+    return model->forward_count;
+}
+
+void hn_model_set_dropout_position(hn_model *model, uint64_t position)
+{
+    model->forward_count = position;
+}
+
 int64_t hn_model_trained_count(const hn_model *model)
 {
     int64_t n = 0;

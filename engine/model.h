@@ -102,6 +102,13 @@ ptrdiff_t hn_model_param_find(const hn_model *model, const char *name);
 hn_status hn_model_param_read(const hn_model *model, size_t index, float *dst, hn_error *err);
 hn_status hn_model_param_write(hn_model *model, size_t index, const float *src, hn_error *err);
 hn_status hn_model_grad_read(const hn_model *model, size_t index, float *dst, hn_error *err);
+/* Evaluation mode: forwards without LoRA dropout that leave the dropout sequence where it
+ * is (so evaluating between steps does not change what training draws). Off at creation. */
+void hn_model_set_evaluating(hn_model *model, bool evaluating);
+/* Where the dropout masks are in their sequence (the count of training forwards), for
+ * checkpoints: a resumed run draws the masks the uninterrupted run would have drawn. */
+uint64_t hn_model_dropout_position(const hn_model *model);
+void hn_model_set_dropout_position(hn_model *model, uint64_t position);
 /* The number of values that train (parameters with a gradient). */
 int64_t hn_model_trained_count(const hn_model *model);
 

@@ -287,7 +287,8 @@ hn_status hn_model_forward(hn_model *m, const hn_batch *batch, double *loss_sum,
     int32_t max_position = 0;
     HN_TRY(upload_batch(m, batch, &targets, &max_position, err));
     HN_TRY(upload_rope(m, max_position));
-    m->forward_count++;
+    if (!m->evaluating)
+        m->forward_count++;
 
     const hn_backend *be = m->be;
     hn_activations *act = &m->act;

@@ -119,7 +119,8 @@ struct hn_model {
     hn_activations act;
     bool have_batch;          /* a forward ran and its activations are valid */
     bool has_labels;
-    uint64_t forward_count;   /* dropout seeds differ per forward */
+    uint64_t forward_count;   /* dropout seeds differ per training forward */
+    bool evaluating;          /* hn_model_set_evaluating: no dropout, forward_count kept */
     float *inv_freq;          /* [HD / 2] on the device */
     float attention_factor;
 };

@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "model_internal.h"
+#include "optimizer_internal.h"
 
 void hn_optimizer_options_init(hn_optimizer_options *options)
 {
@@ -15,22 +15,6 @@ void hn_optimizer_options_init(hn_optimizer_options *options)
     hn_lr_schedule_init(&options->schedule, HN_LR_CONSTANT, 5e-5, 0, 0);
 }
 
-typedef struct {
-    hn_param *param;
-    float *m, *v;       /* [numel] */
-    bool decay;
-    double lr_factor;   /* LoRA+ */
-} trained_param;
-
-struct hn_optimizer {
-    hn_model *model;
-    hn_optimizer_options options;
-    trained_param *params;
-    size_t n_params;
-    void *moments;
-    float *norm_squared;  /* [1] on the device */
-    int64_t step;
-};
 
 /* Trainer.get_decay_parameter_names: no decay for biases and norms, matched on the
  * lower-cased name by transformers' patterns. DoRA's "lora_magnitude_vector" matches none

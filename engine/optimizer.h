@@ -39,3 +39,10 @@ typedef struct {
  * non-finite gradient norm is an error (the parameters are left as they were). */
 hn_status hn_optimizer_step(hn_optimizer *opt, hn_step_report *report, hn_error *err);
 int64_t hn_optimizer_steps(const hn_optimizer *opt);
+
+/* The optimizer's state for a checkpoint (optimizer.safetensors): every trained parameter's
+ * moments as "<name>.exp_avg" and "<name>.exp_avg_sq" (fp32, the names torch's AdamW state
+ * uses) and the step count in the metadata ("step"). Loading checks that the file holds
+ * exactly the moments of this model's trained parameters, with their shapes. */
+hn_status hn_optimizer_save(const hn_optimizer *opt, const char *path, hn_error *err);
+hn_status hn_optimizer_load(hn_optimizer *opt, const char *path, hn_error *err);

@@ -1,12 +1,14 @@
 /* A supervised fine-tuning run as LLaMA-Factory's `llamafactory-cli train` runs one with
  * transformers' Trainer: the model and its trainable parts from the arguments, the dataset
- * encoded with the template, batches padded to their longest example, gradient
- * accumulation with the loss over the step's target count, AdamW with the schedule, a log
- * line every logging_steps (trainer_log.jsonl in the output folder), and at the end the
- * adapter (LoRA: adapter_config.json + adapter_model.safetensors) or the model
+ * encoded with the template (part of it held out with val_size, or eval_dataset), batches
+ * padded to their longest example, gradient accumulation with the loss over the step's target
+ * count, AdamW with the schedule, a log line every logging_steps and the eval loss every
+ * eval_steps (trainer_log.jsonl), checkpoint-N folders every save_steps and at the end (kept
+ * to save_total_limit; a run whose output folder has one resumes from it, exactly), and at the
+ * end the adapter (LoRA: adapter_config.json + adapter_model.safetensors) or the model
  * (full/freeze: model.safetensors + config.json), the tokenizer files and
  * training_args.yaml. Not built yet, each a clear error from hn_train_args_check or here:
- * stages other than sft, evaluation, packing, checkpoints and resuming. */
+ * stages other than sft, packing, continuing an adapter. */
 #pragma once
 
 #include "train_args.h"
@@ -21,6 +23,9 @@ typedef struct {
     double elapsed_s, remaining_s;
     double tokens_per_s;
     int64_t total_tokens;
+    double eval_loss;     /* an evaluation record: the held-out loss (the training fields
+                             above other than step, total_steps, epoch and the times are 0);
+                             NaN in a training record */
 } hn_train_log;
 
 typedef struct {
@@ -28,9 +33,12 @@ typedef struct {
     void (*on_start)(void *user, int64_t examples, int64_t total_steps, int64_t trained_params,
                      int64_t total_params);
     void (*on_log)(void *user, const hn_train_log *log);
-    /* Returns true to stop (Ctrl-C); checked between optimizer steps. */
+    /* Returns true to stop (Ctrl-C); checked after each optimizer step: the run then writes a
+     * checkpoint and returns HN_ERR_STOPPED with a message saying how to resume. */
     bool (*should_stop)(void *user);
     void *user;
+    /* Called when the run continues from a checkpoint, before training goes on (may be NULL). */
+    void (*on_resume)(void *user, const char *checkpoint, int64_t step);
 } hn_train_callbacks;
 
 /* Runs the training that args describe (checked with hn_train_args_check first). */

@@ -1,5 +1,7 @@
-/* The state of a training run, shared by trainer.c (setup and the loop) and
- * trainer_output.c (the output folder: arguments, logs, the adapter or model). */
+/* The state of a training run, shared by its files: trainer.c (setup, the run), trainer_loop.c
+ * (epochs, batches, optimizer steps, logs), trainer_eval.c (the held-out set and its loss),
+ * trainer_checkpoint.c (checkpoint-N folders and resuming) and trainer_output.c (the output
+ * folder: arguments, logs, the adapter or model). */
 #pragma once
 
 #include <stdio.h>
@@ -10,7 +12,15 @@
 #include "model.h"
 #include "optimizer.h"
 #include "sft_data.h"
+#include "train_position.h"
 #include "trainer.h"
+
+/* Examples of a hn_sft_data that form a set (the training set, the evaluation set). */
+typedef struct {
+    const hn_sft_data *data;
+    size_t *index; /* [n] indices into data->examples */
+    size_t n;
+} hn_example_set;
 
 typedef struct {
     const hn_train_args *args;
@@ -20,21 +30,63 @@ typedef struct {
     hn_chat_template named;
     hn_chat_jinja *jinja;
     hn_sft_template which;
-    hn_dataset dataset;
-    hn_sft_data data;
+    hn_dataset dataset, eval_dataset;
+    hn_sft_data data, eval_data;   /* eval_data: from eval_dataset */
+    hn_example_set train, eval;    /* eval.n == 0: no evaluation */
     hn_model *model;
     hn_optimizer *opt;
     int64_t total_steps;
+    int64_t eval_steps;            /* eval_strategy steps: every this many steps */
     int32_t pad_id;
-    FILE *log_file; /* trainer_log.jsonl */
+    char *resume_from;             /* the checkpoint folder the run continues from, or NULL */
+    hn_train_position pos;
+    hn_step_report last_report;    /* the last optimizer step's norm and rate, for the log */
+    int64_t saved_step;            /* the step of the newest checkpoint, -1: none */
+    double session_start;          /* hn_trainer_now() when this session's training began */
+    FILE *log_file;                /* trainer_log.jsonl */
 } hn_trainer;
 
 double hn_trainer_now(void);
-/* Makes the output folder (refusing a non-empty one unless overwrite_output_dir), writes
- * training_args.yaml and opens trainer_log.jsonl. */
+
+/* ---- trainer_output.c ---- */
+/* Chooses the checkpoint to resume from (tr->resume_from: resume_from_checkpoint, or the last
+ * one in a non-empty output folder unless overwrite_output_dir; a non-empty folder without one
+ * is refused), makes the output folder and writes training_args.yaml. */
 hn_status hn_trainer_prepare_output(hn_trainer *tr, hn_error *err);
+/* Opens trainer_log.jsonl: new, or when resuming, keeping only the lines up to tr->pos.step. */
+hn_status hn_trainer_open_log(hn_trainer *tr, hn_error *err);
 /* Appends a trainer_log.jsonl line and tells the callbacks. */
 hn_status hn_trainer_log(hn_trainer *tr, const hn_train_log *log, hn_error *err);
-/* Writes the adapter (LoRA) or the model (full, freeze) and the tokenizer files. */
-hn_status hn_trainer_save(hn_trainer *tr, hn_error *err);
+/* Writes the adapter (LoRA) or the model (full, freeze) and the tokenizer files into folder. */
+hn_status hn_trainer_save(hn_trainer *tr, const char *folder, hn_error *err);
 void hn_trainer_clear(hn_trainer *tr);
+
+/* ---- trainer_loop.c ---- */
+/* Trains from tr->pos to total_steps (or until stopped). */
+hn_status hn_trainer_run_steps(hn_trainer *tr, hn_error *err);
+/* A log record of the current position (step, epoch, times, tokens); loss fields zero,
+ * eval_loss NaN. */
+void hn_trainer_log_init(const hn_trainer *tr, hn_train_log *log);
+/* A micro-batch of set examples order[first .. first + count), padded to the longest
+ * (g_free *ids and *labels). */
+void hn_trainer_make_batch(const hn_sft_data *data, const size_t *order, size_t first,
+                           size_t count, int32_t pad_id, hn_batch *batch, int32_t **ids,
+                           int32_t **labels);
+/* Targets (shifted labels that train) of examples order[first .. first + count). */
+int64_t hn_trainer_count_targets(const hn_sft_data *data, const size_t *order, size_t first,
+                                 size_t count);
+
+/* ---- trainer_eval.c ---- */
+/* The evaluation set: eval_dataset's examples, or val_size of the training examples held out
+ * (tr->train gets the rest); no evaluation when neither is set. */
+hn_status hn_trainer_split(hn_trainer *tr, hn_error *err);
+/* Evaluates and logs eval_loss at the current step. */
+hn_status hn_trainer_evaluate(hn_trainer *tr, hn_error *err);
+
+/* ---- trainer_checkpoint.c ---- */
+/* checkpoint-<step>: the adapter or model, optimizer.safetensors, hone_state.json and the
+ * tokenizer files, committed atomically; then save_total_limit is applied. */
+hn_status hn_trainer_save_checkpoint(hn_trainer *tr, hn_error *err);
+/* Loads tr->resume_from into the model, the optimizer and tr->pos, after checking that the
+ * run has the same geometry. */
+hn_status hn_trainer_resume(hn_trainer *tr, hn_error *err);

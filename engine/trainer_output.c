@@ -1,14 +1,17 @@
 /* The output folder of a training run, laid out as LLaMA-Factory's: training_args.yaml,
- * trainer_log.jsonl (one line per logging step, its keys), and at the end the PEFT adapter
- * (LoRA) or model.safetensors + config.json (full, freeze), plus the tokenizer files of a
- * model folder. Every file is written to a temporary name and renamed (atomic_file). */
+ * trainer_log.jsonl (one line per logging step and per evaluation, its keys), and at the end
+ * (and in each checkpoint) the PEFT adapter (LoRA) or model.safetensors + config.json (full,
+ * freeze), plus the tokenizer files of a model folder. Also which checkpoint a run resumes
+ * from. Every file is written to a temporary name and renamed (atomic_file). */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "atomic_file.h"
+#include "checkpoint.h"
 #include "gguf_model.h"
 #include "safetensors.h"
 #include "trainer_internal.h"
@@ -20,23 +23,53 @@ double hn_trainer_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Whether the folder holds anything but the two files a run writes before its first step
+ * (a run stopped that early left nothing worth keeping, and starts again). */
 static bool folder_is_empty(const char *path)
 {
     GDir *dir = g_dir_open(path, 0, NULL);
     if (dir == NULL)
         return true;
-    bool empty = g_dir_read_name(dir) == NULL;
+    const char *name;
+    bool empty = true;
+    while (empty && (name = g_dir_read_name(dir)) != NULL)
+        empty = strcmp(name, "training_args.yaml") == 0 || strcmp(name, "trainer_log.jsonl") == 0;
     g_dir_close(dir);
     return empty;
+}
+
+/* Which checkpoint the run continues from: resume_from_checkpoint, else the last one in a
+ * non-empty output folder (as LLaMA-Factory finds it with get_last_checkpoint), unless
+ * overwrite_output_dir. A non-empty folder without checkpoints is refused. */
+static hn_status choose_resume(hn_trainer *tr, hn_error *err)
+{
+    const hn_train_args *args = tr->args;
+    if (args->resume_from_checkpoint != NULL) {
+        char *state = g_build_filename(args->resume_from_checkpoint, HN_CHECKPOINT_STATE_FILE,
+                                       NULL);
+        bool ok = g_file_test(state, G_FILE_TEST_IS_REGULAR);
+        g_free(state);
+        if (!ok)
+            return hn_fail(err, HN_ERR_ARGUMENT, "resume_from_checkpoint %s: not a checkpoint "
+                           "Hone wrote (expected a folder with %s)",
+                           args->resume_from_checkpoint, HN_CHECKPOINT_STATE_FILE);
+        tr->resume_from = g_strdup(args->resume_from_checkpoint);
+        return HN_OK;
+    }
+    if (args->overwrite_output_dir || folder_is_empty(args->output_dir))
+        return HN_OK;
+    HN_TRY(hn_checkpoint_find_last(args->output_dir, &tr->resume_from, err));
+    if (tr->resume_from == NULL)
+        return hn_fail(err, HN_ERR_ARGUMENT, "output_dir %s is not empty and holds no "
+                       "checkpoint to resume from; set overwrite_output_dir: true to train into "
+                       "it, or choose another folder", args->output_dir);
+    return HN_OK;
 }
 
 hn_status hn_trainer_prepare_output(hn_trainer *tr, hn_error *err)
 {
     const char *out = tr->args->output_dir;
-    if (!folder_is_empty(out) && !tr->args->overwrite_output_dir)
-        return hn_fail(err, HN_ERR_ARGUMENT, "output_dir %s is not empty; set "
-                       "overwrite_output_dir: true to train into it (resuming from its "
-                       "checkpoints is not built yet)", out);
+    HN_TRY(choose_resume(tr, err));
     if (g_mkdir_with_parents(out, 0755) != 0)
         return hn_fail(err, HN_ERR_IO, "%s: cannot create the output folder: %s", out,
                        g_strerror(errno));
@@ -45,11 +78,43 @@ hn_status hn_trainer_prepare_output(hn_trainer *tr, hn_error *err)
     hn_status s = hn_atomic_write_all(path, yaml, strlen(yaml), err);
     g_free(path);
     g_free(yaml);
-    HN_TRY(s);
-    path = g_build_filename(out, "trainer_log.jsonl", NULL);
-    tr->log_file = fopen(path, "w");
-    s = tr->log_file != NULL ? HN_OK
-                             : hn_fail(err, HN_ERR_IO, "%s: %s", path, g_strerror(errno));
+    return s;
+}
+
+/* The log lines of steps up to `step` (a resumed run continues the log from there). */
+static char *log_up_to(const char *path, int64_t step)
+{
+    char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_strdup("");
+    GString *kept = g_string_new(NULL);
+    char **lines = g_strsplit(text, "\n", -1);
+    for (char **line = lines; *line != NULL; line++) {
+        cJSON *o = cJSON_Parse(*line);
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "current_steps");
+        if (cJSON_IsNumber(at) && at->valuedouble <= (double)step)
+            g_string_append_printf(kept, "%s\n", *line);
+        cJSON_Delete(o);
+    }
+    g_strfreev(lines);
+    g_free(text);
+    return g_string_free(kept, FALSE);
+}
+
+hn_status hn_trainer_open_log(hn_trainer *tr, hn_error *err)
+{
+    char *path = g_build_filename(tr->args->output_dir, "trainer_log.jsonl", NULL);
+    hn_status s = HN_OK;
+    if (tr->resume_from != NULL) {
+        char *kept = log_up_to(path, tr->pos.step);
+        s = hn_atomic_write_all(path, kept, strlen(kept), err);
+        g_free(kept);
+    }
+    if (s == HN_OK) {
+        tr->log_file = fopen(path, tr->resume_from != NULL ? "a" : "w");
+        if (tr->log_file == NULL)
+            s = hn_fail(err, HN_ERR_IO, "%s: %s", path, g_strerror(errno));
+    }
     g_free(path);
     return s;
 }
@@ -65,18 +130,25 @@ hn_status hn_trainer_log(hn_trainer *tr, const hn_train_log *log, hn_error *err)
 {
     cJSON *line = cJSON_CreateObject();
     char *elapsed = duration(log->elapsed_s), *remaining = duration(log->remaining_s);
+    bool eval = !isnan(log->eval_loss);
     cJSON_AddNumberToObject(line, "current_steps", (double)log->step);
     cJSON_AddNumberToObject(line, "total_steps", (double)log->total_steps);
-    cJSON_AddNumberToObject(line, "loss", log->loss);
-    cJSON_AddNumberToObject(line, "lr", log->learning_rate);
-    cJSON_AddNumberToObject(line, "grad_norm", log->grad_norm);
+    if (eval) { /* LLaMA-Factory's LogCallback leaves out the keys an eval log lacks */
+        cJSON_AddNumberToObject(line, "eval_loss", log->eval_loss);
+    } else {
+        cJSON_AddNumberToObject(line, "loss", log->loss);
+        cJSON_AddNumberToObject(line, "lr", log->learning_rate);
+        cJSON_AddNumberToObject(line, "grad_norm", log->grad_norm);
+    }
     cJSON_AddNumberToObject(line, "epoch", log->epoch);
     cJSON_AddNumberToObject(line, "percentage",
                             100.0 * (double)log->step / (double)log->total_steps);
     cJSON_AddStringToObject(line, "elapsed_time", elapsed);
     cJSON_AddStringToObject(line, "remaining_time", remaining);
-    cJSON_AddNumberToObject(line, "throughput", log->tokens_per_s);
-    cJSON_AddNumberToObject(line, "total_tokens", (double)log->total_tokens);
+    if (!eval) {
+        cJSON_AddNumberToObject(line, "throughput", log->tokens_per_s);
+        cJSON_AddNumberToObject(line, "total_tokens", (double)log->total_tokens);
+    }
     char *text = cJSON_PrintUnformatted(line);
     bool ok = fprintf(tr->log_file, "%s\n", text) > 0 && fflush(tr->log_file) == 0;
     cJSON_free(text);
@@ -107,9 +179,9 @@ static hn_status copy_file(const char *from, const char *to, hn_error *err)
 }
 
 /* config.json of the trained model: the folder's own, or the one a GGUF file implies. */
-static hn_status write_config(hn_trainer *tr, hn_error *err)
+static hn_status write_config(hn_trainer *tr, const char *folder, hn_error *err)
 {
-    char *to = g_build_filename(tr->args->output_dir, "config.json", NULL);
+    char *to = g_build_filename(folder, "config.json", NULL);
     hn_status s;
     if (tr->dir->gguf == NULL) {
         char *from = g_build_filename(tr->dir->path, "config.json", NULL);
@@ -131,7 +203,7 @@ static hn_status write_config(hn_trainer *tr, hn_error *err)
 
 /* Every parameter as fp32 (a tied lm_head is the embedding, written once as transformers
  * does). */
-static hn_status write_model(hn_trainer *tr, hn_error *err)
+static hn_status write_model(hn_trainer *tr, const char *folder, hn_error *err)
 {
     size_t n = hn_model_param_count(tr->model);
     hn_st_tensor *tensors = g_new0(hn_st_tensor, n);
@@ -149,7 +221,7 @@ static hn_status write_model(hn_trainer *tr, hn_error *err)
                                     .ndim = info.ndim, .shape = {info.shape[0], info.shape[1]},
                                     .data = data};
     }
-    char *path = g_build_filename(tr->args->output_dir, "model.safetensors", NULL);
+    char *path = g_build_filename(folder, "model.safetensors", NULL);
     if (s == HN_OK)
         s = hn_st_write(path, tensors, n, NULL, 0, err);
     for (size_t i = 0; i < n; i++)
@@ -157,17 +229,17 @@ static hn_status write_model(hn_trainer *tr, hn_error *err)
     g_free(tensors);
     g_free(path);
     if (s == HN_OK)
-        s = write_config(tr, err);
+        s = write_config(tr, folder, err);
     return s;
 }
 
-static hn_status copy_tokenizer_files(hn_trainer *tr, hn_error *err)
+static hn_status copy_tokenizer_files(hn_trainer *tr, const char *folder, hn_error *err)
 {
     GPtrArray *files = tr->dir->tokenizer_files;
     for (guint i = 0; files != NULL && i < files->len; i++) {
         const char *name = g_ptr_array_index(files, i);
         char *from = g_build_filename(tr->dir->path, name, NULL);
-        char *to = g_build_filename(tr->args->output_dir, name, NULL);
+        char *to = g_build_filename(folder, name, NULL);
         hn_status s = copy_file(from, to, err);
         g_free(from);
         g_free(to);
@@ -176,21 +248,21 @@ static hn_status copy_tokenizer_files(hn_trainer *tr, hn_error *err)
     return HN_OK;
 }
 
-hn_status hn_trainer_save(hn_trainer *tr, hn_error *err)
+hn_status hn_trainer_save(hn_trainer *tr, const char *folder, hn_error *err)
 {
     hn_status s;
     if (strcmp(tr->args->finetuning_type, "lora") == 0) {
         hn_peft_adapter adapter;
         s = hn_model_to_adapter(tr->model, tr->args->model_name_or_path, &adapter, err);
         if (s == HN_OK) {
-            s = hn_peft_write(tr->args->output_dir, &adapter, HN_DTYPE_F32, err);
+            s = hn_peft_write(folder, &adapter, HN_DTYPE_F32, err);
             hn_peft_adapter_free(&adapter);
         }
     } else {
-        s = write_model(tr, err);
+        s = write_model(tr, folder, err);
     }
     if (s == HN_OK)
-        s = copy_tokenizer_files(tr, err);
+        s = copy_tokenizer_files(tr, folder, err);
     return s;
 }
 
@@ -201,7 +273,12 @@ void hn_trainer_clear(hn_trainer *tr)
     hn_optimizer_free(tr->opt);
     hn_model_free(tr->model);
     hn_sft_data_clear(&tr->data);
+    hn_sft_data_clear(&tr->eval_data);
     hn_dataset_clear(&tr->dataset);
+    hn_dataset_clear(&tr->eval_dataset);
+    g_free(tr->train.index);
+    g_free(tr->eval.index);
+    g_free(tr->resume_from);
     hn_chat_jinja_free(tr->jinja);
     hn_tokenizer_free(tr->tok);
     hn_model_dir_close(tr->dir);

@@ -53,11 +53,15 @@ static void test_lora_run(void)
     g_strfreev(lines);
     g_bytes_unref(log);
 
-    /* the same output folder again: refused unless overwrite_output_dir */
+    /* the same command again resumes from the final checkpoint: nothing left to train */
+    char *last = g_build_filename(output, "checkpoint-2", "hone_state.json", NULL);
+    g_assert_true(g_file_test(last, G_FILE_TEST_IS_REGULAR));
+    g_free(last);
     g_free(out);
     g_free(err);
-    g_assert_cmpint(run_shell(command, &out, &err), ==, 1);
-    test_assert_contains(err, "is not empty; set overwrite_output_dir: true");
+    if (run_shell(command, &out, &err) != 0)
+        g_error("%s\n%s%s", command, out, err);
+    test_assert_contains(out, "resuming from ");
 
     /* PEFT reads Hone's adapter and agrees with hone score --adapter */
     const char *text = "Who are you? I am an assistant.";

@@ -1,0 +1,122 @@
+/* Evaluation during training: the held-out set (eval_dataset, or val_size of the training
+ * examples) and its loss. The loss is transformers' Trainer.evaluate: each batch of
+ * per_device_eval_batch_size examples (in order, padded to its longest) gives its mean token
+ * loss, repeated once per example, and eval_loss is the mean over all examples. Batches with
+ * no target token are left out (transformers would average a NaN in). */
+#include <math.h>
+#include <string.h>
+
+#include "splitmix.h"
+#include "trainer_internal.h"
+
+static void set_all(hn_example_set *set, const hn_sft_data *data)
+{
+    set->data = data;
+    set->n = data->n_examples;
+    set->index = g_new(size_t, MAX(set->n, 1));
+    for (size_t i = 0; i < set->n; i++)
+        set->index[i] = i;
+}
+
+/* LLaMA-Factory's split_dataset: val_size > 1 is a count, otherwise a share rounded up as
+ * datasets' train_test_split rounds test_size. The examples are drawn with Hone's generator
+ * (datasets draws with numpy's PCG64: the same share, not the same examples). The training set
+ * keeps the rest in their order. */
+static hn_status hold_out(hn_trainer *tr, hn_error *err)
+{
+    size_t n = tr->data.n_examples;
+    double v = tr->args->val_size;
+    size_t n_eval = v > 1 ? (size_t)v : (size_t)ceil(v * (double)n);
+    if (n_eval == 0 || n_eval >= n)
+        return hn_fail(err, HN_ERR_ARGUMENT, "val_size %g of %zu examples leaves %zu for "
+                       "evaluation and %zu for training; expected at least one of each", v, n,
+                       n_eval, n - MIN(n_eval, n));
+    size_t *perm = g_new(size_t, n);
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    uint64_t state = (uint64_t)tr->args->seed ^ 0x5EED0F5A11D5E7ull;
+    for (size_t i = 0; i < n_eval; i++) { /* a partial Fisher-Yates from the front */
+        size_t j = i + (size_t)(hn_splitmix_next(&state) % (n - i));
+        size_t t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    bool *held = g_new0(bool, n);
+    tr->eval = (hn_example_set){&tr->data, g_new(size_t, n_eval), n_eval};
+    for (size_t i = 0; i < n_eval; i++) {
+        tr->eval.index[i] = perm[i];
+        held[perm[i]] = true;
+    }
+    tr->train = (hn_example_set){&tr->data, g_new(size_t, n - n_eval), 0};
+    for (size_t i = 0; i < n; i++)
+        if (!held[i])
+            tr->train.index[tr->train.n++] = i;
+    g_free(held);
+    g_free(perm);
+    return HN_OK;
+}
+
+hn_status hn_trainer_split(hn_trainer *tr, hn_error *err)
+{
+    const hn_train_args *args = tr->args;
+    if (args->eval_dataset != NULL && args->val_size > 1e-6)
+        return hn_fail(err, HN_ERR_ARGUMENT, "val_size and eval_dataset cannot both be set "
+                       "(as in LLaMA-Factory): hold out part of dataset, or name another one");
+    if (args->val_size > 1e-6)
+        HN_TRY(hold_out(tr, err));
+    else
+        set_all(&tr->train, &tr->data);
+    if (args->eval_dataset != NULL) {
+        if (tr->eval_data.n_examples == 0)
+            return hn_fail(err, HN_ERR_ARGUMENT, "eval_dataset %s: no usable examples",
+                           args->eval_dataset);
+        set_all(&tr->eval, &tr->eval_data);
+    }
+    bool wants_eval = strcmp(args->eval_strategy, "no") != 0;
+    if (wants_eval && tr->eval.n == 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "eval_strategy %s needs examples to evaluate: set "
+                       "val_size or eval_dataset", args->eval_strategy);
+    tr->eval_steps = args->eval_steps > 0 ? args->eval_steps : args->logging_steps;
+    return HN_OK;
+}
+
+/* The Trainer's eval loss over the set (see the top of the file). */
+static hn_status eval_loss(hn_trainer *tr, double *loss, hn_error *err)
+{
+    const hn_example_set *set = &tr->eval;
+    size_t bs = (size_t)tr->args->per_device_eval_batch_size;
+    double weighted = 0;
+    size_t counted = 0;
+    hn_status s = HN_OK;
+    hn_model_set_evaluating(tr->model, true);
+    for (size_t first = 0; first < set->n && s == HN_OK; first += bs) {
+        size_t count = MIN(bs, set->n - first);
+        hn_batch batch;
+        int32_t *ids = NULL, *labels = NULL;
+        hn_trainer_make_batch(set->data, set->index, first, count, tr->pad_id, &batch, &ids,
+                              &labels);
+        double sum = 0;
+        int64_t targets = 0;
+        s = hn_model_forward(tr->model, &batch, &sum, &targets, err);
+        if (s == HN_OK && targets > 0) {
+            weighted += sum / (double)targets * (double)count;
+            counted += count;
+        }
+        g_free(ids);
+        g_free(labels);
+    }
+    hn_model_set_evaluating(tr->model, false);
+    *loss = counted > 0 ? weighted / (double)counted : NAN;
+    return s;
+}
+
+hn_status hn_trainer_evaluate(hn_trainer *tr, hn_error *err)
+{
+    double loss = NAN;
+    HN_TRY(eval_loss(tr, &loss, err));
+    hn_train_log log;
+    hn_trainer_log_init(tr, &log);
+    log.tokens_per_s = 0;
+    log.eval_loss = loss;
+    return hn_trainer_log(tr, &log, err);
+}
