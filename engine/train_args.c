@@ -64,6 +64,8 @@ static const key_spec KEYS[] = {
     {"train_on_prompt", K_BOOL, F(train_on_prompt), "false", ANY, NULL},
     {"mask_history", K_BOOL, F(mask_history), "false", ANY, NULL},
     {"overwrite_cache", K_BOOL, F(overwrite_cache), "false", ANY, NULL},
+    {"identity_name", K_STRING, F(identity_name), NULL, ANY, NULL},
+    {"identity_author", K_STRING, F(identity_author), NULL, ANY, NULL},
     {"enable_thinking", K_BOOL, F(enable_thinking), "true", ANY, NULL},
     {"output_dir", K_STRING, F(output_dir), NULL, ANY, NULL},
     {"overwrite_output_dir", K_BOOL, F(overwrite_output_dir), "false", ANY, NULL},

@@ -45,6 +45,8 @@ typedef struct {
     double val_size;               /* 0; < 1 a share, >= 1 a count */
     bool packing_set, packing;     /* unset: on for pt, off otherwise */
     bool neat_packing, train_on_prompt, mask_history, overwrite_cache, enable_thinking;
+    char *identity_name;           /* Hone's own: fills {{name}} in the data (identity.json) */
+    char *identity_author;         /* Hone's own: fills {{author}} */
     /* training */
     char *output_dir;              /* required */
     bool overwrite_output_dir;

@@ -88,6 +88,7 @@ static hn_status load_examples(hn_trainer *tr, const char *datasets, hn_dataset 
     dopts.max_samples = args->max_samples > 0 ? args->max_samples : -1;
     dopts.seed = (uint32_t)args->seed;
     HN_TRY(hn_dataset_load(args->dataset_dir, datasets, &dopts, dataset, err));
+    hn_dataset_fill_identity(dataset, args->identity_name, args->identity_author);
     hn_chat_encode_options eo;
     hn_chat_encode_options_init(&eo);
     eo.cutoff_len = args->cutoff_len;
