@@ -4,10 +4,14 @@
  * get_dataset, then the sft workflow's collator) on alpaca_en_demo + identity: every input id,
  * label and position id equal, and the attention each token gets (the first key it sees; the
  * keys are a run ending at the token) equal to what the collator's mask allows; and Hone's
- * greedy knapsack against upstream's greedy_knapsack on random lengths. All exact. */
+ * greedy knapsack against upstream's greedy_knapsack on random lengths. All exact. And a
+ * neat-packed row through SmolLM2 gives each example's logits as when it runs alone (relative
+ * error <= 1e-5). */
 #include <cjson/cJSON.h>
 #include <string.h>
 
+#include "model.h"
+#include "model_dir.h"
 #include "pt_data.h"
 #include "sft_packing.h"
 #include "test_util.h"
@@ -139,6 +143,79 @@ static void check_knapsack(const cJSON *c, int index)
     g_free(len);
 }
 
+/* The logits of one row (positions/doc_start may be NULL) on the model; g_free them. */
+static float *row_logits(hn_model *model, const int32_t *ids, const int32_t *positions,
+                         const int32_t *doc_start, size_t n)
+{
+    hn_batch batch = {ids, NULL, positions, doc_start, 1, (int)n};
+    hn_error err = {0};
+    size_t V = (size_t)hn_model_get_config(model)->vocab_size;
+    float *logits = g_new(float, n * V);
+    if (hn_model_forward(model, &batch, NULL, NULL, &err) != HN_OK ||
+        hn_model_logits(model, logits, &err) != HN_OK)
+        g_error("%s", err.message);
+    return logits;
+}
+
+/* A row packed with neat_packing through the real SmolLM2 gives, for each example, the
+ * logits of that example run alone; with plain packing the first example still does, the
+ * later ones (which see the earlier ones, as upstream) do not. */
+static void test_packed_forward(void)
+{
+    char *path = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+    hn_model_dir *model_dir = NULL;
+    hn_model *model = NULL;
+    hn_model_options options;
+    hn_model_options_init(&options);
+    hn_error err = {0};
+    if (hn_model_dir_open(path, &model_dir, &err) != HN_OK ||
+        hn_model_new(model_dir, &options, &model, &err) != HN_OK)
+        g_error("%s", err.message);
+    size_t V = (size_t)hn_model_get_config(model)->vocab_size;
+    const size_t lengths[] = {12, 9, 15};
+    hn_sft_data in = {.examples = g_new0(hn_sft_example, 3), .n_examples = 3};
+    guint32 random[64];
+    test_random_bytes(random, sizeof random, 11);
+    for (size_t i = 0, r = 0; i < 3; i++) {
+        hn_sft_example *e = &in.examples[i];
+        *e = (hn_sft_example){g_new(int32_t, lengths[i]), g_new(int32_t, lengths[i]),
+                              lengths[i], NULL, NULL};
+        for (size_t t = 0; t < lengths[i]; t++)
+            e->input_ids[t] = e->labels[t] = (int32_t)(random[r++] % V);
+    }
+    for (int neat = 0; neat < 2; neat++) {
+        hn_sft_data packed;
+        g_assert_cmpint(hn_sft_pack(&in, 40, neat, 2, &packed, &err), ==, HN_OK);
+        g_assert_cmpuint(packed.n_examples, ==, 1); /* 36 tokens fit in 39 */
+        const hn_sft_example *row = &packed.examples[0];
+        float *all = row_logits(model, row->input_ids, row->position_ids, row->doc_start, row->n);
+        size_t at = 0, n_docs = 0;
+        while (at < 36) { /* the knapsack's order: 15, 12, 9 */
+            size_t len = 0;
+            while (at + len < row->n && (len == 0 || row->position_ids[at + len] != 0))
+                len++;
+            float *alone = row_logits(model, row->input_ids + at, NULL, NULL, len);
+            double e = test_relative_error(all + at * V, alone, len * V);
+            if (neat || n_docs == 0)
+                g_assert_cmpfloat(e, <=, 1e-5);
+            else
+                g_assert_cmpfloat(e, >, 1e-3);
+            g_test_message("%s, example %zu (%zu tokens): relative error %.2e against it alone",
+                           neat ? "neat_packing" : "packing", n_docs, len, e);
+            g_free(alone);
+            at += len;
+            n_docs++;
+        }
+        g_assert_cmpuint(n_docs, ==, 3);
+        g_free(all);
+        hn_sft_data_clear(&packed);
+    }
+    hn_sft_data_clear(&in);
+    hn_model_free(model);
+    hn_model_dir_close(model_dir);
+    g_free(path);
+}
+
 static void test_against_llamafactory(void)
 {
     char *dir = test_write_reference("train_data_ref.py");
@@ -164,5 +241,6 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/train_data/llamafactory", test_against_llamafactory);
+    g_test_add_func("/train_data/packed_forward", test_packed_forward);
     return g_test_run();
 }
