@@ -86,11 +86,7 @@ static hn_status build_packed(const hn_dataset *dataset, const hn_tokenizer *tok
             g_array_append_vals(all, ids, (guint)n);
         g_free(ids);
     }
-    size_t n_blocks = s == HN_OK ? all->len / block : 0;
-    if (s == HN_OK && n_blocks == 0)
-        s = hn_fail(err, HN_ERR_ARGUMENT, "stage pt with packing: %u tokens in all, fewer than "
-                    "one block of cutoff_len - 1 = %zu (upstream: \"Cannot find sufficient "
-                    "samples\"); lower cutoff_len or add data", all->len, block);
+    size_t n_blocks = s == HN_OK ? all->len / block : 0; /* the tail is dropped */
     out->examples = g_new0(hn_sft_example, n_blocks > 0 ? n_blocks : 1);
     for (size_t b = 0; b < n_blocks; b++) {
         int32_t *ids = &g_array_index(all, int32_t, b * block);
@@ -107,18 +103,17 @@ hn_status hn_pt_data_build(const hn_dataset *dataset, const hn_sft_template *tmp
                            hn_sft_data *out, hn_error *err)
 {
     *out = (hn_sft_data){0};
-    if (options->cutoff_len < (options->packing ? 2 : 1))
-        return hn_fail(err, HN_ERR_ARGUMENT, "cutoff_len: expected at least %d for stage pt%s, "
-                       "found %d", options->packing ? 2 : 1,
-                       options->packing ? " with packing" : "", options->cutoff_len);
+    if (options->cutoff_len < 1)
+        return hn_fail(err, HN_ERR_ARGUMENT, "cutoff_len: expected at least 1 for stage pt, "
+                       "found %d", options->cutoff_len);
     const char *eos = NULL, *bos = NULL;
     int32_t bos_id = -1;
     HN_TRY(eos_text(tmpl, tok, &eos, err));
     if (hn_tokenizer_get_config(tok)->add_bos_token)
         HN_TRY(bos_token(tok, &bos_id, &bos, err));
     hn_status s = options->packing
-                      ? build_packed(dataset, tok, eos, (size_t)options->cutoff_len - 1, bos_id,
-                                     out, err)
+                      ? build_packed(dataset, tok, eos, (size_t)options->cutoff_len, bos_id, out,
+                                     err)
                       : build_unpacked(dataset, tok, bos, eos, (size_t)options->cutoff_len, out,
                                        err);
     if (s != HN_OK)

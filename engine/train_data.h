@@ -3,7 +3,8 @@
  * [-> sft_packing]) and stored there. This is what the trainer calls.
  *
  * The cache key (SHA-256) covers everything that changes the examples: Hone's cache format
- * version; stage, packing (as resolved), neat_packing, cutoff_len, train_on_prompt,
+ * version; stage, packing (as resolved), neat_packing, with packing preprocessing_batch_size
+ * and preprocessing_num_workers, cutoff_len, train_on_prompt,
  * mask_history, enable_thinking, max_samples, seed, the identity name and author; the
  * dataset names and, for each, its resolved dataset_info.json entry (file_name, formatting,
  * ranking, split, num_samples, columns, tags) and the bytes of its files (every file of a
@@ -33,8 +34,19 @@ typedef struct {
     hn_train_stage stage;
     /* cutoff_len, train_on_prompt, mask_history, enable_thinking (sft; pt uses cutoff_len) */
     hn_chat_encode_options encode;
-    int packing;       /* -1: upstream's default (on for pt, off for sft); 0; 1 */
+    /* -1: not set: upstream's default (on for pt, off for sft); 0; 1. As in LLaMA-Factory,
+     * packing set to true (or neat_packing) lowers cutoff_len by one (DataArguments'
+     * __post_init__), while pt's default packing, decided later by its parser, does not:
+     * pt blocks are cutoff_len - 1 long with `packing: true`, cutoff_len when not set. */
+    int packing;
     bool neat_packing; /* sft only; turns packing on (upstream's DataArguments) */
+    /* Upstream preprocesses with datasets' map: the rows split into num_workers contiguous
+     * shards (datasets' Dataset.shard(contiguous=True); fewer when there are fewer rows),
+     * each in batches of batch_size rows, and packing works within one batch (the tail of a
+     * pt batch shorter than a block is dropped; sft's knapsack groups one batch's examples).
+     * Hone does the same, so packed data equals upstream's for the same two settings. */
+    int preprocessing_batch_size;  /* default 1000; <= 0: all rows in one batch */
+    int preprocessing_num_workers; /* default 0: upstream's None, one shard */
     const char *tokenizer_path; /* the model folder or file the tokenizer was loaded from */
     const char *cache_dir;      /* NULL: hn_data_cache_default_dir(); "": no cache */
     bool overwrite_cache;       /* rebuild and rewrite even when the cache holds the key */

@@ -146,8 +146,15 @@ hn_status hn_train_data_key(const hn_train_data_options *o, const hn_tokenizer *
     GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
     int_field(sum, "hone tokenized-data cache version", HN_DATA_CACHE_VERSION);
     int_field(sum, "stage", o->stage);
-    int_field(sum, "packing", o->packing >= 0 ? o->packing : o->stage == HN_TRAIN_STAGE_PT);
+    bool packing = o->neat_packing || (o->packing >= 0 ? o->packing != 0
+                                                       : o->stage == HN_TRAIN_STAGE_PT);
+    int_field(sum, "packing", packing);
+    int_field(sum, "packing set", o->packing); /* -1 and 1 differ in cutoff_len (train_data.h) */
     int_field(sum, "neat_packing", o->neat_packing);
+    if (packing) { /* batches only matter to packing */
+        int_field(sum, "preprocessing_batch_size", o->preprocessing_batch_size);
+        int_field(sum, "preprocessing_num_workers", o->preprocessing_num_workers);
+    }
     int_field(sum, "cutoff_len", o->encode.cutoff_len);
     int_field(sum, "train_on_prompt", o->encode.train_on_prompt);
     int_field(sum, "mask_history", o->encode.mask_history);

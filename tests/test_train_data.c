@@ -1,6 +1,6 @@
 /* Training examples against LLaMA-Factory 0.9.5 itself (tests/reference/train_data_ref.py):
  * stage pt (PretrainDatasetProcessor through get_dataset) with packing on and off, with and
- * without add_bos_token, on data/c4_demo; packed stage sft (packing and neat_packing through
+ * without add_bos_token, with datasets' map batches and shards, on data/c4_demo; packed stage sft (packing and neat_packing through
  * get_dataset, then the sft workflow's collator) on alpaca_en_demo + identity: every input id,
  * label and position id equal, and the attention each token gets (the first key it sees; the
  * keys are a run ending at the token) equal to what the collator's mask allows; and Hone's
@@ -78,6 +78,12 @@ static void check_case(const char *dir, const cJSON *c, int index)
     const cJSON *max_samples = cJSON_GetObjectItem(o, "max_samples");
     if (max_samples != NULL)
         opts.max_samples = max_samples->valueint;
+    const cJSON *batch = cJSON_GetObjectItem(o, "preprocessing_batch_size");
+    if (batch != NULL)
+        opts.preprocessing_batch_size = batch->valueint;
+    const cJSON *workers = cJSON_GetObjectItem(o, "preprocessing_num_workers");
+    if (workers != NULL)
+        opts.preprocessing_num_workers = workers->valueint;
     opts.tokenizer_path = tok_dir;
     opts.cache_dir = ""; /* built, not cached: the cache has its own test */
     hn_sft_template which = {&tmpl, NULL};
@@ -106,10 +112,11 @@ static void check_case(const char *dir, const cJSON *c, int index)
         g_assert_true((x->doc_start != NULL) == opts.neat_packing);
         expect_attention(cJSON_GetObjectItem(e, "first_key"), x, index, i);
     }
-    g_test_message("%s %s cutoff_len %d%s%s: %zu examples, %" G_GINT64_FORMAT " tokens, equal "
+    g_test_message("%s %s cutoff_len %d%s%s, batches of %d rows in %d shards: %zu examples, %" G_GINT64_FORMAT " tokens, equal "
                    "to LLaMA-Factory's", stage, template_name, opts.encode.cutoff_len,
                    packing != NULL && cJSON_IsTrue(packing) ? " packing" : "",
-                   opts.neat_packing ? " neat_packing" : "", data.n_examples, data.n_tokens);
+                   opts.neat_packing ? " neat_packing" : "", opts.preprocessing_batch_size,
+                   MAX(opts.preprocessing_num_workers, 1), data.n_examples, data.n_tokens);
     hn_sft_data_clear(&data);
     hn_train_data_info_clear(&info);
     hn_tokenizer_free(tok);

@@ -271,7 +271,7 @@ static void test_cache_hits_and_misses(void)
     expect_round_trip(&f, &base, &f.chatml, key);
     g_array_append_vals(keys, key, 1);
     /* each change: a miss (a new key), then a hit with identical examples */
-    for (int change = 0; change < 16; change++) {
+    for (int change = 0; change < 19; change++) {
         hn_train_data_options o = base;
         const hn_chat_template *tmpl = &f.chatml;
         switch (change) {
@@ -288,12 +288,15 @@ static void test_cache_hits_and_misses(void)
         case 10: o.seed = 7; break;
         case 11: o.stage = HN_TRAIN_STAGE_PT; o.dataset = "notes"; break;
         case 12: o.stage = HN_TRAIN_STAGE_PT; o.dataset = "notes"; o.packing = 0; break;
-        case 13: { /* the dataset file's bytes */
+        case 13: o.stage = HN_TRAIN_STAGE_PT; o.dataset = "notes"; o.packing = 1; break;
+        case 14: o.packing = 1; o.preprocessing_batch_size = 5; break;
+        case 15: o.packing = 1; o.preprocessing_num_workers = 2; break;
+        case 16: { /* the dataset file's bytes */
             write_dataset(f.data_dir, "{\"instruction\": \"one more\", \"input\": \"\", "
                                       "\"output\": \"yes\"}");
             break;
         }
-        case 14: { /* the dataset_info entry (same file, one more column) */
+        case 17: { /* the dataset_info entry (same file, one more column) */
             char *path = g_build_filename(f.data_dir, "dataset_info.json", NULL);
             test_write_text(path, "{\"demo\": {\"file_name\": \"demo.json\", \"columns\": "
                                   "{\"prompt\": \"instruction\", \"query\": \"input\", "
@@ -301,7 +304,7 @@ static void test_cache_hits_and_misses(void)
             g_free(path);
             break;
         }
-        case 15: { /* the tokenizer's files */
+        case 18: { /* the tokenizer's files */
             char *path = g_build_filename(f.tok_dir, "tokenizer_config.json", NULL);
             test_write_text(path, "{\"bos_token\": \"<|im_start|>\", \"eos_token\": "
                                   "\"<|im_end|>\", \"model_max_length\": 64}");
@@ -401,7 +404,7 @@ static void test_bad_options(void)
     o.encode.cutoff_len = 4000; /* packing: fewer tokens than one block */
     g_assert_cmpint(hn_train_data_load(&o, f.tok, &which, &data, &info, &err), ==,
                     HN_ERR_ARGUMENT);
-    test_assert_contains(err.message, "fewer than one block of cutoff_len - 1 = 3999");
+    test_assert_contains(err.message, "than one block of 4000");
     hn_train_data_info_clear(&info);
     fixture_clear(&f);
 }

@@ -12,7 +12,8 @@ OUT_DIR/knapsack.json: upstream's greedy_knapsack on random length lists, [{"len
 
 OUT_DIR/tokenizer/ and OUT_DIR/tokenizer_bos/ (the same with add_bos_token true) hold the
 tokenizers; OUT_DIR/cases.json is a list of {"stage", "template", "dataset", "tokenizer",
-"options": {cutoff_len, packing, neat_packing, max_samples?}, "examples": [{"input_ids",
+"options": {cutoff_len, packing, neat_packing, max_samples, preprocessing_batch_size,
+preprocessing_num_workers (each optional)}, "examples": [{"input_ids",
 "labels", and for sft: "position_ids", "first_key"}]}. first_key[t] is the first key position
 query t attends to in the collator's attention mask (the keys it sees are exactly first_key[t]
 .. t; the script checks that), or -1 where it attends to none (neat_packing's padding)."""
@@ -54,10 +55,15 @@ CASES = [
     ("pt", "qwen", "c4_demo", "tokenizer", {"cutoff_len": 128, "packing": True,
                                             "max_samples": 10}),
     ("pt", "llama3", "c4_demo", "tokenizer", {"cutoff_len": 2048, "packing": False}),
+    ("pt", "default", "c4_demo", "tokenizer", {"cutoff_len": 48, "preprocessing_batch_size": 7,
+                                               "preprocessing_num_workers": 3}),
     ("sft", "chatml", SFT_DATA, "tokenizer", {"cutoff_len": 64, "packing": True}),
     ("sft", "chatml", SFT_DATA, "tokenizer", {"cutoff_len": 96, "neat_packing": True}),
     ("sft", "qwen", SFT_DATA, "tokenizer", {"cutoff_len": 200, "neat_packing": True,
                                            "train_on_prompt": True}),
+    ("sft", "chatml", SFT_DATA, "tokenizer", {"cutoff_len": 128, "packing": True,
+                                             "preprocessing_batch_size": 16,
+                                             "preprocessing_num_workers": 2}),
 ]
 
 
