@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utime.h>
 
 #include "sft_packing.h"
 #include "test_util.h"
@@ -384,6 +385,53 @@ static void test_cache_corrupt(void)
     fixture_clear(&f);
 }
 
+/* A GGUF tokenizer counts by path, size and modification time; an unwritable cache folder
+ * gives a warning and the examples all the same. */
+static void test_cache_gguf_and_unwritable(void)
+{
+    fixture f;
+    fixture_init(&f);
+    hn_train_data_options o;
+    base_options(&f, &o);
+    char *gguf = g_build_filename(f.root, "model.gguf", NULL);
+    test_write_text(gguf, "GGUF stand-in: only its path, size and time count");
+    o.tokenizer_path = gguf;
+    hn_sft_template which = {&f.chatml, NULL};
+    uint8_t k1[HN_DATA_CACHE_KEY_SIZE], k2[HN_DATA_CACHE_KEY_SIZE], k3[HN_DATA_CACHE_KEY_SIZE];
+    hn_error err = {0};
+    g_assert_cmpint(hn_train_data_key(&o, f.tok, &which, k1, &err), ==, HN_OK);
+    g_assert_cmpint(hn_train_data_key(&o, f.tok, &which, k2, &err), ==, HN_OK);
+    g_assert_cmpmem(k1, sizeof k1, k2, sizeof k2);
+    struct utimbuf times = {1000000000, 1000000000};
+    g_assert_cmpint(utime(gguf, &times), ==, 0);
+    g_assert_cmpint(hn_train_data_key(&o, f.tok, &which, k2, &err), ==, HN_OK);
+    g_assert_true(memcmp(k1, k2, sizeof k1) != 0);
+    test_write_text(gguf, "GGUF stand-in: only its path, size and time count, longer");
+    g_assert_cmpint(utime(gguf, &times), ==, 0);
+    g_assert_cmpint(hn_train_data_key(&o, f.tok, &which, k3, &err), ==, HN_OK);
+    g_assert_true(memcmp(k2, k3, sizeof k2) != 0);
+    o.tokenizer_path = "/nonexistent-hone/model.gguf";
+    g_assert_cmpint(hn_train_data_key(&o, f.tok, &which, k3, &err), ==, HN_ERR_IO);
+    test_assert_contains(err.message, "/nonexistent-hone/model.gguf");
+
+    o.tokenizer_path = f.tok_dir;
+    char *blocker = g_build_filename(f.root, "not-a-folder", NULL);
+    test_write_text(blocker, "x");
+    o.cache_dir = blocker; /* a file where the cache folder should be */
+    hn_sft_data data;
+    hn_train_data_info info;
+    g_assert_cmpint(hn_train_data_load(&o, f.tok, &which, &data, &info, &err), ==, HN_OK);
+    g_assert_false(info.cache_hit);
+    test_assert_contains(info.warning, "tokenized-data cache: not stored: ");
+    g_assert_null(strchr(info.warning, '\n'));
+    g_assert_cmpuint(data.n_examples, ==, 14);
+    hn_sft_data_clear(&data);
+    hn_train_data_info_clear(&info);
+    g_free(blocker);
+    g_free(gguf);
+    fixture_clear(&f);
+}
+
 static void test_bad_options(void)
 {
     fixture f;
@@ -416,6 +464,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train_data/pack_layout", test_pack_layout);
     g_test_add_func("/train_data/cache_hits_and_misses", test_cache_hits_and_misses);
     g_test_add_func("/train_data/cache_corrupt", test_cache_corrupt);
+    g_test_add_func("/train_data/cache_gguf_and_unwritable", test_cache_gguf_and_unwritable);
     g_test_add_func("/train_data/bad_options", test_bad_options);
     return g_test_run();
 }
