@@ -37,8 +37,9 @@ static hn_status pad_id(const hn_tokenizer *tok, const hn_sft_template *tmpl, in
     return HN_OK;
 }
 
-/* Moves src's examples and counts to the end of dst; src is left empty. */
-static void append(hn_sft_data *dst, hn_sft_data *src)
+/* Moves src's examples and counts (from the batch of rows starting at row `first`) to the
+ * end of dst; src is left empty. */
+static void append(hn_sft_data *dst, hn_sft_data *src, size_t first)
 {
     dst->examples = g_renew(hn_sft_example, dst->examples, dst->n_examples + src->n_examples + 1);
     memcpy(dst->examples + dst->n_examples, src->examples,
@@ -47,10 +48,10 @@ static void append(hn_sft_data *dst, hn_sft_data *src)
     dst->n_dropped += src->n_dropped;
     dst->n_tokens += src->n_tokens;
     dst->n_label_tokens += src->n_label_tokens;
-    if (dst->first_dropped == NULL) {
-        dst->first_dropped = src->first_dropped;
-        src->first_dropped = NULL;
-    }
+    if (dst->first_dropped == NULL && src->first_dropped != NULL)
+        dst->first_dropped = first == 0 ? g_strdup(src->first_dropped)
+                                        : g_strdup_printf("in the batch of rows from %zu: %s",
+                                                          first, src->first_dropped);
     src->n_examples = 0;
     hn_sft_data_clear(src);
 }
@@ -114,7 +115,7 @@ static hn_status build_batches(const hn_dataset *dataset, const hn_train_data_op
                 hn_sft_data_clear(out);
                 return s;
             }
-            append(out, &part);
+            append(out, &part, first);
         }
     }
     return HN_OK;
