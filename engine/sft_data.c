@@ -109,7 +109,7 @@ hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tm
             return s;
         }
         out->examples[out->n_examples++] =
-            (hn_sft_example){encoded.input_ids, encoded.labels, encoded.n};
+            (hn_sft_example){encoded.input_ids, encoded.labels, encoded.n, NULL, NULL};
         out->n_tokens += (int64_t)encoded.n;
         for (size_t k = 0; k < encoded.n; k++)
             out->n_label_tokens += encoded.labels[k] != HN_IGNORE_INDEX;
@@ -122,6 +122,8 @@ void hn_sft_data_clear(hn_sft_data *data)
     for (size_t i = 0; i < data->n_examples; i++) {
         g_free(data->examples[i].input_ids);
         g_free(data->examples[i].labels);
+        g_free(data->examples[i].position_ids);
+        g_free(data->examples[i].doc_start);
     }
     g_free(data->examples);
     g_free(data->first_dropped);

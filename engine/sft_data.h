@@ -15,6 +15,11 @@ typedef struct {
     int32_t *input_ids; /* [n] */
     int32_t *labels;    /* [n] */
     size_t n;
+    /* Packed rows only (sft_packing.h); NULL otherwise. position_ids: NULL means 0 .. n-1;
+     * doc_start: NULL means one causal document over the whole row. They go to hn_batch's
+     * fields of the same names. */
+    int32_t *position_ids; /* [n] or NULL */
+    int32_t *doc_start;    /* [n] or NULL */
 } hn_sft_example;
 
 typedef struct {

@@ -245,7 +245,7 @@ def write(source, out):
     shipped = os.path.join(source, "data")
     generated = make_generated(out)
     cases = [(shipped, n, None) for n in ("identity", "alpaca_en_demo", "alpaca_zh_demo",
-                                           "glaive_toolcall_en_demo")]
+                                           "glaive_toolcall_en_demo", "c4_demo")]
     cases += [(shipped, "identity, alpaca_zh_demo ,glaive_toolcall_en_demo", 4)]
     cases += [(generated, n, None) for n in INFO]
     cases += [(generated, "alpaca_lines,folder,alpaca_full", None),
