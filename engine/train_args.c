@@ -64,6 +64,8 @@ static const key_spec KEYS[] = {
     {"train_on_prompt", K_BOOL, F(train_on_prompt), "false", ANY, NULL},
     {"mask_history", K_BOOL, F(mask_history), "false", ANY, NULL},
     {"overwrite_cache", K_BOOL, F(overwrite_cache), "false", ANY, NULL},
+    {"preprocessing_batch_size", K_INT, F(preprocessing_batch_size), "1000", 1, 1 << 30, NULL},
+    {"preprocessing_num_workers", K_INT, F(preprocessing_num_workers), NULL, 1, 1 << 16, NULL},
     {"identity_name", K_STRING, F(identity_name), NULL, ANY, NULL},
     {"identity_author", K_STRING, F(identity_author), NULL, ANY, NULL},
     {"enable_thinking", K_BOOL, F(enable_thinking), "true", ANY, NULL},

@@ -45,6 +45,8 @@ typedef struct {
     double val_size;               /* 0; < 1 a share, >= 1 a count */
     bool packing_set, packing;     /* unset: on for pt, off otherwise */
     bool neat_packing, train_on_prompt, mask_history, overwrite_cache, enable_thinking;
+    int preprocessing_batch_size;  /* 1000: rows per packing batch (as datasets' map) */
+    int preprocessing_num_workers; /* 0 (upstream's None): one shard; packing is per shard */
     char *identity_name;           /* Hone's own: fills {{name}} in the data (identity.json) */
     char *identity_author;         /* Hone's own: fills {{author}} */
     /* training */

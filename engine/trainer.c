@@ -11,6 +11,7 @@
 #include "model.h"
 #include "optimizer.h"
 #include "sft_data.h"
+#include "train_data.h"
 #include "trainer_internal.h"
 
 static hn_status open_template(const hn_train_args *args, const hn_tokenizer *tok,
@@ -78,24 +79,52 @@ static int64_t total_steps_of(const hn_train_args *args, size_t n_examples)
     return (int64_t)ceil(args->num_train_epochs * (double)per_epoch);
 }
 
-/* The run's examples of datasets (a comma list) encoded with the template. */
-static hn_status load_examples(hn_trainer *tr, const char *datasets, hn_dataset *dataset,
-                               hn_sft_data *data, hn_error *err)
+static void note(const hn_trainer *tr, const char *line)
+{
+    const hn_train_callbacks *c = tr->callbacks;
+    if (c != NULL && c->on_note != NULL)
+        c->on_note(c->user, line);
+}
+
+/* The run's examples of datasets (a comma list): from the tokenized-data cache, or encoded
+ * with the template (pt: text blocks; sft: conversations; packed when asked). */
+static hn_status load_examples(hn_trainer *tr, const char *datasets, hn_sft_data *data,
+                               hn_error *err)
 {
     const hn_train_args *args = tr->args;
-    hn_dataset_options dopts;
-    hn_dataset_options_init(&dopts);
-    dopts.max_samples = args->max_samples > 0 ? args->max_samples : -1;
-    dopts.seed = (uint32_t)args->seed;
-    HN_TRY(hn_dataset_load(args->dataset_dir, datasets, &dopts, dataset, err));
-    hn_dataset_fill_identity(dataset, args->identity_name, args->identity_author);
-    hn_chat_encode_options eo;
-    hn_chat_encode_options_init(&eo);
-    eo.cutoff_len = args->cutoff_len;
-    eo.train_on_prompt = args->train_on_prompt;
-    eo.mask_history = args->mask_history;
-    eo.enable_thinking = args->enable_thinking;
-    HN_TRY(hn_sft_data_build(dataset, &tr->which, tr->tok, &eo, data, err));
+    hn_train_data_options o;
+    hn_train_data_options_init(&o);
+    o.dataset_dir = args->dataset_dir;
+    o.dataset = datasets;
+    o.max_samples = args->max_samples > 0 ? args->max_samples : -1;
+    o.seed = (uint32_t)args->seed;
+    o.identity_name = args->identity_name;
+    o.identity_author = args->identity_author;
+    o.stage = strcmp(args->stage, "pt") == 0 ? HN_TRAIN_STAGE_PT : HN_TRAIN_STAGE_SFT;
+    o.encode.cutoff_len = args->cutoff_len;
+    o.encode.train_on_prompt = args->train_on_prompt;
+    o.encode.mask_history = args->mask_history;
+    o.encode.enable_thinking = args->enable_thinking;
+    o.packing = args->packing_set ? args->packing : -1;
+    o.neat_packing = args->neat_packing;
+    o.preprocessing_batch_size = args->preprocessing_batch_size;
+    o.preprocessing_num_workers = args->preprocessing_num_workers;
+    o.tokenizer_path = args->model_name_or_path;
+    o.overwrite_cache = args->overwrite_cache;
+    hn_train_data_info info = {0};
+    hn_status s = hn_train_data_load(&o, tr->tok, &tr->which, data, &info, err);
+    if (s == HN_OK) {
+        if (info.warning != NULL)
+            note(tr, info.warning);
+        char *line = g_strdup_printf("dataset %s: %zu examples, %" G_GINT64_FORMAT " tokens (%s)",
+                                     datasets, data->n_examples, data->n_tokens,
+                                     info.cache_hit ? "tokenized earlier, from the cache"
+                                                    : "tokenized now");
+        note(tr, line);
+        g_free(line);
+    }
+    hn_train_data_info_clear(&info);
+    HN_TRY(s);
     if (data->n_examples == 0)
         return hn_fail(err, HN_ERR_ARGUMENT, "dataset %s: no usable examples (%zu rows dropped%s%s)",
                        datasets, data->n_dropped, data->first_dropped ? ": " : "",
@@ -106,10 +135,9 @@ static hn_status load_examples(hn_trainer *tr, const char *datasets, hn_dataset 
 static hn_status setup(hn_trainer *tr, hn_error *err)
 {
     const hn_train_args *args = tr->args;
-    if (strcmp(args->stage, "sft") != 0)
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "stage %s is not built yet (sft is)", args->stage);
-    if (args->packing_set && args->packing)
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "packing is not built yet");
+    if (strcmp(args->stage, "sft") != 0 && strcmp(args->stage, "pt") != 0)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "stage %s is not built yet (pt and sft are)",
+                       args->stage);
     if (args->adapter_name_or_path != NULL)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "adapter_name_or_path (continuing an adapter) "
                        "is not built into hone train yet");
@@ -119,9 +147,9 @@ static hn_status setup(hn_trainer *tr, hn_error *err)
     const hn_tokenizer_config *tc = hn_tokenizer_get_config(tr->tok);
     tr->pad_id = tc->pad_id >= 0 ? tc->pad_id : tc->eos_id >= 0 ? tc->eos_id : 0;
     HN_TRY(open_template(args, tr->tok, &tr->named, &tr->jinja, &tr->which, err));
-    HN_TRY(load_examples(tr, args->dataset, &tr->dataset, &tr->data, err));
+    HN_TRY(load_examples(tr, args->dataset, &tr->data, err));
     if (args->eval_dataset != NULL)
-        HN_TRY(load_examples(tr, args->eval_dataset, &tr->eval_dataset, &tr->eval_data, err));
+        HN_TRY(load_examples(tr, args->eval_dataset, &tr->eval_data, err));
     HN_TRY(hn_trainer_split(tr, err));
     hn_model_options mo;
     model_options_from(args, &mo);

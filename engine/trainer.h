@@ -7,8 +7,10 @@
  * to save_total_limit; a run whose output folder has one resumes from it, exactly), and at the
  * end the adapter (LoRA: adapter_config.json + adapter_model.safetensors) or the model
  * (full/freeze: model.safetensors + config.json), the tokenizer files and
- * training_args.yaml. Not built yet, each a clear error from hn_train_args_check or here:
- * stages other than sft, packing, continuing an adapter. */
+ * training_args.yaml. Stages pt (text blocks) and sft (conversations), packed or not; the
+ * examples come from the tokenized-data cache when an earlier run made them (train_data.h).
+ * Not built yet, each a clear error from hn_train_args_check or here: stages rm, ppo, dpo
+ * and kto, continuing an adapter. */
 #pragma once
 
 #include "train_args.h"
@@ -39,6 +41,8 @@ typedef struct {
     void *user;
     /* Called when the run continues from a checkpoint, before training goes on (may be NULL). */
     void (*on_resume)(void *user, const char *checkpoint, int64_t step);
+    /* One line worth showing (the data's source, a cache warning); may be NULL. */
+    void (*on_note)(void *user, const char *line);
 } hn_train_callbacks;
 
 /* Runs the training that args describe (checked with hn_train_args_check first). */

@@ -92,9 +92,8 @@ static hn_status eval_loss(hn_trainer *tr, double *loss, hn_error *err)
     for (size_t first = 0; first < set->n && s == HN_OK; first += bs) {
         size_t count = MIN(bs, set->n - first);
         hn_batch batch;
-        int32_t *ids = NULL, *labels = NULL;
-        hn_trainer_make_batch(set->data, set->index, first, count, tr->pad_id, &batch, &ids,
-                              &labels);
+        hn_trainer_make_batch(set->data, set->index, first, count, tr->pad_id,
+                              &tr->batch_buffers, &batch);
         double sum = 0;
         int64_t targets = 0;
         s = hn_model_forward(tr->model, &batch, &sum, &targets, err);
@@ -102,8 +101,6 @@ static hn_status eval_loss(hn_trainer *tr, double *loss, hn_error *err)
             weighted += sum / (double)targets * (double)count;
             counted += count;
         }
-        g_free(ids);
-        g_free(labels);
     }
     hn_model_set_evaluating(tr->model, false);
     *loss = counted > 0 ? weighted / (double)counted : NAN;

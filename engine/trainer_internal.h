@@ -22,6 +22,11 @@ typedef struct {
     size_t n;
 } hn_example_set;
 
+/* Host memory a batch is assembled in, reused from batch to batch. */
+typedef struct {
+    int32_t *ids, *labels, *positions, *doc_start;
+} hn_batch_buffers;
+
 typedef struct {
     const hn_train_args *args;
     const hn_train_callbacks *callbacks;
@@ -30,7 +35,6 @@ typedef struct {
     hn_chat_template named;
     hn_chat_jinja *jinja;
     hn_sft_template which;
-    hn_dataset dataset, eval_dataset;
     hn_sft_data data, eval_data;   /* eval_data: from eval_dataset */
     hn_example_set train, eval;    /* eval.n == 0: no evaluation */
     hn_model *model;
@@ -44,6 +48,7 @@ typedef struct {
     int64_t saved_step;            /* the step of the newest checkpoint, -1: none */
     double session_start;          /* hn_trainer_now() when this session's training began */
     FILE *log_file;                /* trainer_log.jsonl */
+    hn_batch_buffers batch_buffers;
 } hn_trainer;
 
 double hn_trainer_now(void);
@@ -67,11 +72,11 @@ hn_status hn_trainer_run_steps(hn_trainer *tr, hn_error *err);
 /* A log record of the current position (step, epoch, times, tokens); loss fields zero,
  * eval_loss NaN. */
 void hn_trainer_log_init(const hn_trainer *tr, hn_train_log *log);
-/* A micro-batch of set examples order[first .. first + count), padded to the longest
- * (g_free *ids and *labels). */
+/* A micro-batch of examples order[first .. first + count) in buf, padded to the longest;
+ * packed rows bring their positions and document starts. */
 void hn_trainer_make_batch(const hn_sft_data *data, const size_t *order, size_t first,
-                           size_t count, int32_t pad_id, hn_batch *batch, int32_t **ids,
-                           int32_t **labels);
+                           size_t count, int32_t pad_id, hn_batch_buffers *buf, hn_batch *batch);
+void hn_batch_buffers_clear(hn_batch_buffers *buf);
 /* Targets (shifted labels that train) of examples order[first .. first + count). */
 int64_t hn_trainer_count_targets(const hn_sft_data *data, const size_t *order, size_t first,
                                  size_t count);

@@ -25,22 +25,46 @@ static void shuffle(size_t *order, size_t n, uint64_t *state)
 }
 
 void hn_trainer_make_batch(const hn_sft_data *data, const size_t *order, size_t first,
-                           size_t count, int32_t pad_id, hn_batch *batch, int32_t **ids,
-                           int32_t **labels)
+                           size_t count, int32_t pad_id, hn_batch_buffers *buf, hn_batch *batch)
 {
     size_t T = 1;
-    for (size_t i = 0; i < count; i++)
-        T = MAX(T, data->examples[order[first + i]].n);
-    *ids = g_new(int32_t, count * T);
-    *labels = g_new(int32_t, count * T);
+    bool packed = false;
+    for (size_t i = 0; i < count; i++) {
+        const hn_sft_example *e = &data->examples[order[first + i]];
+        T = MAX(T, e->n);
+        packed = packed || e->position_ids != NULL || e->doc_start != NULL;
+    }
+    buf->ids = g_renew(int32_t, buf->ids, count * T);
+    buf->labels = g_renew(int32_t, buf->labels, count * T);
+    if (packed) {
+        buf->positions = g_renew(int32_t, buf->positions, count * T);
+        buf->doc_start = g_renew(int32_t, buf->doc_start, count * T);
+    }
     for (size_t i = 0; i < count; i++) {
         const hn_sft_example *e = &data->examples[order[first + i]];
         for (size_t t = 0; t < T; t++) {
-            (*ids)[i * T + t] = t < e->n ? e->input_ids[t] : pad_id;
-            (*labels)[i * T + t] = t < e->n ? e->labels[t] : HN_IGNORE_INDEX;
+            bool in = t < e->n;
+            buf->ids[i * T + t] = in ? e->input_ids[t] : pad_id;
+            buf->labels[i * T + t] = in ? e->labels[t] : HN_IGNORE_INDEX;
+            if (!packed)
+                continue;
+            /* padding after a packed row: position 0, a document of its own; it trains
+             * nothing */
+            buf->positions[i * T + t] = !in ? 0 : e->position_ids ? e->position_ids[t] : (int32_t)t;
+            buf->doc_start[i * T + t] = !in ? (int32_t)t : e->doc_start ? e->doc_start[t] : 0;
         }
     }
-    *batch = (hn_batch){*ids, *labels, NULL, NULL, (int)count, (int)T};
+    *batch = (hn_batch){buf->ids, buf->labels, packed ? buf->positions : NULL,
+                        packed ? buf->doc_start : NULL, (int)count, (int)T};
+}
+
+void hn_batch_buffers_clear(hn_batch_buffers *buf)
+{
+    g_free(buf->ids);
+    g_free(buf->labels);
+    g_free(buf->positions);
+    g_free(buf->doc_start);
+    *buf = (hn_batch_buffers){0};
 }
 
 int64_t hn_trainer_count_targets(const hn_sft_data *data, const size_t *order, size_t first,
@@ -68,17 +92,14 @@ static hn_status train_step(hn_trainer *tr, const size_t *order, size_t batches,
     hn_status s = HN_OK;
     for (size_t mb = first; mb < last && s == HN_OK; mb += bs) {
         hn_batch batch;
-        int32_t *ids = NULL, *labels = NULL;
-        hn_trainer_make_batch(tr->train.data, order, mb, MIN(bs, last - mb), tr->pad_id, &batch,
-                              &ids, &labels);
+        hn_trainer_make_batch(tr->train.data, order, mb, MIN(bs, last - mb), tr->pad_id,
+                              &tr->batch_buffers, &batch);
         double sum = 0;
         s = hn_model_forward(tr->model, &batch, &sum, NULL, err);
         if (s == HN_OK && targets > 0)
             s = hn_model_backward(tr->model, 1.0f / (float)targets, err);
         step_loss += targets > 0 ? sum / (double)targets : 0;
         p->tokens += (int64_t)batch.B * batch.T;
-        g_free(ids);
-        g_free(labels);
     }
     HN_TRY(s);
     if (!isfinite(step_loss))

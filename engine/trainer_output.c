@@ -274,11 +274,10 @@ void hn_trainer_clear(hn_trainer *tr)
     hn_model_free(tr->model);
     hn_sft_data_clear(&tr->data);
     hn_sft_data_clear(&tr->eval_data);
-    hn_dataset_clear(&tr->dataset);
-    hn_dataset_clear(&tr->eval_dataset);
     g_free(tr->train.index);
     g_free(tr->eval.index);
     g_free(tr->resume_from);
+    hn_batch_buffers_clear(&tr->batch_buffers);
     hn_chat_jinja_free(tr->jinja);
     hn_tokenizer_free(tr->tok);
     hn_model_dir_close(tr->dir);
