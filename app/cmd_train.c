@@ -1,7 +1,7 @@
 /* `hone train CONFIG.yaml|CONFIG.json [--key value ...]`: a training run from LLaMA-Factory's
  * keys; keys on the command line override the file. Prints what it will do, a line per
- * logging step (a live line on a terminal), and where the results went. Ctrl-C stops between
- * steps. */
+ * logging step (a live progress line on a terminal: train_progress.c), and where the results
+ * went. The first Ctrl-C stops after the current step, the second at once. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,14 +9,34 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "train_progress.h"
 #include "trainer.h"
 
 static volatile sig_atomic_t interrupted;
 
+/* The first Ctrl-C asks the trainer to stop after the step it is in (it polls should_stop);
+ * the second ends the process at once. Only async-signal-safe calls here (write, _exit). */
 static void on_interrupt(int sig)
 {
     (void)sig;
+    if (interrupted) {
+        _exit(130); /* 128 + SIGINT, as a shell reports a process that Ctrl-C ended */
+    }
     interrupted = 1;
+    static const char message[] = "\nhone train: stopping after this step; writing a checkpoint "
+                                  "- press Ctrl-C again to quit at once\n";
+    ssize_t written = write(STDERR_FILENO, message, sizeof message - 1);
+    (void)written;
+}
+
+static void catch_interrupts(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, NULL);
 }
 
 static bool should_stop(void *user)
@@ -28,23 +48,18 @@ static bool should_stop(void *user)
 static void on_start(void *user, int64_t examples, int64_t total_steps, int64_t trained,
                      int64_t total)
 {
-    (void)user;
     char a[32], b[32], c[32], d[32];
     printf("hone train: %s examples, %s optimizer steps; training %s of %s parameters (%.2f%%)\n",
            hone_format_count(examples, a, sizeof a), hone_format_count(total_steps, b, sizeof b),
            hone_format_count(trained, c, sizeof c), hone_format_count(total, d, sizeof d),
            100.0 * (double)trained / (double)(total > 0 ? total : 1));
     fflush(stdout);
+    hone_train_progress_start(user, 0, total_steps);
 }
 
 static void on_log(void *user, const hn_train_log *log)
 {
-    (void)user;
-    printf("step %lld/%lld  loss %.4f  lr %.3g  grad_norm %.3f  epoch %.2f  %.0f tok/s  "
-           "elapsed %.0fs  remaining %.0fs\n",
-           (long long)log->step, (long long)log->total_steps, log->loss, log->learning_rate,
-           log->grad_norm, log->epoch, log->tokens_per_s, log->elapsed_s, log->remaining_s);
-    fflush(stdout);
+    hone_train_progress_log(user, log);
 }
 
 static void print_usage(void)
@@ -115,9 +130,13 @@ int hone_cmd_train(int argc, char **argv)
     if (code == HONE_EXIT_OK)
         code = apply_overrides(&args, argc, argv, first_override);
     if (code == HONE_EXIT_OK) {
-        signal(SIGINT, on_interrupt);
-        hn_train_callbacks callbacks = {on_start, on_log, should_stop, NULL};
-        if (hn_train_run(&args, &callbacks, &err) != HN_OK)
+        catch_interrupts();
+        hone_train_progress *progress = hone_train_progress_new_stdout();
+        hn_train_callbacks callbacks = {on_start, on_log, should_stop, progress};
+        hn_status s = hn_train_run(&args, &callbacks, &err);
+        hone_train_progress_finish(progress);
+        hone_train_progress_free(progress);
+        if (s != HN_OK)
             code = hone_fail("train", "%s", err.message);
         else
             printf("hone train: done; results in %s\n", args.output_dir);
