@@ -30,9 +30,14 @@ void hone_progress_format_line(const hone_progress_values *v, int width, char *b
     double fraction = v->total_steps > 0 ? (double)v->step / (double)v->total_steps : 0;
     fraction = fmin(fmax(fraction, 0), 1);
     char *head = g_strdup_printf("%lld/%lld", (long long)v->step, (long long)v->total_steps);
+    char loss[32] = "-", lr[32] = "-"; /* before the first log */
+    if (isfinite(v->loss))
+        snprintf(loss, sizeof loss, "%.4f", v->loss);
+    if (isfinite(v->learning_rate))
+        snprintf(lr, sizeof lr, "%.2e", v->learning_rate);
     char *tail = g_strdup_printf(
-        "%3.0f%% loss %.4f lr %.2e %.0f tok/s %s<%s", 100 * fraction, v->loss,
-        v->learning_rate, v->tokens_per_s, hone_format_hms(v->elapsed_s, elapsed, sizeof elapsed),
+        "%3.0f%% loss %s lr %s %.0f tok/s %s<%s", 100 * fraction, loss, lr, v->tokens_per_s,
+        hone_format_hms(v->elapsed_s, elapsed, sizeof elapsed),
         hone_format_hms(v->remaining_s, remaining, sizeof remaining));
     int room = width - 1 - (int)strlen(head) - (int)strlen(tail) - 4; /* " [" "] " */
     GString *line = g_string_new(head);
@@ -118,6 +123,15 @@ void hone_train_progress_free(hone_train_progress *progress)
     g_free(progress);
 }
 
+static void draw(hone_train_progress *p)
+{
+    char line[1024];
+    hone_progress_format_line(&p->last, p->width, line, sizeof line);
+    fprintf(p->out, "\r%s\033[K", line);
+    fflush(p->out);
+    p->drawn = true;
+}
+
 void hone_train_progress_start(hone_train_progress *progress, int64_t first_step,
                                int64_t total_steps)
 {
@@ -126,15 +140,8 @@ void hone_train_progress_start(hone_train_progress *progress, int64_t first_step
     progress->last = (hone_progress_values){.step = first_step, .total_steps = total_steps,
                                             .loss = NAN, .learning_rate = NAN,
                                             .tokens_per_s = 0, .remaining_s = NAN};
-}
-
-static void draw(hone_train_progress *p)
-{
-    char line[1024];
-    hone_progress_format_line(&p->last, p->width, line, sizeof line);
-    fprintf(p->out, "\r%s\033[K", line);
-    fflush(p->out);
-    p->drawn = true;
+    if (progress->terminal)
+        draw(progress);
 }
 
 void hone_train_progress_log(hone_train_progress *progress, const hn_train_log *log)

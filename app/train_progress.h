@@ -42,7 +42,8 @@ hone_train_progress *hone_train_progress_new(FILE *out, bool terminal, int width
 hone_train_progress *hone_train_progress_new_stdout(void);
 void hone_train_progress_free(hone_train_progress *progress);
 
-/* Training starts now at first_step (0, or a resumed checkpoint's step) of total_steps. */
+/* Training starts now at first_step (0, or a resumed checkpoint's step) of total_steps; on a
+ * terminal the line shows at once (loss and learning rate "-" until the first log). */
 void hone_train_progress_start(hone_train_progress *progress, int64_t first_step,
                                int64_t total_steps);
 /* A logging step: redraws the live line, or prints the plain line. */

@@ -376,3 +376,15 @@ hn_status hn_loss_plot_write(const hn_train_history *history, const char *dir, c
     g_free(values);
     return s;
 }
+
+hn_status hn_loss_plot_write_run(const hn_train_history *history, const char *dir,
+                                 hn_error *err)
+{
+    /* run_sft: keys = ["loss"] + ["eval_loss", "eval_accuracy"] */
+    const char *keys[] = {"loss", "eval_loss", "eval_accuracy"};
+    for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+        bool written;
+        HN_TRY(hn_loss_plot_write(history, dir, keys[i], &written, err));
+    }
+    return HN_OK;
+}

@@ -49,11 +49,10 @@ static double py_round(double x, int digits)
     return strtod(buf, NULL);
 }
 
-hn_train_history *hn_train_history_new(const hn_train_history_run *run)
+/* TrainerState's fields with their defaults (train_batch_size None until a run sets it). */
+static cJSON *default_state(void)
 {
-    hn_train_history *h = g_new0(hn_train_history, 1);
     cJSON *s = cJSON_CreateObject();
-    /* TrainerState's fields and defaults; those init_training_references sets come next. */
     cJSON_AddNullToObject(s, "best_global_step");
     cJSON_AddNullToObject(s, "best_metric");
     cJSON_AddNullToObject(s, "best_model_checkpoint");
@@ -74,7 +73,13 @@ hn_train_history *hn_train_history_new(const hn_train_history_run *run)
     cJSON_AddNullToObject(s, "train_batch_size");
     cJSON_AddNullToObject(s, "trial_name");
     cJSON_AddNullToObject(s, "trial_params");
-    h->state = s;
+    return s;
+}
+
+hn_train_history *hn_train_history_new(const hn_train_history_run *run)
+{
+    hn_train_history *h = g_new0(hn_train_history, 1);
+    h->state = default_state();
     hn_train_history_set_run(h, run);
     return h;
 }
@@ -406,39 +411,43 @@ size_t hn_train_history_series(const hn_train_history *history, const char *key,
     return n;
 }
 
-/* Checks that a field TrainerState gives a type holds one: ints integral, floats numbers,
- * null where Python's default is None. */
-static hn_status check_field(const char *path, const cJSON *state, const char *key,
-                             bool is_int, bool nullable, hn_error *err)
+/* TrainerState's numeric fields as a loaded file must hold them: those a resumed run needs
+ * are required; None is allowed where Python's default is None. */
+typedef struct {
+    const char *key;
+    bool is_int, required, nullable;
+} state_field;
+
+static const state_field state_fields[] = {
+    {"global_step", true, true, false},       {"max_steps", true, true, false},
+    {"epoch", false, true, false},            {"logging_steps", true, false, false},
+    {"eval_steps", true, false, false},       {"save_steps", true, false, false},
+    {"num_train_epochs", true, false, false}, {"num_input_tokens_seen", true, false, false},
+    {"train_batch_size", true, false, true},  {"best_global_step", true, false, true},
+    {"total_flos", false, false, false},      {"best_metric", false, false, true},
+};
+
+static hn_status check_field(const char *path, const cJSON *state, const state_field *field,
+                             hn_error *err)
 {
-    const cJSON *item = cJSON_GetObjectItemCaseSensitive(state, key);
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(state, field->key);
     if (item == NULL)
-        return hn_fail(err, HN_ERR_FORMAT, "%s: TrainerState field \"%s\" is missing", path, key);
-    if (cJSON_IsNull(item) && nullable)
+        return field->required ? hn_fail(err, HN_ERR_FORMAT, "%s: TrainerState field \"%s\" is "
+                                         "missing", path, field->key)
+                               : HN_OK;
+    if (cJSON_IsNull(item) && field->nullable)
         return HN_OK;
-    if (cJSON_IsNumber(item) && (!is_int || item->valuedouble == floor(item->valuedouble)))
+    if (cJSON_IsNumber(item) && (!field->is_int || item->valuedouble == floor(item->valuedouble)))
         return HN_OK;
-    return hn_fail(err, HN_ERR_FORMAT, "%s: \"%s\" should be %s%s, found %s", path, key,
-                   is_int ? "an integer" : "a number", nullable ? " or null" : "",
+    return hn_fail(err, HN_ERR_FORMAT, "%s: \"%s\" should be %s%s, found %s", path, field->key,
+                   field->is_int ? "an integer" : "a number", field->nullable ? " or null" : "",
                    cJSON_IsNumber(item) ? "a fraction" : hn_json_kind(item));
 }
 
 static hn_status check_state(const char *path, const cJSON *state, hn_error *err)
 {
-    static const char *const nullable[] = {"train_batch_size", "best_global_step",
-                                           "best_metric"};
-    for (size_t i = 0; i < G_N_ELEMENTS(state_int_keys); i++)
-        if (cJSON_HasObjectItem(state, state_int_keys[i]) ||
-            strcmp(state_int_keys[i], "global_step") == 0 ||
-            strcmp(state_int_keys[i], "max_steps") == 0)
-            HN_TRY(check_field(path, state, state_int_keys[i], true,
-                               key_in(state_int_keys[i], nullable, G_N_ELEMENTS(nullable)), err));
-    for (size_t i = 0; i < G_N_ELEMENTS(state_float_keys); i++)
-        if (cJSON_HasObjectItem(state, state_float_keys[i]) ||
-            strcmp(state_float_keys[i], "epoch") == 0)
-            HN_TRY(check_field(path, state, state_float_keys[i], false,
-                               key_in(state_float_keys[i], nullable, G_N_ELEMENTS(nullable)),
-                               err));
+    for (size_t i = 0; i < G_N_ELEMENTS(state_fields); i++)
+        HN_TRY(check_field(path, state, &state_fields[i], err));
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(state, "log_history");
     if (!cJSON_IsArray(entries))
         return hn_fail(err, HN_ERR_FORMAT, "%s: \"log_history\" should be an array, found %s",
@@ -470,18 +479,17 @@ hn_status hn_train_history_load(const char *path, hn_train_history **out, hn_err
         cJSON_Delete(state);
         return s;
     }
-    /* Fields a file may leave out take TrainerState's defaults, so that writing it back
-     * gives every field. */
-    hn_train_history *fresh = hn_train_history_new(&(hn_train_history_run){
-        .logging_steps = 500, .eval_steps = 500, .save_steps = 500});
-    cJSON_ReplaceItemInObjectCaseSensitive(fresh->state, "train_batch_size", cJSON_CreateNull());
-    for (cJSON *d = fresh->state->child; d != NULL; d = d->next)
+    /* Fields a file leaves out take TrainerState's defaults, so that writing it back gives
+     * every field (TrainerState(**json) would fill them in the same way). */
+    cJSON *defaults = default_state();
+    for (cJSON *d = defaults->child; d != NULL; d = d->next)
         if (!cJSON_HasObjectItem(state, d->string))
             cJSON_AddItemToObject(state, d->string, cJSON_Duplicate(d, true));
-    cJSON_Delete(fresh->state);
-    fresh->state = state;
+    cJSON_Delete(defaults);
     if (cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(state, "stateful_callbacks")))
         cJSON_ReplaceItemInObjectCaseSensitive(state, "stateful_callbacks", cJSON_CreateObject());
-    *out = fresh;
+    hn_train_history *h = g_new0(hn_train_history, 1);
+    h->state = state;
+    *out = h;
     return HN_OK;
 }

@@ -316,6 +316,20 @@ static void test_against_transformers(void)
     bool written = true;
     g_assert_cmpint(hn_loss_plot_write(h, hone_dir, "eval_accuracy", &written, &err), ==, HN_OK);
     g_assert_false(written);
+    /* what run_sft plots: the two keys the history holds */
+    char *plots_dir = g_build_filename(dir, "plots", NULL);
+    g_mkdir(plots_dir, 0755);
+    g_assert_cmpint(hn_loss_plot_write_run(h, plots_dir, &err), ==, HN_OK);
+    const char *files[] = {"training_loss.png", "training_eval_loss.png"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+        char *path = g_build_filename(plots_dir, files[i], NULL);
+        g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+        g_free(path);
+    }
+    char *accuracy = g_build_filename(plots_dir, "training_eval_accuracy.png", NULL);
+    g_assert_false(g_file_test(accuracy, G_FILE_TEST_EXISTS));
+    g_free(accuracy);
+    g_free(plots_dir);
 
     for (size_t k = 0; k < G_N_ELEMENTS(counts); k++)
         g_free(smooth_in[k]);

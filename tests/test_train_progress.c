@@ -87,10 +87,13 @@ static void run_script(hone_train_progress *p)
 static void test_terminal(void)
 {
     char *text = capture(true, run_script);
-    /* 100 columns: a 37-cell bar; the log's line takes the elapsed time from the clock (30 s)
+    /* 100 columns: at the start the full 40-cell bar (no loss, learning rate or remaining time
+     * yet), then 37 cells; the log's line takes the elapsed time from the clock (30 s)
      * and the remaining time from the log (118 s); the step's line estimates it from the
      * pace, 45 s / 3 steps x 7 steps left = 105 s */
     const char *want =
+        "\r0/10 [----------------------------------------]   0% loss - lr - 0 tok/s "
+        "0:00:00<-:--:--\033[K"
         "\r2/10 [#######------------------------------]  20% loss 2.5000 lr 1.00e-03 512 tok/s "
         "0:00:30<0:01:58\033[K"
         "\r3/10 [###########--------------------------]  30% loss 2.5000 lr 1.00e-03 512 tok/s "
