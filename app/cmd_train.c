@@ -1,7 +1,7 @@
 /* `hone train CONFIG.yaml|CONFIG.json [--key value ...]`: a training run from LLaMA-Factory's
  * keys; keys on the command line override the file. Prints what it will do, a line per
- * logging step (a live line on a terminal), and where the results went. Ctrl-C stops between
- * steps. */
+ * logging step (a live progress line on a terminal: train_progress.c), and where the results
+ * went. The first Ctrl-C stops after the current step, the second at once. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,14 +10,41 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "train_history.h"
+#include "train_progress.h"
 #include "trainer.h"
+
+/* What the callbacks share. */
+typedef struct {
+    hone_train_progress *progress;
+    int64_t first_step; /* a resumed run's checkpoint step, else 0 */
+} train_view;
 
 static volatile sig_atomic_t interrupted;
 
+/* The first Ctrl-C asks the trainer to stop after the step it is in (it polls should_stop);
+ * the second ends the process at once. Only async-signal-safe calls here (write, _exit). */
 static void on_interrupt(int sig)
 {
     (void)sig;
+    if (interrupted) {
+        _exit(130); /* 128 + SIGINT, as a shell reports a process that Ctrl-C ended */
+    }
     interrupted = 1;
+    static const char message[] = "\nhone train: stopping after this step; writing a checkpoint "
+                                  "- press Ctrl-C again to quit at once\n";
+    ssize_t written = write(STDERR_FILENO, message, sizeof message - 1);
+    (void)written;
+}
+
+static void catch_interrupts(void)
+{
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, NULL);
 }
 
 static bool should_stop(void *user)
@@ -29,36 +56,49 @@ static bool should_stop(void *user)
 static void on_start(void *user, int64_t examples, int64_t total_steps, int64_t trained,
                      int64_t total)
 {
-    (void)user;
     char a[32], b[32], c[32], d[32];
     printf("hone train: %s examples, %s optimizer steps; training %s of %s parameters (%.2f%%)\n",
            hone_format_count(examples, a, sizeof a), hone_format_count(total_steps, b, sizeof b),
            hone_format_count(trained, c, sizeof c), hone_format_count(total, d, sizeof d),
            100.0 * (double)trained / (double)(total > 0 ? total : 1));
     fflush(stdout);
+    train_view *view = user;
+    hone_train_progress_start(view->progress, view->first_step, total_steps);
 }
 
 static void on_log(void *user, const hn_train_log *log)
 {
-    (void)user;
-    if (!isnan(log->eval_loss)) {
-        printf("step %lld/%lld  eval_loss %.4f\n", (long long)log->step,
-               (long long)log->total_steps, log->eval_loss);
-        fflush(stdout);
+    train_view *view = user;
+    if (isnan(log->eval_loss)) {
+        hone_train_progress_log(view->progress, log);
         return;
     }
-    printf("step %lld/%lld  loss %.4f  lr %.3g  grad_norm %.3f  epoch %.2f  %.0f tok/s  "
-           "elapsed %.0fs  remaining %.0fs\n",
-           (long long)log->step, (long long)log->total_steps, log->loss, log->learning_rate,
-           log->grad_norm, log->epoch, log->tokens_per_s, log->elapsed_s, log->remaining_s);
-    fflush(stdout);
+    hn_train_eval eval = {.step = log->step, .epoch = log->epoch, .loss = log->eval_loss};
+    hone_train_progress_eval(view->progress, &eval);
+}
+
+static void on_step(void *user, int64_t step)
+{
+    train_view *view = user;
+    hone_train_progress_step(view->progress, step);
 }
 
 static void on_resume(void *user, const char *checkpoint, int64_t step)
 {
-    (void)user;
-    printf("hone train: resuming from %s (step %lld)\n", checkpoint, (long long)step);
-    fflush(stdout);
+    train_view *view = user;
+    view->first_step = step;
+    char *line = g_strdup_printf("hone train: resuming from %s (step %lld)", checkpoint,
+                                 (long long)step);
+    hone_train_progress_message(view->progress, line);
+    g_free(line);
+}
+
+static void on_note(void *user, const char *text)
+{
+    train_view *view = user;
+    char *line = g_strdup_printf("hone train: %s", text);
+    hone_train_progress_message(view->progress, line);
+    g_free(line);
 }
 
 static void print_usage(void)
@@ -68,10 +108,10 @@ static void print_usage(void)
            "its key names (model_name_or_path, stage, finetuning_type, dataset, template,\n"
            "output_dir, learning_rate, ...). --key value (or --key=value) overrides the file;\n"
            "a config file is optional when every key is given that way. Keys Hone does not use\n"
-           "are listed and ignored. Built so far: stage sft with finetuning_type lora, freeze or\n"
-           "full on the CPU, evaluation (val_size, eval_dataset), checkpoints every save_steps;\n"
-           "a run whose output_dir holds a checkpoint resumes from it. Ctrl-C saves a\n"
-           "checkpoint and stops (exit code 130). Packing is not built yet.\n");
+           "are listed and ignored. Built so far: stages pt and sft with finetuning_type lora,\n"
+           "freeze or full on the CPU, packing, evaluation (val_size, eval_dataset), checkpoints\n"
+           "every save_steps; a run whose output_dir holds a checkpoint resumes from it. Ctrl-C\n"
+           "saves a checkpoint and stops (exit code 130); a second Ctrl-C quits at once.\n");
 }
 
 /* Applies --key value pairs from argv[first..]. */
@@ -131,16 +171,23 @@ int hone_cmd_train(int argc, char **argv)
     if (code == HONE_EXIT_OK)
         code = apply_overrides(&args, argc, argv, first_override);
     if (code == HONE_EXIT_OK) {
-        signal(SIGINT, on_interrupt);
-        hn_train_callbacks callbacks = {on_start, on_log, should_stop, NULL, on_resume};
+        catch_interrupts();
+        train_view view = {hone_train_progress_new_stdout(), 0};
+        hn_train_callbacks callbacks = {
+            .on_start = on_start, .on_log = on_log, .should_stop = should_stop, .user = &view,
+            .on_resume = on_resume, .on_note = on_note, .on_step = on_step,
+        };
         hn_status s = hn_train_run(&args, &callbacks, &err);
+        hone_train_progress_finish(view.progress);
+        hone_train_progress_free(view.progress);
         if (s == HN_ERR_STOPPED) {
             fprintf(stderr, "hone train: %s\n", err.message);
             code = HONE_EXIT_INTERRUPTED;
         } else if (s != HN_OK) {
             code = hone_fail("train", "%s", err.message);
-        } else
+        } else {
             printf("hone train: done; results in %s\n", args.output_dir);
+        }
     }
     hn_train_args_clear(&args);
     return code;

@@ -65,10 +65,10 @@ char *hn_py_float_repr(double x)
     return g_string_free(out, FALSE);
 }
 
-/* How json.dumps was called: indent=2 with ensure_ascii, or no indent (", " and ": ") with
- * ensure_ascii=False. */
+/* How json.dumps was called: indent=N (spaces per level) with ensure_ascii, or no indent
+ * (indent 0: ", " and ": " on one line) with ensure_ascii=False. */
 typedef struct {
-    bool indent;
+    int indent;
     bool ensure_ascii;
 } print_style;
 
@@ -105,11 +105,11 @@ static void append_python_string(GString *out, const char *s, const print_style 
     g_string_append_c(out, '"');
 }
 
-static void append_indent(GString *out, int depth)
+static void append_indent(GString *out, int depth, int width)
 {
     g_string_append_c(out, '\n');
-    for (int i = 0; i < depth; i++)
-        g_string_append(out, "  ");
+    for (int i = 0; i < depth * width; i++)
+        g_string_append_c(out, ' ');
 }
 
 /* A parsed JSON number: an integer where it is one (json.loads gives an int for "3"; "3.0"
@@ -137,18 +137,18 @@ static void print_value(GString *out, const cJSON *item, int depth, const print_
         }
         g_string_append_c(out, object ? '{' : '[');
         for (const cJSON *child = item->child; child != NULL; child = child->next) {
-            if (style->indent)
-                append_indent(out, depth + 1);
+            if (style->indent > 0)
+                append_indent(out, depth + 1, style->indent);
             if (object) {
                 append_python_string(out, child->string, style);
                 g_string_append(out, ": ");
             }
             print_value(out, child, depth + 1, style);
             if (child->next != NULL)
-                g_string_append(out, style->indent ? "," : ", ");
+                g_string_append(out, style->indent > 0 ? "," : ", ");
         }
-        if (style->indent)
-            append_indent(out, depth);
+        if (style->indent > 0)
+            append_indent(out, depth, style->indent);
         g_string_append_c(out, object ? '}' : ']');
     } else if (cJSON_IsString(item)) {
         append_python_string(out, item->valuestring, style);
@@ -165,14 +165,19 @@ static void print_value(GString *out, const cJSON *item, int depth, const print_
 
 char *hn_py_json_dumps(const cJSON *item)
 {
+    return hn_py_json_dumps_indent(item, 2);
+}
+
+char *hn_py_json_dumps_indent(const cJSON *item, int indent)
+{
     GString *out = g_string_new(NULL);
-    print_value(out, item, 0, &(print_style){.indent = true, .ensure_ascii = true});
+    print_value(out, item, 0, &(print_style){.indent = indent, .ensure_ascii = true});
     return g_string_free(out, FALSE);
 }
 
 char *hn_py_json_dumps_line(const cJSON *item)
 {
     GString *out = g_string_new(NULL);
-    print_value(out, item, 0, &(print_style){.indent = false, .ensure_ascii = false});
+    print_value(out, item, 0, &(print_style){.indent = 0, .ensure_ascii = false});
     return g_string_free(out, FALSE);
 }

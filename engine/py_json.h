@@ -13,6 +13,9 @@
 char *hn_py_float_repr(double x);
 /* The text (no trailing newline); free with g_free. */
 char *hn_py_json_dumps(const cJSON *item);
+/* The same with indent=N spaces per level (json.dump(..., indent=4) for transformers'
+ * *_results.json); N must be >= 1. */
+char *hn_py_json_dumps_indent(const cJSON *item, int indent);
 /* json.dumps(item, ensure_ascii=False): one line, ", " and ": ", UTF-8 as it is; parsed numbers
  * as ints where integral (Python would keep "1.0" a float: cJSON cannot tell). */
 char *hn_py_json_dumps_line(const cJSON *item);

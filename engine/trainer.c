@@ -164,6 +164,7 @@ static hn_status setup(hn_trainer *tr, hn_error *err)
     tr->saved_step = -1;
     if (tr->resume_from != NULL)
         HN_TRY(hn_trainer_resume(tr, err));
+    HN_TRY(hn_trainer_open_history(tr, err));
     return hn_trainer_open_log(tr, err);
 }
 
@@ -173,6 +174,8 @@ hn_status hn_train_run(const hn_train_args *args, const hn_train_callbacks *call
     HN_TRY(hn_train_args_check(args, err));
     hn_trainer tr = {.args = args, .callbacks = callbacks}; /* a zero dataset clears fine */
     hn_status s = setup(&tr, err);
+    if (s == HN_OK && tr.resume_from != NULL && callbacks != NULL && callbacks->on_resume != NULL)
+        callbacks->on_resume(callbacks->user, tr.resume_from, tr.pos.step);
     if (s == HN_OK && callbacks != NULL && callbacks->on_start != NULL) {
         int64_t total = 0;
         for (size_t i = 0; i < hn_model_param_count(tr.model); i++) {
@@ -183,12 +186,12 @@ hn_status hn_train_run(const hn_train_args *args, const hn_train_callbacks *call
         callbacks->on_start(callbacks->user, (int64_t)tr.train.n, tr.total_steps,
                             hn_model_trained_count(tr.model), total);
     }
-    if (s == HN_OK && tr.resume_from != NULL && callbacks != NULL && callbacks->on_resume != NULL)
-        callbacks->on_resume(callbacks->user, tr.resume_from, tr.pos.step);
     if (s == HN_OK)
         s = hn_trainer_run_steps(&tr, err);
     if (s == HN_OK)
         s = hn_trainer_save(&tr, args->output_dir, err);
+    if (s == HN_OK)
+        s = hn_trainer_write_results(&tr, err);
     hn_trainer_clear(&tr);
     return s;
 }

@@ -43,6 +43,8 @@ typedef struct {
     void (*on_resume)(void *user, const char *checkpoint, int64_t step);
     /* One line worth showing (the data's source, a cache warning); may be NULL. */
     void (*on_note)(void *user, const char *line);
+    /* After every optimizer step (the log comes only every logging_steps); may be NULL. */
+    void (*on_step)(void *user, int64_t step);
 } hn_train_callbacks;
 
 /* Runs the training that args describe (checked with hn_train_args_check first). */

@@ -1,7 +1,8 @@
 /* Checkpoints of a training run and resuming from them. checkpoint-N holds what the output
  * folder will hold (the PEFT adapter, or model.safetensors + config.json, and the tokenizer
  * files), plus optimizer.safetensors (AdamW's moments and step; the schedule is a function of
- * the step) and hone_state.json (train_position.h: the data position, shuffle and dropout
+ * the step), trainer_state.json (transformers' TrainerState: the log history so far) and
+ * hone_state.json (train_position.h: the data position, shuffle and dropout
  * states, the log's running sums). Resuming reads the trained parameters back from the same
  * files a user would load, so a checkpoint is also a usable adapter or model. */
 #include <string.h>
@@ -24,6 +25,14 @@ hn_status hn_trainer_save_checkpoint(hn_trainer *tr, hn_error *err)
     if (s == HN_OK)
         s = hn_optimizer_save(tr->opt, path, err);
     g_free(path);
+    if (s == HN_OK) { /* transformers' TrainerState, as it is at a save */
+        hn_train_log at;
+        hn_trainer_log_init(tr, &at);
+        hn_train_history_set_step(tr->history, step, at.epoch);
+        hn_train_history_set_control(tr->history, &(hn_train_control){
+            .should_save = true, .should_training_stop = step == tr->total_steps});
+        s = hn_train_history_write_state(tr->history, staging, err);
+    }
     path = g_build_filename(staging, HN_CHECKPOINT_STATE_FILE, NULL);
     if (s == HN_OK)
         s = hn_train_position_write(&tr->pos, path, err);

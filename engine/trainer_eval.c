@@ -109,11 +109,17 @@ static hn_status eval_loss(hn_trainer *tr, double *loss, hn_error *err)
 
 hn_status hn_trainer_evaluate(hn_trainer *tr, hn_error *err)
 {
-    double loss = NAN;
+    double loss = NAN, start = hn_trainer_now();
     HN_TRY(eval_loss(tr, &loss, err));
     hn_train_log log;
     hn_trainer_log_init(tr, &log);
     log.tokens_per_s = 0;
     log.eval_loss = loss;
+    hn_train_eval eval = {
+        .step = log.step, .epoch = log.epoch, .loss = loss,
+        .runtime_s = hn_trainer_now() - start, .samples = (int64_t)tr->eval.n,
+        .batch_size = tr->args->per_device_eval_batch_size,
+    };
+    hn_train_history_add_eval(tr->history, &eval);
     return hn_trainer_log(tr, &log, err);
 }

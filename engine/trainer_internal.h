@@ -12,6 +12,7 @@
 #include "model.h"
 #include "optimizer.h"
 #include "sft_data.h"
+#include "train_history.h"
 #include "train_position.h"
 #include "trainer.h"
 
@@ -48,6 +49,10 @@ typedef struct {
     int64_t saved_step;            /* the step of the newest checkpoint, -1: none */
     double session_start;          /* hn_trainer_now() when this session's training began */
     FILE *log_file;                /* trainer_log.jsonl */
+    hn_train_history *history;     /* trainer_state.json: every log and evaluation */
+    int64_t non_embedding_params;  /* for transformers' flos estimate */
+    int64_t session_first_step;    /* the step this session started from */
+    double session_loss_sum;       /* sum of this session's step losses (train_loss) */
     hn_batch_buffers batch_buffers;
 } hn_trainer;
 
@@ -60,6 +65,11 @@ double hn_trainer_now(void);
 hn_status hn_trainer_prepare_output(hn_trainer *tr, hn_error *err);
 /* Opens trainer_log.jsonl: new, or when resuming, keeping only the lines up to tr->pos.step. */
 hn_status hn_trainer_open_log(hn_trainer *tr, hn_error *err);
+/* The run's history (trainer_state.json): the resumed checkpoint's, or new. */
+hn_status hn_trainer_open_history(hn_trainer *tr, hn_error *err);
+/* At the end: trainer_state.json, train_results.json and all_results.json, and with plot_loss
+ * training_loss.png (and training_eval_loss.png) in the output folder. */
+hn_status hn_trainer_write_results(hn_trainer *tr, hn_error *err);
 /* Appends a trainer_log.jsonl line and tells the callbacks. */
 hn_status hn_trainer_log(hn_trainer *tr, const hn_train_log *log, hn_error *err);
 /* Writes the adapter (LoRA) or the model (full, freeze) and the tokenizer files into folder. */

@@ -100,6 +100,8 @@ static hn_status train_step(hn_trainer *tr, const size_t *order, size_t batches,
             s = hn_model_backward(tr->model, 1.0f / (float)targets, err);
         step_loss += targets > 0 ? sum / (double)targets : 0;
         p->tokens += (int64_t)batch.B * batch.T;
+        hn_train_history_add_flos(tr->history, hn_train_flos((int64_t)batch.B * batch.T,
+                                                             tr->non_embedding_params));
     }
     HN_TRY(s);
     if (!isfinite(step_loss))
@@ -111,6 +113,7 @@ static hn_status train_step(hn_trainer *tr, const size_t *order, size_t batches,
     p->step++;
     p->next_batch = (int64_t)MIN(b + accum, batches);
     p->loss_since_log += step_loss;
+    tr->session_loss_sum += step_loss;
     p->steps_since_log++;
     p->dropout_position = hn_model_dropout_position(tr->model);
     tr->last_report = report;
@@ -165,6 +168,9 @@ static hn_status after_step(hn_trainer *tr, size_t batches, hn_error *err)
     hn_train_position *p = &tr->pos;
     bool last = p->step == tr->total_steps;
     bool epoch_end = (size_t)p->next_batch >= batches;
+    const hn_train_callbacks *c = tr->callbacks;
+    if (c != NULL && c->on_step != NULL)
+        c->on_step(c->user, p->step);
     if (p->step % args->logging_steps == 0 || last)
         HN_TRY(log_step(tr, err));
     bool evaluate = tr->eval.n > 0 &&

@@ -13,6 +13,7 @@
 #include "atomic_file.h"
 #include "checkpoint.h"
 #include "gguf_model.h"
+#include "loss_plot.h"
 #include "safetensors.h"
 #include "trainer_internal.h"
 
@@ -119,6 +120,67 @@ hn_status hn_trainer_open_log(hn_trainer *tr, hn_error *err)
     return s;
 }
 
+/* TrainerState's schedule fields for this run. */
+static hn_train_history_run history_run(const hn_trainer *tr)
+{
+    const hn_train_args *args = tr->args;
+    size_t bs = (size_t)args->per_device_train_batch_size,
+           accum = (size_t)args->gradient_accumulation_steps;
+    size_t batches = (tr->train.n + bs - 1) / bs;
+    int64_t per_epoch = (int64_t)MAX((batches + accum - 1) / accum, 1);
+    int64_t epochs = args->max_steps > 0 ? (tr->total_steps + per_epoch - 1) / per_epoch
+                                         : (int64_t)ceil(args->num_train_epochs);
+    return (hn_train_history_run){
+        .max_steps = tr->total_steps, .num_train_epochs = epochs,
+        .logging_steps = args->logging_steps,
+        .eval_steps = tr->eval.n > 0 ? tr->eval_steps : 500,
+        .save_steps = args->save_steps, .train_batch_size = args->per_device_train_batch_size,
+    };
+}
+
+hn_status hn_trainer_open_history(hn_trainer *tr, hn_error *err)
+{
+    hn_train_history_run run = history_run(tr);
+    for (size_t i = 0; i < hn_model_param_count(tr->model); i++) {
+        hn_param_info info;
+        hn_model_param_info(tr->model, i, &info);
+        if (strstr(info.name, "embed_tokens") == NULL)
+            tr->non_embedding_params += (int64_t)info.numel;
+    }
+    tr->session_first_step = tr->pos.step;
+    if (tr->resume_from == NULL) {
+        tr->history = hn_train_history_new(&run);
+        return HN_OK;
+    }
+    char *path = g_build_filename(tr->resume_from, "trainer_state.json", NULL);
+    hn_status s = hn_train_history_load(path, &tr->history, err);
+    g_free(path);
+    HN_TRY(s);
+    hn_train_history_set_run(tr->history, &run);
+    return HN_OK;
+}
+
+hn_status hn_trainer_write_results(hn_trainer *tr, hn_error *err)
+{
+    const hn_train_args *args = tr->args;
+    int64_t steps = tr->pos.step - tr->session_first_step;
+    double samples = args->max_steps > 0
+                         ? (double)(args->max_steps * args->per_device_train_batch_size *
+                                    args->gradient_accumulation_steps)
+                         : (double)tr->train.n * args->num_train_epochs;
+    hn_train_end end = {
+        .runtime_s = hn_trainer_now() - tr->session_start, .num_train_samples = samples,
+        .steps_trained = steps,
+        .train_loss = steps > 0 ? tr->session_loss_sum / (double)steps : 0,
+    };
+    hn_train_history_add_train_end(tr->history, &end);
+    HN_TRY(hn_train_history_write_state(tr->history, args->output_dir, err));
+    HN_TRY(hn_train_history_write_train_results(tr->history, args->output_dir, err));
+    if (args->plot_loss)
+        HN_TRY(hn_loss_plot_write_run(tr->history, args->output_dir, err));
+    return HN_OK;
+}
+
 /* 83.4 s -> "0:01:23", as Python's str(timedelta) prints whole seconds. */
 static char *duration(double seconds)
 {
@@ -158,6 +220,8 @@ hn_status hn_trainer_log(hn_trainer *tr, const hn_train_log *log, hn_error *err)
     if (!ok)
         return hn_fail(err, HN_ERR_IO, "%s/trainer_log.jsonl: %s", tr->args->output_dir,
                        g_strerror(errno));
+    if (!eval)
+        hn_train_history_add_log(tr->history, log);
     if (tr->callbacks != NULL && tr->callbacks->on_log != NULL)
         tr->callbacks->on_log(tr->callbacks->user, log);
     return HN_OK;
@@ -278,6 +342,7 @@ void hn_trainer_clear(hn_trainer *tr)
     g_free(tr->eval.index);
     g_free(tr->resume_from);
     hn_batch_buffers_clear(&tr->batch_buffers);
+    hn_train_history_free(tr->history);
     hn_chat_jinja_free(tr->jinja);
     hn_tokenizer_free(tr->tok);
     hn_model_dir_close(tr->dir);
