@@ -309,6 +309,12 @@ hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
         args->eval_dataset == NULL)
         return hn_fail(err, HN_ERR_ARGUMENT, "eval_strategy %s needs held-out data: set "
                        "val_size or eval_dataset", args->eval_strategy);
+    if (args->eval_dataset != NULL && args->val_size > 1e-6)
+        return hn_fail(err, HN_ERR_ARGUMENT, "val_size and eval_dataset cannot both be set (as in "
+                       "LLaMA-Factory): hold out part of dataset, or name another one");
+    if (args->neat_packing && strcmp(args->stage, "pt") == 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "neat_packing is for stage sft (pt packs text into "
+                       "blocks that attend across documents, as upstream)");
     if (args->mask_history && args->train_on_prompt)
         return hn_fail(err, HN_ERR_ARGUMENT, "mask_history and train_on_prompt cannot both be "
                        "on: one trains only the last answer, the other every token");

@@ -59,9 +59,6 @@ static hn_status hold_out(hn_trainer *tr, hn_error *err)
 hn_status hn_trainer_split(hn_trainer *tr, hn_error *err)
 {
     const hn_train_args *args = tr->args;
-    if (args->eval_dataset != NULL && args->val_size > 1e-6)
-        return hn_fail(err, HN_ERR_ARGUMENT, "val_size and eval_dataset cannot both be set "
-                       "(as in LLaMA-Factory): hold out part of dataset, or name another one");
     if (args->val_size > 1e-6)
         HN_TRY(hold_out(tr, err));
     else
