@@ -19,12 +19,7 @@ import os
 import sys
 import types
 
-os.environ.setdefault("DISABLE_VERSION_CHECK", "1")
-os.environ.setdefault("LLAMAFACTORY_VERBOSITY", "ERROR")
-os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-trl = types.ModuleType("trl")
-trl.AutoModelForCausalLMWithValueHead = object
-sys.modules.setdefault("trl", trl)
+import llamafactory_env  # noqa: E402,F401  (before any LLaMA-Factory import)
 _listdir = os.listdir
 os.listdir = lambda path=".": sorted(_listdir(path))
 

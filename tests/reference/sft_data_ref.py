@@ -13,14 +13,8 @@ import json
 import os
 import sys
 import tempfile
-import types
 
-os.environ.setdefault("DISABLE_VERSION_CHECK", "1")
-os.environ.setdefault("LLAMAFACTORY_VERBOSITY", "ERROR")
-os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
-trl = types.ModuleType("trl")
-trl.AutoModelForCausalLMWithValueHead = object
-sys.modules.setdefault("trl", trl)
+import llamafactory_env  # noqa: E402,F401  (before any LLaMA-Factory import)
 
 from transformers import PreTrainedTokenizerFast, Seq2SeqTrainingArguments  # noqa: E402
 

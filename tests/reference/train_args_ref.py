@@ -11,13 +11,8 @@ import dataclasses
 import json
 import os
 import sys
-import types
 
-os.environ.setdefault("DISABLE_VERSION_CHECK", "1")
-os.environ.setdefault("LLAMAFACTORY_VERBOSITY", "ERROR")
-trl = types.ModuleType("trl")
-trl.AutoModelForCausalLMWithValueHead = object
-sys.modules.setdefault("trl", trl)
+import llamafactory_env  # noqa: E402,F401  (before any LLaMA-Factory import)
 
 from transformers import Seq2SeqTrainingArguments  # noqa: E402
 

@@ -15,13 +15,8 @@ import json
 import os
 import re
 import sys
-import types
 
-os.environ.setdefault("DISABLE_VERSION_CHECK", "1")
-os.environ.setdefault("LLAMAFACTORY_VERBOSITY", "ERROR")
-trl = types.ModuleType("trl")
-trl.AutoModelForCausalLMWithValueHead = object
-sys.modules.setdefault("trl", trl)
+import llamafactory_env  # noqa: E402,F401  (before any LLaMA-Factory import)
 
 import torch  # noqa: E402
 from transformers import (AutoModelForCausalLM, LlamaConfig, MistralConfig,  # noqa: E402
