@@ -102,8 +102,9 @@ static void test_lora_run(void)
     g_free(model);
 }
 
-/* Two optimizer steps of a run given as extra arguments; returns the output folder's log. */
-static void run_two_steps(const char *extra)
+/* Two optimizer steps of a run given as extra arguments, run twice (the second time its data
+ * comes from the cache); its trainer_state.json has `entries` log_history entries. */
+static void run_two_steps(const char *extra, int entries)
 {
     char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
     char *dir = test_make_tmpdir();
@@ -128,10 +129,13 @@ static void run_two_steps(const char *extra)
     char *state_path = g_strdup_printf("%s/run/trainer_state.json", dir);
     cJSON *state = test_load_json(state_path);
     const cJSON *history = cJSON_GetObjectItem(state, "log_history");
-    g_assert_cmpint(cJSON_GetArraySize(history), ==, 3); /* two logs and the end */
-    for (int i = 0; i < 2; i++) {
-        double loss = cJSON_GetObjectItem(cJSON_GetArrayItem(history, i), "loss")->valuedouble;
-        g_assert_true(isfinite(loss) && loss > 0);
+    g_assert_cmpint(cJSON_GetArraySize(history), ==, entries);
+    for (int i = 0; i < entries - 1; i++) { /* logs (and evaluations), then the end */
+        const cJSON *entry = cJSON_GetArrayItem(history, i);
+        const cJSON *loss = cJSON_GetObjectItem(entry, "loss");
+        if (loss == NULL)
+            loss = cJSON_GetObjectItem(entry, "eval_loss");
+        g_assert_true(isfinite(loss->valuedouble) && loss->valuedouble > 0);
     }
     cJSON_Delete(state);
     g_free(state_path);
@@ -147,13 +151,16 @@ static void run_two_steps(const char *extra)
 /* Stage pt on plain text, packed into blocks (upstream's default for pt). */
 static void test_pt_run(void)
 {
-    run_two_steps("--stage pt --dataset c4_demo");
+    run_two_steps("--stage pt --dataset c4_demo", 3); /* two logs and the end */
 }
 
-/* sft with neat_packing: several examples per row, attention kept inside each. */
+/* sft with neat_packing (several examples per row, attention kept inside each), evaluated on
+ * another dataset after step 2. */
 static void test_neat_packing_run(void)
 {
-    run_two_steps("--stage sft --dataset identity --neat_packing true");
+    run_two_steps("--stage sft --dataset identity --neat_packing true --eval_dataset "
+                  "alpaca_en_demo --max_samples 8 --eval_strategy steps --eval_steps 2 "
+                  "--per_device_eval_batch_size 4", 4); /* two logs, the evaluation, the end */
 }
 
 /* A config in LLaMA-Factory's example style, unchanged (tests/data/llamafactory_lora_sft.yaml:
