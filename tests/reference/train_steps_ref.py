@@ -12,7 +12,10 @@ OUT_DIR gets:
               (transformers dequantizes it to float32 with gguf_file=).
   adapter/    the adapter training starts from: PEFT's get_peft_model (r 4, lora_alpha 8,
               lora_dropout 0, every linear layer of the blocks), every lora_B then set to
-              0.1 * randn (PEFT starts it at zero), save_pretrained.
+              0.1 * randn (PEFT starts it at zero), save_pretrained in float32; the reference
+              trains that same PeftModel on (what PeftModel.from_pretrained(is_trainable=True)
+              of these files would rebuild, as LLaMA-Factory does when it continues an
+              adapter).
   expected/   the adapter after the steps, PEFT's save_pretrained.
   expected.json
               {"hone_args": [...] the `hone train` arguments of the same run (without
@@ -46,7 +49,7 @@ import warnings
 
 os.environ.setdefault("TQDM_DISABLE", "1")
 import torch  # noqa: E402
-from peft import LoraConfig, PeftModel, get_peft_model  # noqa: E402
+from peft import LoraConfig, get_peft_model  # noqa: E402
 from transformers import (AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM,  # noqa: E402
                           PreTrainedTokenizerFast, TrainingArguments, get_scheduler)
 from transformers.utils import logging as hf_logging  # noqa: E402
@@ -202,6 +205,7 @@ def train(model, rows, pad, run):
             record["grad_norms"].append(norm)
             step += 1
     record["total_steps"] = total
+    assert record["clipped"] > 0, "max_grad_norm never clipped: the run would not test clipping"
     return record
 
 
