@@ -25,6 +25,16 @@ hn_status hn_atomic_open(hn_atomic_file *file, const char *path, hn_error *err)
     return HN_OK;
 }
 
+/* What a failed write means to the user: a full disk or quota and a file-size limit
+ * (RLIMIT_FSIZE: EFBIG) say so, and that the file already at the path is untouched. */
+static const char *write_hint(int error)
+{
+    return error == ENOSPC || error == EDQUOT || error == EFBIG
+               ? " (the disk is full or a file-size limit is reached; whatever was at that path "
+                 "before is unchanged)"
+               : "";
+}
+
 hn_status hn_atomic_write(hn_atomic_file *file, const void *data, size_t size, hn_error *err)
 {
     const char *p = data;
@@ -32,9 +42,11 @@ hn_status hn_atomic_write(hn_atomic_file *file, const void *data, size_t size, h
         ssize_t n = write(file->fd, p, size);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
-            return hn_fail(err, HN_ERR_IO, "%s: write failed: %s", file->path,
-                           n < 0 ? g_strerror(errno) : "no progress");
+        if (n <= 0) {
+            int saved = n < 0 ? errno : 0;
+            return hn_fail(err, HN_ERR_IO, "%s: write failed: %s%s", file->path,
+                           n < 0 ? g_strerror(saved) : "no progress", write_hint(saved));
+        }
         p += n;
         size -= (size_t)n;
     }
@@ -55,10 +67,16 @@ static void fsync_parent_folder(const char *path)
 hn_status hn_atomic_commit(hn_atomic_file *file, hn_error *err)
 {
     hn_status status = HN_OK;
-    if (fsync(file->fd) != 0)
-        status = hn_fail(err, HN_ERR_IO, "%s: fsync failed: %s", file->path, g_strerror(errno));
-    if (close(file->fd) != 0 && status == HN_OK)
-        status = hn_fail(err, HN_ERR_IO, "%s: close failed: %s", file->path, g_strerror(errno));
+    if (fsync(file->fd) != 0) {
+        int saved = errno;
+        status = hn_fail(err, HN_ERR_IO, "%s: fsync failed: %s%s", file->path,
+                         g_strerror(saved), write_hint(saved));
+    }
+    if (close(file->fd) != 0 && status == HN_OK) {
+        int saved = errno;
+        status = hn_fail(err, HN_ERR_IO, "%s: close failed: %s%s", file->path,
+                         g_strerror(saved), write_hint(saved));
+    }
     file->fd = -1;
     if (status == HN_OK && rename(file->temp_path, file->path) != 0)
         status = hn_fail(err, HN_ERR_IO, "%s: cannot rename %s into place: %s", file->path,

@@ -89,6 +89,7 @@ hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tm
 {
     *out = (hn_sft_data){0};
     out->examples = g_new0(hn_sft_example, dataset->n_rows > 0 ? dataset->n_rows : 1);
+    int64_t targets = 0; /* labels after the first token (the shifted targets) */
     for (size_t i = 0; i < dataset->n_rows; i++) {
         const hn_dataset_row *row = &dataset->rows[i];
         if (!well_formed(row)) {
@@ -111,8 +112,22 @@ hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tm
         out->examples[out->n_examples++] =
             (hn_sft_example){encoded.input_ids, encoded.labels, encoded.n, NULL, NULL};
         out->n_tokens += (int64_t)encoded.n;
-        for (size_t k = 0; k < encoded.n; k++)
+        for (size_t k = 0; k < encoded.n; k++) {
             out->n_label_tokens += encoded.labels[k] != HN_IGNORE_INDEX;
+            targets += k > 0 && encoded.labels[k] != HN_IGNORE_INDEX;
+        }
+    }
+    if (out->n_examples > 0 && targets == 0) {
+        /* Upstream trains on such data and logs a NaN loss (0 / 0 tokens); nothing would learn. */
+        size_t n = out->n_examples;
+        hn_sft_data_clear(out);
+        if (options->cutoff_len <= 0)
+            return hn_fail(err, HN_ERR_ARGUMENT, "none of the %zu examples has a response "
+                           "token to train on", n);
+        return hn_fail(err, HN_ERR_ARGUMENT, "cutoff_len %d leaves none of the %zu examples a "
+                       "token to train on (each is cut inside its prompt: LLaMA-Factory shares "
+                       "cutoff_len between prompt and response by their lengths); raise "
+                       "cutoff_len", options->cutoff_len, n);
     }
     return HN_OK;
 }

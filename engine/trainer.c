@@ -132,16 +132,55 @@ static hn_status load_examples(hn_trainer *tr, const char *datasets, hn_sft_data
     return HN_OK;
 }
 
+/* The model to train, continuing adapter_name_or_path when given, as LLaMA-Factory's
+ * _setup_lora_tuning (llamafactory/model/adapter.py) does with is_trainable and no
+ * create_new_adapter: PeftModel.from_pretrained(is_trainable=True), so the adapter's own
+ * adapter_config.json (r, lora_alpha, lora_dropout, rsLoRA, DoRA, target_modules,
+ * modules_to_save) wins over lora_rank, lora_alpha, lora_target and the rest. Several adapters
+ * (upstream merges all but the last into the base first) are refused as not built. */
+static hn_status open_model(hn_trainer *tr, hn_error *err)
+{
+    const hn_train_args *args = tr->args;
+    hn_model_options mo;
+    model_options_from(args, &mo);
+    const char *path = args->adapter_name_or_path;
+    if (path == NULL)
+        return hn_model_new(tr->dir, &mo, &tr->model, err);
+    if (strcmp(args->finetuning_type, "lora") != 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "adapter_name_or_path %s: an adapter is only valid "
+                       "with finetuning_type lora, not %s", path, args->finetuning_type);
+    if (strchr(path, ',') != NULL)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "adapter_name_or_path %s: several adapters "
+                       "(merging all but the last into the base) are not built yet; give one",
+                       path);
+    if (args->create_new_adapter)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "create_new_adapter (merging %s into the base "
+                       "and training a new adapter) is not built yet", path);
+    hn_peft_adapter adapter;
+    HN_TRY(hn_peft_read(path, &adapter, err));
+    char *targets = NULL, *saved = NULL;
+    mo.pissa_init = false; /* upstream initialises only a new adapter */
+    mo.targets.additional_target = NULL; /* the adapter's modules_to_save, if any, instead */
+    hn_status s = hn_model_options_for_adapter(&mo, &adapter, &targets, &saved, err);
+    if (s == HN_OK)
+        s = hn_model_new(tr->dir, &mo, &tr->model, err);
+    if (s == HN_OK)
+        s = hn_model_load_adapter(tr->model, &adapter, err);
+    if (s != HN_OK)
+        hn_error_prefix(err, "adapter_name_or_path %s", path);
+    g_free(targets);
+    g_free(saved);
+    hn_peft_adapter_free(&adapter);
+    return s;
+}
+
 static hn_status setup(hn_trainer *tr, hn_error *err)
 {
     const hn_train_args *args = tr->args;
     if (strcmp(args->stage, "sft") != 0 && strcmp(args->stage, "pt") != 0)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "stage %s is not built yet (pt and sft are)",
                        args->stage);
-    if (args->adapter_name_or_path != NULL)
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "adapter_name_or_path (continuing an adapter) "
-                       "is not built into hone train yet");
-    HN_TRY(hn_trainer_prepare_output(tr, err));
+    HN_TRY(hn_trainer_choose_resume(tr, err));
     HN_TRY(hn_model_dir_open(args->model_name_or_path, &tr->dir, err));
     HN_TRY(hn_tokenizer_load_model(args->model_name_or_path, &tr->tok, err));
     const hn_tokenizer_config *tc = hn_tokenizer_get_config(tr->tok);
@@ -151,9 +190,7 @@ static hn_status setup(hn_trainer *tr, hn_error *err)
     if (args->eval_dataset != NULL)
         HN_TRY(load_examples(tr, args->eval_dataset, &tr->eval_data, err));
     HN_TRY(hn_trainer_split(tr, err));
-    hn_model_options mo;
-    model_options_from(args, &mo);
-    HN_TRY(hn_model_new(tr->dir, &mo, &tr->model, err));
+    HN_TRY(open_model(tr, err));
     tr->total_steps = total_steps_of(args, tr->train.n);
     HN_TRY(optimizer_from(args, tr->model, tr->total_steps, &tr->opt, err));
     tr->pos = (hn_train_position){
@@ -165,6 +202,9 @@ static hn_status setup(hn_trainer *tr, hn_error *err)
     if (tr->resume_from != NULL)
         HN_TRY(hn_trainer_resume(tr, err));
     HN_TRY(hn_trainer_open_history(tr, err));
+    /* Only now the output folder: bad data, a bad adapter, model or checkpoint leave it as it
+     * was. */
+    HN_TRY(hn_trainer_prepare_output(tr, err));
     return hn_trainer_open_log(tr, err);
 }
 

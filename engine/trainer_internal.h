@@ -61,7 +61,9 @@ double hn_trainer_now(void);
 /* ---- trainer_output.c ---- */
 /* Chooses the checkpoint to resume from (tr->resume_from: resume_from_checkpoint, or the last
  * one in a non-empty output folder unless overwrite_output_dir; a non-empty folder without one
- * is refused), makes the output folder and writes training_args.yaml. */
+ * is refused). Writes nothing. */
+hn_status hn_trainer_choose_resume(hn_trainer *tr, hn_error *err);
+/* Makes the output folder and writes training_args.yaml (once everything has loaded). */
 hn_status hn_trainer_prepare_output(hn_trainer *tr, hn_error *err);
 /* Opens trainer_log.jsonl: new, or when resuming, keeping only the lines up to tr->pos.step. */
 hn_status hn_trainer_open_log(hn_trainer *tr, hn_error *err);

@@ -42,7 +42,7 @@ static bool folder_is_empty(const char *path)
 /* Which checkpoint the run continues from: resume_from_checkpoint, else the last one in a
  * non-empty output folder (as LLaMA-Factory finds it with get_last_checkpoint), unless
  * overwrite_output_dir. A non-empty folder without checkpoints is refused. */
-static hn_status choose_resume(hn_trainer *tr, hn_error *err)
+hn_status hn_trainer_choose_resume(hn_trainer *tr, hn_error *err)
 {
     const hn_train_args *args = tr->args;
     if (args->resume_from_checkpoint != NULL) {
@@ -70,7 +70,6 @@ static hn_status choose_resume(hn_trainer *tr, hn_error *err)
 hn_status hn_trainer_prepare_output(hn_trainer *tr, hn_error *err)
 {
     const char *out = tr->args->output_dir;
-    HN_TRY(choose_resume(tr, err));
     if (g_mkdir_with_parents(out, 0755) != 0)
         return hn_fail(err, HN_ERR_IO, "%s: cannot create the output folder: %s", out,
                        g_strerror(errno));
