@@ -16,7 +16,7 @@
 
 enum { DECODE_CHUNK = 128 }; /* tokens per prefill step */
 
-struct hn_decoder {
+struct hn_kv_decoder {
     hn_model *m;
     hn_kv_cache cache;
     void *memory;          /* the buffers below, for DECODE_CHUNK rows */
@@ -36,7 +36,7 @@ static float *take(hn_arena *a, size_t n)
     return hn_arena_take(a, n * sizeof(float));
 }
 
-static void layout(hn_decoder *d, hn_arena *a)
+static void layout(hn_kv_decoder *d, hn_arena *a)
 {
     const hn_model *m = d->m;
     size_t n = DECODE_CHUNK, C = (size_t)m->C, H = (size_t)m->H,
@@ -73,7 +73,7 @@ static void layout(hn_decoder *d, hn_arena *a)
     }
 }
 
-hn_status hn_decoder_new(hn_model *model, hn_decoder **out, hn_error *err)
+hn_status hn_kv_decoder_new(hn_model *model, hn_kv_decoder **out, hn_error *err)
 {
     *out = NULL;
     for (guint i = 0; i < model->loras->len; i++)
@@ -83,14 +83,14 @@ hn_status hn_decoder_new(hn_model *model, hn_decoder **out, hn_error *err)
     if (model->be->attention_cached_forward == NULL)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "the %s backend has no attention_cached_forward "
                        "(inference with a key/value cache)", model->be->name);
-    hn_decoder *d = g_new0(hn_decoder, 1);
+    hn_kv_decoder *d = g_new0(hn_kv_decoder, 1);
     d->m = model;
     hn_kv_cache_init(&d->cache, model->be, model->L, model->NKV * model->HD);
     hn_arena sizing = {0};
     layout(d, &sizing);
     d->memory = model->be->alloc(sizing.used);
     if (d->memory == NULL) {
-        hn_decoder_free(d);
+        hn_kv_decoder_free(d);
         return hn_fail(err, HN_ERR_NOMEM, "out of %s memory for inference buffers (%zu bytes)",
                        model->be->name, sizing.used);
     }
@@ -100,7 +100,7 @@ hn_status hn_decoder_new(hn_model *model, hn_decoder **out, hn_error *err)
     return HN_OK;
 }
 
-void hn_decoder_free(hn_decoder *d)
+void hn_kv_decoder_free(hn_kv_decoder *d)
 {
     if (d == NULL)
         return;
@@ -109,22 +109,27 @@ void hn_decoder_free(hn_decoder *d)
     g_free(d);
 }
 
-int hn_decoder_length(const hn_decoder *d)
+const hn_model *hn_kv_decoder_model(const hn_kv_decoder *d)
+{
+    return d->m;
+}
+
+int hn_kv_decoder_length(const hn_kv_decoder *d)
 {
     return d->cache.length;
 }
 
-const int32_t *hn_decoder_tokens(const hn_decoder *d)
+const int32_t *hn_kv_decoder_tokens(const hn_kv_decoder *d)
 {
     return d->cache.ids;
 }
 
-void hn_decoder_truncate(hn_decoder *d, int length)
+void hn_kv_decoder_truncate(hn_kv_decoder *d, int length)
 {
     d->cache.length = CLAMP(length, 0, d->cache.length);
 }
 
-int hn_decoder_common_prefix(const hn_decoder *d, const int32_t *ids, int n)
+int hn_kv_decoder_common_prefix(const hn_kv_decoder *d, const int32_t *ids, int n)
 {
     int same = 0;
     while (same < n && same < d->cache.length && ids[same] == d->cache.ids[same])
@@ -133,7 +138,7 @@ int hn_decoder_common_prefix(const hn_decoder *d, const int32_t *ids, int n)
 }
 
 /* One layer over n new tokens at cache positions past .. past + n - 1; d->x in place. */
-static void layer_step(hn_decoder *d, int l, int past, int n)
+static void layer_step(hn_kv_decoder *d, int l, int past, int n)
 {
     const hn_model *m = d->m;
     const hn_backend *be = m->be;
@@ -182,7 +187,7 @@ static void upload_rope(hn_model *m, int last)
 }
 
 /* n <= DECODE_CHUNK tokens; logits of the rows from `first_logit` on into host memory. */
-static hn_status step(hn_decoder *d, const int32_t *ids, int n, float *logits, int first_logit,
+static hn_status step(hn_kv_decoder *d, const int32_t *ids, int n, float *logits, int first_logit,
                       hn_error *err)
 {
     hn_model *m = d->m;
@@ -215,7 +220,7 @@ static hn_status step(hn_decoder *d, const int32_t *ids, int n, float *logits, i
     return HN_OK;
 }
 
-hn_status hn_decoder_append(hn_decoder *d, const int32_t *ids, int n, float *logits,
+hn_status hn_kv_decoder_append(hn_kv_decoder *d, const int32_t *ids, int n, float *logits,
                             bool all_logits, hn_error *err)
 {
     const hn_model *m = d->m;

@@ -11,23 +11,25 @@
 
 #include "model.h"
 
-typedef struct hn_decoder hn_decoder;
+typedef struct hn_kv_decoder hn_kv_decoder;
 
 /* A decoder on a built model (which must outlive it). The model must not apply LoRA dropout
  * (lora_dropout 0: inference). */
-hn_status hn_decoder_new(hn_model *model, hn_decoder **out, hn_error *err);
-void hn_decoder_free(hn_decoder *decoder);
+hn_status hn_kv_decoder_new(hn_model *model, hn_kv_decoder **out, hn_error *err);
+void hn_kv_decoder_free(hn_kv_decoder *decoder);
 
+/* The model it runs. */
+const hn_model *hn_kv_decoder_model(const hn_kv_decoder *decoder);
 /* The tokens in the cache, in order. */
-int hn_decoder_length(const hn_decoder *decoder);
-const int32_t *hn_decoder_tokens(const hn_decoder *decoder);
+int hn_kv_decoder_length(const hn_kv_decoder *decoder);
+const int32_t *hn_kv_decoder_tokens(const hn_kv_decoder *decoder);
 /* Forgets every cached token from `length` on (0: all of them). */
-void hn_decoder_truncate(hn_decoder *decoder, int length);
+void hn_kv_decoder_truncate(hn_kv_decoder *decoder, int length);
 /* How many leading ids equal the cached tokens (what a new prompt can reuse). */
-int hn_decoder_common_prefix(const hn_decoder *decoder, const int32_t *ids, int n);
+int hn_kv_decoder_common_prefix(const hn_kv_decoder *decoder, const int32_t *ids, int n);
 
 /* Runs ids [n] through the model after the cached tokens and caches them. logits (host, may
  * be NULL) gets the next-token logits: [n, V] of every new token when all_logits, else [V] of
  * the last one. */
-hn_status hn_decoder_append(hn_decoder *decoder, const int32_t *ids, int n, float *logits,
+hn_status hn_kv_decoder_append(hn_kv_decoder *decoder, const int32_t *ids, int n, float *logits,
                             bool all_logits, hn_error *err);

@@ -80,27 +80,27 @@ static void test_family(gconstpointer data)
     int32_t *want = json_ids(cJSON_GetObjectItem(expected, "generated"), &n_new);
     int V = (int)hn_model_get_config(model)->vocab_size, total = n_prompt + n_new;
 
-    hn_decoder *decoder = NULL;
-    g_assert_cmpint(hn_decoder_new(model, &decoder, &err), ==, HN_OK);
+    hn_kv_decoder *decoder = NULL;
+    g_assert_cmpint(hn_kv_decoder_new(model, &decoder, &err), ==, HN_OK);
     /* logits[t] predicts token t + 1 of the sequence prompt + generated */
     float *logits = g_new(float, (size_t)total * V);
     int32_t *sequence = g_new(int32_t, total);
     memcpy(sequence, prompt, (size_t)n_prompt * sizeof *prompt);
     int split = n_prompt / 2; /* two appends: the second at an offset */
-    g_assert_cmpint(hn_decoder_append(decoder, prompt, split, logits, true, &err), ==, HN_OK);
-    g_assert_cmpint(hn_decoder_append(decoder, prompt + split, n_prompt - split,
+    g_assert_cmpint(hn_kv_decoder_append(decoder, prompt, split, logits, true, &err), ==, HN_OK);
+    g_assert_cmpint(hn_kv_decoder_append(decoder, prompt + split, n_prompt - split,
                                       logits + (size_t)split * V, true, &err), ==, HN_OK);
     for (int i = 0; i < n_new; i++) {
         int position = n_prompt + i;
         sequence[position] = argmax(logits + (size_t)(position - 1) * V, V);
-        g_assert_cmpint(hn_decoder_append(decoder, &sequence[position], 1,
+        g_assert_cmpint(hn_kv_decoder_append(decoder, &sequence[position], 1,
                                           logits + (size_t)position * V, false, &err), ==, HN_OK);
     }
     for (int i = 0; i < n_new; i++)
         if (sequence[n_prompt + i] != want[i])
             g_error("%s: new token %d is %d, transformers' greedy generate has %d", name, i,
                     sequence[n_prompt + i], want[i]);
-    g_assert_cmpint(hn_decoder_length(decoder), ==, total);
+    g_assert_cmpint(hn_kv_decoder_length(decoder), ==, total);
 
     float *full = full_logits(model, sequence, total);
     double worst = 0;
@@ -112,9 +112,9 @@ static void test_family(gconstpointer data)
     g_assert_cmpfloat(worst, <=, DECODE_TOLERANCE);
 
     /* reusing a prefix: truncate to the prompt and run the answer again in one go */
-    hn_decoder_truncate(decoder, n_prompt);
-    g_assert_cmpint(hn_decoder_common_prefix(decoder, sequence, total), ==, n_prompt);
-    g_assert_cmpint(hn_decoder_append(decoder, sequence + n_prompt, n_new,
+    hn_kv_decoder_truncate(decoder, n_prompt);
+    g_assert_cmpint(hn_kv_decoder_common_prefix(decoder, sequence, total), ==, n_prompt);
+    g_assert_cmpint(hn_kv_decoder_append(decoder, sequence + n_prompt, n_new,
                                       logits + (size_t)n_prompt * V, true, &err), ==, HN_OK);
     double again = test_relative_error(logits + (size_t)n_prompt * V,
                                        full + (size_t)n_prompt * V, (size_t)n_new * V);
@@ -123,7 +123,7 @@ static void test_family(gconstpointer data)
     g_free(full);
     g_free(sequence);
     g_free(logits);
-    hn_decoder_free(decoder);
+    hn_kv_decoder_free(decoder);
     g_free(prompt);
     g_free(want);
     cJSON_Delete(expected);
@@ -144,11 +144,11 @@ static void test_long_sequence(void)
     for (int i = 0; i < n; i++)
         ids[i] = (int32_t)((uint32_t)ids[i] % (uint32_t)V);
     float *logits = g_new(float, (size_t)n * V);
-    hn_decoder *decoder = NULL;
-    g_assert_cmpint(hn_decoder_new(model, &decoder, &err), ==, HN_OK);
-    g_assert_cmpint(hn_decoder_append(decoder, ids, prefill, logits, true, &err), ==, HN_OK);
+    hn_kv_decoder *decoder = NULL;
+    g_assert_cmpint(hn_kv_decoder_new(model, &decoder, &err), ==, HN_OK);
+    g_assert_cmpint(hn_kv_decoder_append(decoder, ids, prefill, logits, true, &err), ==, HN_OK);
     for (int t = prefill; t < n; t++)
-        g_assert_cmpint(hn_decoder_append(decoder, ids + t, 1, logits + (size_t)t * V, false,
+        g_assert_cmpint(hn_kv_decoder_append(decoder, ids + t, 1, logits + (size_t)t * V, false,
                                           &err), ==, HN_OK);
     float *full = full_logits(model, ids, n);
     double error = test_relative_error(logits, full, (size_t)n * V);
@@ -157,7 +157,7 @@ static void test_long_sequence(void)
     g_free(full);
     g_free(logits);
     g_free(ids);
-    hn_decoder_free(decoder);
+    hn_kv_decoder_free(decoder);
     hn_model_free(model);
     hn_model_dir_close(dir);
 }

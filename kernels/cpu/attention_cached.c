@@ -48,7 +48,8 @@ void hn_cpu_attention_cached_forward(float *out, const float *q, const float *k,
 {
     int blocks = (T + ATTENTION_QUERY_BLOCK - 1) / ATTENTION_QUERY_BLOCK;
     size_t tasks = (size_t)NH * blocks;
-#pragma omp parallel if (tasks > 1)
+    /* threads only for enough work: a decoding step over a short cache is cheaper alone */
+#pragma omp parallel if (tasks > 1 && (size_t)T * (size_t)(past + T) * (size_t)NH * HD > 262144)
     {
         float *scores = g_new(float, (size_t)ATTENTION_QUERY_BLOCK * (size_t)(past + T));
 #pragma omp for schedule(dynamic, 1)

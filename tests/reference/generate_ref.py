@@ -16,10 +16,11 @@ transformers' generate and logits processors.
       fp32), a few conversations rendered with LLaMA-Factory's chatml template
       (get_template_and_fix_tokenizer + encode_oneturn, as its chat engine does), greedy
       generate (do_sample False, max_new_tokens 40, eos_token_id the template's stop ids) with
-      the base model and with a random PEFT LoRA adapter (r 8 on q/k/v/o, lora_B = 0.02 *
-      randn, saved in OUT_DIR/adapter). OUT_DIR/expected.json: [{"messages", "prompt_ids",
-      "base": ids, "base_text", "adapter": ids, "adapter_text"}], texts decoded with
-      skip_special_tokens.
+      the base model and with a random PEFT LoRA adapter (r 8 on q/k/v/o, lora_B = 0.15 *
+      randn, saved in OUT_DIR/adapter; generation runs on that PeftModel). OUT_DIR/expected.json:
+      [{"system", "messages", "prompt_ids", "auto_prompt_ids" (the model's own template:
+      apply_chat_template(add_generation_prompt=True)), "base": ids, "base_text", "adapter":
+      ids, "adapter_text"}], texts decoded with skip_special_tokens.
   generate_ref.py processors OUT_DIR
       Random logits [4, 300] (normal, std 3) and input ids [4, 10]; OUT_DIR/expected.json:
       {"logits", "input_ids", "cases": [{"temperature", "top_k", "top_p",
@@ -36,7 +37,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 os.environ.setdefault("DISABLE_VERSION_CHECK", "1")  # llamafactory pins an older transformers
 
 import torch  # noqa: E402
-from peft import LoraConfig, PeftModel, get_peft_model  # noqa: E402
+from peft import LoraConfig, get_peft_model  # noqa: E402
 from transformers.utils import logging as hf_logging  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -114,7 +115,10 @@ def write_smollm(gguf, out):
         paired = conv["messages"] + [{"role": "assistant", "content": ""}]
         prompt, _ = template.encode_oneturn(tokenizer, paired, conv["system"])
         base = greedy(model, prompt, 40, stop)
-        cases.append({**conv, "prompt_ids": prompt, "base": base,
+        system = [{"role": "system", "content": conv["system"]}] if conv["system"] else []
+        auto = tokenizer.apply_chat_template(system + conv["messages"], tokenize=True,
+                                             add_generation_prompt=True, return_dict=False)
+        cases.append({**conv, "prompt_ids": prompt, "auto_prompt_ids": list(auto), "base": base,
                       "base_text": tokenizer.decode(base, skip_special_tokens=True)})
     torch.manual_seed(7)
     peft_model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, bias="none",
@@ -124,14 +128,11 @@ def write_smollm(gguf, out):
     with torch.no_grad():
         for param_name, param in peft_model.named_parameters():
             if ".lora_B." in param_name:
-                param.copy_(0.02 * torch.randn_like(param))
+                param.copy_(0.15 * torch.randn_like(param))
     peft_model.save_pretrained(os.path.join(out, "adapter"))
-    reloaded = PeftModel.from_pretrained(
-        AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32),
-        os.path.join(out, "adapter"))
-    reloaded.eval()
+    peft_model.eval()
     for case in cases:
-        ids = greedy(reloaded, case["prompt_ids"], 40, stop)
+        ids = greedy(peft_model, case["prompt_ids"], 40, stop)
         case["adapter"] = ids
         case["adapter_text"] = tokenizer.decode(ids, skip_special_tokens=True)
         print(json.dumps(case["base_text"]), "|", json.dumps(case["adapter_text"]))
