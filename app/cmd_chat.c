@@ -201,8 +201,10 @@ static int answer(chat_session *c, bool query)
     hn_status s = hn_chat_prompt_encode(c->prompt, messages, n, system, c->args.enable_thinking,
                                         &ids, &n_ids, &err);
     g_free(messages);
-    if (s != HN_OK)
+    if (s != HN_OK) { /* the message cannot be asked: it leaves the conversation */
+        g_ptr_array_remove_index(c->history, c->history->len - 1);
         return hone_fail("chat", "%s", err.message);
+    }
     hn_generate_options options = c->args.generate;
     options.stop_ids = hn_chat_prompt_stop_ids(c->prompt, &options.n_stop);
     hn_thought_splitter splitter;
@@ -248,7 +250,6 @@ static int interactive(chat_session *c)
            c->args.adapter_name_or_path != NULL ? c->args.adapter_name_or_path : "");
     char *line = NULL;
     size_t size = 0;
-    int code = HONE_EXIT_OK;
     for (;;) {
         printf("\nUser: ");
         fflush(stdout);
@@ -276,13 +277,11 @@ static int interactive(chat_session *c)
         g_ptr_array_add(c->history, g_strdup(line));
         printf("Assistant: ");
         fflush(stdout);
-        code = answer(c, false);
-        if (code != HONE_EXIT_OK)
-            break;
+        answer(c, false); /* an error was printed; the chat goes on */
     }
     free(line);
     printf("\n");
-    return code;
+    return HONE_EXIT_OK;
 }
 
 /* OpenMP threads that finish a parallel region spin, waiting for the next one. Decoding runs

@@ -1,7 +1,7 @@
 /* Inference with a key/value cache (engine/model_decode.h) on tiny random models of each family
  * (tests/reference/generate_ref.py tiny: llama, llama with dynamic RoPE, qwen2 with biases and
  * tied embeddings, qwen3 with q/k norms, mistral with a sliding window of 5, llama + a PEFT
- * LoRA adapter):
+ * LoRA adapter, qwen2 + a PEFT DoRA adapter):
  * - greedy decoding one token at a time gives transformers' greedy generate ids exactly;
  * - the logits of every step equal Hone's full forward over the whole sequence at that
  *   position (max |diff| / max |logit| <= 2e-5; the full forward is itself checked against
@@ -229,7 +229,8 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/decode/attention_cached_op", test_attention_op);
-    const char *families[] = {"llama", "llama_dynamic", "qwen2", "qwen3", "mistral", "lora"};
+    const char *families[] = {"llama", "llama_dynamic", "qwen2", "qwen3", "mistral", "lora",
+                              "dora"};
     char *paths[G_N_ELEMENTS(families)];
     for (size_t i = 0; i < G_N_ELEMENTS(families); i++) {
         paths[i] = g_strdup_printf("/decode/%s", families[i]);

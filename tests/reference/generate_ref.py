@@ -5,12 +5,13 @@ transformers' generate and logits processors.
       Tiny random decoders (model_ref.py's make_model and sizes: vocab 256, hidden 64,
       3 layers, 4 heads, 2 KV heads) of each family, saved with save_pretrained in
       OUT_DIR/<name>/model (+ OUT_DIR/<name>/adapter, PEFT LoRA r 4 on all linears with
-      lora_B = 0.1 * randn, for "lora"), and OUT_DIR/<name>/expected.json:
+      lora_B = 0.1 * randn, for "lora" and "dora"), and OUT_DIR/<name>/expected.json:
       {"prompt": 12 ids uniform in [0, 256), "generated": the 20 ids of transformers'
       greedy generate (do_sample False, use_cache True, no eos)}. Cases: llama,
       llama_dynamic (rope dynamic, factor 2: the 32 tokens stay below 128), qwen2 (biases,
       tied), qwen3 (q/k norms), mistral (sliding_window 5: the window matters from token 5
-      on), lora (llama + adapter).
+      on), lora (llama + adapter), dora (qwen2 + a DoRA adapter, magnitudes PEFT's initial
+      ones, so magnitude / ||W + s B A|| is not 1).
   generate_ref.py smollm GGUF OUT_DIR
       SmolLM2-135M-Instruct from its GGUF (transformers' gguf_file loader, dequantized to
       fp32), a few conversations rendered with LLaMA-Factory's chatml template
@@ -51,6 +52,7 @@ TINY = [
     ("qwen3", "qwen3", {"tie_word_embeddings": False}),
     ("mistral", "mistral", {"tie_word_embeddings": False, "sliding_window": 5}),
     ("lora", "llama", {"tie_word_embeddings": False}),
+    ("dora", "qwen2", {"tie_word_embeddings": True}),
 ]
 
 
@@ -69,10 +71,11 @@ def write_tiny(out):
         folder = os.path.join(out, name)
         model = make_model(family, extra)
         model.save_pretrained(os.path.join(folder, "model"))
-        if name == "lora":
+        if name in ("lora", "dora"):
             model = get_peft_model(model, LoraConfig(r=4, lora_alpha=8, bias="none",
                                                      target_modules=LORA_TARGETS,
-                                                     task_type="CAUSAL_LM"))
+                                                     task_type="CAUSAL_LM",
+                                                     use_dora=name == "dora"))
             with torch.no_grad():
                 for param_name, param in model.named_parameters():
                     if ".lora_B." in param_name:
