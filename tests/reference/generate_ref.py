@@ -109,6 +109,9 @@ def write_smollm(gguf, out):
 
     folder, name = os.path.split(os.path.abspath(gguf))
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    # the model's own template, before LLaMA-Factory replaces it with chatml's (its
+    # replace_jinja_template)
+    own = AutoTokenizer.from_pretrained(folder, gguf_file=name)
     template = get_template_and_fix_tokenizer(tokenizer, DataArguments(template="chatml"))
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     model.eval()
@@ -119,8 +122,8 @@ def write_smollm(gguf, out):
         prompt, _ = template.encode_oneturn(tokenizer, paired, conv["system"])
         base = greedy(model, prompt, 40, stop)
         system = [{"role": "system", "content": conv["system"]}] if conv["system"] else []
-        auto = tokenizer.apply_chat_template(system + conv["messages"], tokenize=True,
-                                             add_generation_prompt=True, return_dict=False)
+        auto = own.apply_chat_template(system + conv["messages"], tokenize=True,
+                                       add_generation_prompt=True, return_dict=False)
         cases.append({**conv, "prompt_ids": prompt, "auto_prompt_ids": list(auto), "base": base,
                       "base_text": tokenizer.decode(base, skip_special_tokens=True)})
     torch.manual_seed(7)
