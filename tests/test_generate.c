@@ -9,8 +9,9 @@
  *   token, with the base model and with a random PEFT LoRA adapter;
  * - sampling: a seed gives the same tokens twice (another seed other tokens); top_k 1 gives
  *   the greedy tokens; a cancel flag stops generation at the next token;
- * - `hone chat --query` prints the greedy answer (base and adapter) and exits 0; a missing
- *   model and a bad temperature are clear errors;
+ * - `hone chat --query` prints the greedy answer (base and adapter; keys on the command line
+ *   or in a YAML config) and exits 0; a missing model, bad values (temperature, top_p), an
+ *   unknown key or template and several adapters are clear errors;
  * - the thought / answer separation with the text cut at every byte. */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -354,6 +355,23 @@ static void test_chat_query(void)
         g_free(args);
         g_free(adapter_arg);
     }
+    /* the same keys from a YAML config (a key chat does not read is named and ignored) */
+    char *config = g_build_filename(reference_dir, "chat.yaml", NULL);
+    char *yaml = g_strdup_printf("model_name_or_path: %s\ntemplate: chatml\ntemperature: 0\n"
+                                 "max_new_tokens: 40\ninfer_backend: huggingface\n", model_path);
+    test_write_text(config, yaml);
+    char *args = g_strdup_printf("'%s' --query '%s'", config, query);
+    char *out = NULL, *err = NULL;
+    g_assert_cmpint(run_chat(args, &out, &err), ==, 0);
+    char *want = g_strconcat(cJSON_GetObjectItem(first, "base_text")->valuestring, "\n", NULL);
+    g_assert_cmpstr(out, ==, want);
+    test_assert_contains(err, "ignoring keys chat does not use: infer_backend");
+    g_free(want);
+    g_free(out);
+    g_free(err);
+    g_free(args);
+    g_free(yaml);
+    g_free(config);
     cJSON_Delete(cases);
     g_free(path);
 }
