@@ -117,8 +117,5 @@ hn_status hn_chat_args_check(hn_chat_args *args, hn_error *err)
     hn_sampling *s = &args->generate.sampling;
     if (s->temperature == 0) /* llamafactory/chat/hf_engine.py: no temperature, no sampling */
         s->do_sample = false;
-    if (s->do_sample && s->top_p == 0)
-        return hn_fail(err, HN_ERR_ARGUMENT, "top_p: expected a number in (0, 1] when "
-                       "sampling, found 0");
     return HN_OK;
 }

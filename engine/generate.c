@@ -39,8 +39,8 @@ static hn_status check_options(const hn_generate_options *o, hn_error *err)
     if (s->do_sample && !(s->temperature > 0))
         return hn_fail(err, HN_ERR_ARGUMENT, "temperature: expected a positive number when "
                        "sampling, found %g", s->temperature);
-    if (s->do_sample && !(s->top_p > 0 && s->top_p <= 1))
-        return hn_fail(err, HN_ERR_ARGUMENT, "top_p: expected a number in (0, 1], found %g",
+    if (s->do_sample && !(s->top_p >= 0 && s->top_p <= 1)) /* TopPLogitsWarper's range */
+        return hn_fail(err, HN_ERR_ARGUMENT, "top_p: expected a number in [0, 1], found %g",
                        s->top_p);
     if (s->do_sample && s->top_k < 0)
         return hn_fail(err, HN_ERR_ARGUMENT, "top_k: expected 0 (off) or a positive count, "

@@ -24,8 +24,8 @@ typedef struct {
 } hn_generate_options;
 
 /* LLaMA-Factory's generating arguments (hparams/generating_args.py): do_sample, temperature
- * 0.95, top_p 0.7, top_k 50, repetition_penalty 1.0, max_new_tokens 1024; seed 42; no stop
- * ids. */
+ * 0.95, top_p 0.7, top_k 50, repetition_penalty 1.0, max_new_tokens 1024; no stop ids; seed 42
+ * (LLaMA-Factory's chat draws from torch's unseeded generator; Hone's draws repeat). */
 void hn_generate_options_init(hn_generate_options *options);
 
 typedef enum {

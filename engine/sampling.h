@@ -25,7 +25,7 @@ typedef struct {
     bool do_sample;            /* false: greedy (the warpers are skipped) */
     double temperature;        /* > 0; 1 = off */
     int top_k;                 /* 0 = off */
-    double top_p;              /* (0, 1]; 1 = off */
+    double top_p;              /* [0, 1]; 1 = off (0 keeps only the most probable) */
     double repetition_penalty; /* > 0; 1 = off */
 } hn_sampling;
 
