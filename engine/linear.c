@@ -26,12 +26,12 @@ static float active_dropout(const hn_model *m, const hn_lora *lora)
 
 /* dropout(x) into the scratch, or x itself when there is no dropout. */
 static const float *lora_input(const hn_model *m, const hn_linear *lin, const float *x,
-                               int layer, int N)
+                               const hn_scratch *s, int layer, int N)
 {
     float p = active_dropout(m, lin->lora);
     if (p <= 0)
         return x;
-    float *dropped = m->act.scratch.lora_in;
+    float *dropped = s->lora_in;
     m->be->dropout_forward(dropped, x, p, dropout_seed(m, layer, lin->slot),
                            (size_t)N * (size_t)lin->in);
     return dropped;
@@ -39,32 +39,32 @@ static const float *lora_input(const hn_model *m, const hn_linear *lin, const fl
 
 /* out += scaling * in @ A^T @ B^T, keeping in @ A^T. */
 static void lora_forward(const hn_model *m, const hn_linear *lin, float *out, const float *in,
-                         hn_layer_acts *acts, int N)
+                         hn_layer_acts *acts, const hn_scratch *s, int N)
 {
     const hn_backend *be = m->be;
     const hn_lora *lora = lin->lora;
     float *mid = acts->lora_mid[lin->slot]; /* [N, r] */
     be->matmul_forward(mid, in, lora->A->data, HN_WEIGHT_F32, NULL, N, lin->in, lora->rank);
-    float *term = m->act.scratch.lora_out; /* [N, out] */
+    float *term = s->lora_out; /* [N, out] */
     be->matmul_forward(term, mid, lora->B->data, HN_WEIGHT_F32, NULL, N, lora->rank, lin->out);
     be->axpy(out, term, lora->scaling, (size_t)N * (size_t)lin->out);
 }
 
 static void dora_forward(const hn_model *m, const hn_linear *lin, float *out, const float *x,
-                         hn_layer_acts *acts, int layer, int N)
+                         hn_layer_acts *acts, const hn_scratch *s, int layer, int N)
 {
     const hn_backend *be = m->be;
     const hn_param *w = lin->weight;
     const hn_lora *lora = lin->lora;
     size_t n_out = (size_t)N * (size_t)lin->out;
     float *pre = acts->dora_pre[lin->slot]; /* [N, out] */
-    const float *in = lora_input(m, lin, x, layer, N);
+    const float *in = lora_input(m, lin, x, s, layer, N);
     be->matmul_forward(pre, in, w->data, w->type, NULL, N, lin->in, lin->out);
     if (in != x) { /* out = (x - x~) W^T, the part of PEFT's base result outside the scale */
         be->matmul_forward(out, x, w->data, w->type, NULL, N, lin->in, lin->out);
         be->axpy(out, pre, -1.0f, n_out);
     }
-    lora_forward(m, lin, pre, in, acts, N);
+    lora_forward(m, lin, pre, in, acts, s, N);
     float *norm = acts->dora_norm[lin->slot]; /* [out] */
     be->dora_norm_forward(norm, w->data, w->type, lora->A->data, lora->B->data, lora->scaling,
                           lin->in, lin->out, lora->rank);
@@ -72,24 +72,30 @@ static void dora_forward(const hn_model *m, const hn_linear *lin, float *out, co
     if (in == x) {
         be->dora_scale_forward(out, pre, lora->magnitude->data, norm, bias, N, lin->out);
     } else {
-        float *scaled = m->act.scratch.lora_out; /* [N, out], free after lora_forward */
+        float *scaled = s->lora_out; /* [N, out], free after lora_forward */
         be->dora_scale_forward(scaled, pre, lora->magnitude->data, norm, bias, N, lin->out);
         be->axpy(out, scaled, 1.0f, n_out);
     }
 }
 
-void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, const float *x,
-                       hn_layer_acts *acts, int layer, int N)
+void hn_linear_forward_with(const hn_model *m, const hn_linear *lin, float *out, const float *x,
+                            hn_layer_acts *acts, const hn_scratch *s, int layer, int N)
 {
     if (lin->lora != NULL && lin->lora->magnitude != NULL) {
-        dora_forward(m, lin, out, x, acts, layer, N);
+        dora_forward(m, lin, out, x, acts, s, layer, N);
         return;
     }
     const hn_param *w = lin->weight;
     m->be->matmul_forward(out, x, w->data, w->type, lin->bias != NULL ? lin->bias->data : NULL,
                           N, lin->in, lin->out);
     if (lin->lora != NULL)
-        lora_forward(m, lin, out, lora_input(m, lin, x, layer, N), acts, N);
+        lora_forward(m, lin, out, lora_input(m, lin, x, s, layer, N), acts, s, N);
+}
+
+void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, const float *x,
+                       hn_layer_acts *acts, int layer, int N)
+{
+    hn_linear_forward_with(m, lin, out, x, acts, &m->act.scratch, layer, N);
 }
 
 void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, const float *dout,
@@ -126,7 +132,7 @@ void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, cons
     be->matmul_backward(s->lora_dmid, lora->B->grad, NULL, s->dscaled, acts->lora_mid[lin->slot],
                         lora->B->data, HN_WEIGHT_F32, N, lora->rank, lin->out);
     /* dA += dmid^T @ dropout(x); d dropout(x) = dmid @ A */
-    const float *in = lora_input(m, lin, x, layer, N);
+    const float *in = lora_input(m, lin, x, s, layer, N);
     be->matmul_backward(p <= 0 ? dx : NULL, lora->A->grad, NULL, s->lora_dmid, in,
                         lora->A->data, HN_WEIGHT_F32, N, lin->in, lora->rank);
     float *ddropped = NULL; /* DoRA with dropout: x~ W^T's gradient d pre - dout */

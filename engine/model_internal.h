@@ -138,6 +138,10 @@ void *hn_arena_take(hn_arena *arena, size_t bytes);
 /* out = linear(x) for N rows; the LoRA term uses acts->lora_mid[slot] and the scratch. */
 void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, const float *x,
                        hn_layer_acts *acts, int layer, int N);
+/* The same with the LoRA scratch (lora_out, lora_in) taken from s instead of the model's
+ * activations: the inference path (model_decode.c) has buffers of its own. */
+void hn_linear_forward_with(const hn_model *m, const hn_linear *lin, float *out, const float *x,
+                            hn_layer_acts *acts, const hn_scratch *s, int layer, int N);
 /* dx += d/dx (dx may be NULL), weight/bias/LoRA gradients += theirs. */
 void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, const float *dout,
                         const float *x, const hn_layer_acts *acts, int layer, int N);

@@ -3,6 +3,7 @@
  * ones LLaMA-Factory's and transformers' argument classes give a key missing from a YAML
  * file (llamafactory/hparams/ modules, transformers' TrainingArguments). */
 #include "train_args.h"
+#include "config_file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -117,7 +118,7 @@ static const key_spec *find_key(const char *name)
     return NULL;
 }
 
-static bool parse_bool(const char *text, bool *out)
+bool hn_config_bool(const char *text, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on", "1"}, *const no[] = {"false", "no",
                                                                                   "off", "0"};
@@ -130,7 +131,7 @@ static bool parse_bool(const char *text, bool *out)
     return false;
 }
 
-static bool parse_number(const char *text, double *out)
+bool hn_config_number(const char *text, double *out)
 {
     char *end = NULL;
     errno = 0;
@@ -144,7 +145,7 @@ static bool parse_number(const char *text, double *out)
 }
 
 /* "null", "~", "none" and "" leave an optional key unset (YAML's null, LLaMA-Factory's None). */
-static bool is_null(const char *text)
+bool hn_config_is_null(const char *text)
 {
     return text[0] == '\0' || strcmp(text, "~") == 0 || g_ascii_strcasecmp(text, "null") == 0 ||
            g_ascii_strcasecmp(text, "none") == 0;
@@ -184,7 +185,7 @@ static hn_status set_number(hn_train_args *args, const key_spec *k, const char *
 {
     double v = 0;
     bool integer = k->kind != K_DOUBLE;
-    if (!parse_number(value, &v) || (integer && v != floor(v)))
+    if (!hn_config_number(value, &v) || (integer && v != floor(v)))
         return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s must be %s, found \"%s\"", where, k->name,
                        integer ? "a whole number" : "a number", value);
     if (v < k->min || v > k->max)
@@ -209,7 +210,7 @@ hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *va
     switch (k->kind) {
     case K_BOOL: {
         bool b = false;
-        if (!parse_bool(value, &b))
+        if (!hn_config_bool(value, &b))
             return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s must be true or false, found \"%s\"",
                            where, key, value);
         *(bool *)field(args, k) = b;
@@ -222,7 +223,7 @@ hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *va
     case K_DOUBLE:
         return set_number(args, k, value, where, err);
     case K_CHOICE:
-        if (!is_null(value) && !has_choice(k->choices, value)) {
+        if (!hn_config_is_null(value) && !has_choice(k->choices, value)) {
             char **list = g_strsplit(k->choices, "|", -1);
             char *choices = g_strjoinv(", ", list);
             hn_status s = hn_fail(err, HN_ERR_ARGUMENT, "%s: %s must be one of %s, found \"%s\"",
@@ -236,11 +237,12 @@ hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *va
     case K_LIST:
         break;
     }
-    if (is_null(value) && k->fallback != NULL) /* a key with a default cannot be emptied */
+    /* a key with a default cannot be emptied */
+    if (hn_config_is_null(value) && k->fallback != NULL)
         return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s needs a value (its default is %s)", where,
                        key, k->fallback);
     g_free(*text);
-    if (is_null(value))
+    if (hn_config_is_null(value))
         *text = NULL;
     else if (k->kind == K_LIST)
         *text = normalize_list(value);

@@ -1,20 +1,29 @@
-/* Reading a training config file into hn_train_args: YAML through libyaml's event parser, JSON
- * through cJSON. The top level is a mapping of keys to scalars or lists of scalars (a list
- * becomes a comma list: `dataset: [identity, alpaca_en_demo]`). Each value is set with
- * hn_train_args_set, so files and the command line check values the same way. */
+/* Reading a config file of LLaMA-Factory keys (config_file.h), and with it a training config
+ * into hn_train_args: YAML through libyaml's event parser, JSON through cJSON. The top level is
+ * a mapping of keys to scalars or lists of scalars (a list becomes a comma list:
+ * `dataset: [identity, alpaca_en_demo]`). Each value goes to the caller's setter
+ * (hn_train_args_set for training), so files and the command line check values the same
+ * way. */
 #include <cjson/cJSON.h>
 #include <glib.h>
 #include <string.h>
 #include <yaml.h>
 
+#include "config_file.h"
 #include "json_read.h"
 #include "train_args.h"
 
+/* Where values go: the caller's setter and its data. */
+typedef struct {
+    hn_config_setter set;
+    void *user;
+} target;
+
 /* Sets key from text; collects unknown keys into ignored. */
-static hn_status apply(hn_train_args *args, const char *key, const char *value,
+static hn_status apply(const target *args, const char *key, const char *value,
                        const char *where, GPtrArray *ignored, hn_error *err)
 {
-    hn_status s = hn_train_args_set(args, key, value, where, err);
+    hn_status s = args->set(args->user, key, value, where, err);
     if (s == HN_ERR_UNSUPPORTED) {
         g_ptr_array_add(ignored, g_strdup(key));
         return HN_OK;
@@ -80,7 +89,7 @@ static hn_status read_value(yaml_reader *r, const char *key, char **value, char 
     return HN_OK;
 }
 
-static hn_status read_mapping(yaml_reader *r, hn_train_args *args, GPtrArray *ignored,
+static hn_status read_mapping(yaml_reader *r, const target *args, GPtrArray *ignored,
                               hn_error *err)
 {
     for (;;) {
@@ -106,7 +115,7 @@ static hn_status read_mapping(yaml_reader *r, hn_train_args *args, GPtrArray *ig
     }
 }
 
-static hn_status load_yaml(hn_train_args *args, const char *path, const char *text,
+static hn_status load_yaml(const target *args, const char *path, const char *text,
                            size_t length, GPtrArray *ignored, hn_error *err)
 {
     yaml_reader r = {.path = path};
@@ -152,7 +161,7 @@ static char *json_scalar_text(const cJSON *v)
     return NULL;
 }
 
-static hn_status load_json(hn_train_args *args, const char *path, const char *text,
+static hn_status load_json(const target *args, const char *path, const char *text,
                            size_t length, GPtrArray *ignored, hn_error *err)
 {
     cJSON *root = NULL;
@@ -192,8 +201,8 @@ static hn_status load_json(hn_train_args *args, const char *path, const char *te
     return s;
 }
 
-hn_status hn_train_args_load(hn_train_args *args, const char *path, char ***ignored,
-                             hn_error *err)
+hn_status hn_config_load(const char *path, hn_config_setter set, void *user, char ***ignored,
+                         hn_error *err)
 {
     if (ignored != NULL)
         *ignored = NULL;
@@ -205,25 +214,26 @@ hn_status hn_train_args_load(hn_train_args *args, const char *path, char ***igno
         g_error_free(gerr);
         return s;
     }
-    hn_status s = hn_train_args_parse(args, text, length, path, g_str_has_suffix(path, ".json"),
-                                      ignored, err);
+    hn_status s = hn_config_parse(text, length, path, g_str_has_suffix(path, ".json"), set,
+                                  user, ignored, err);
     g_free(text);
     return s;
 }
 
-hn_status hn_train_args_parse(hn_train_args *args, const char *text, size_t length,
-                              const char *label, bool json, char ***ignored, hn_error *err)
+hn_status hn_config_parse(const char *text, size_t length, const char *label, bool json,
+                          hn_config_setter set, void *user, char ***ignored, hn_error *err)
 {
     if (ignored != NULL)
         *ignored = NULL;
+    target args = {set, user};
     hn_status s = HN_OK;
     if (!g_utf8_validate(text, (gssize)length, NULL))
         s = hn_fail(err, HN_ERR_FORMAT, "%s: expected UTF-8 text", label);
     GPtrArray *unknown = g_ptr_array_new_with_free_func(g_free);
     if (s == HN_OK && json)
-        s = load_json(args, label, text, length, unknown, err);
+        s = load_json(&args, label, text, length, unknown, err);
     else if (s == HN_OK)
-        s = load_yaml(args, label, text, length, unknown, err);
+        s = load_yaml(&args, label, text, length, unknown, err);
     if (s == HN_OK && ignored != NULL) {
         g_ptr_array_add(unknown, NULL);
         *ignored = (char **)g_ptr_array_free(unknown, FALSE);
@@ -231,4 +241,22 @@ hn_status hn_train_args_parse(hn_train_args *args, const char *text, size_t leng
         g_ptr_array_free(unknown, TRUE);
     }
     return s;
+}
+
+static hn_status set_train_arg(void *user, const char *key, const char *value,
+                               const char *where, hn_error *err)
+{
+    return hn_train_args_set(user, key, value, where, err);
+}
+
+hn_status hn_train_args_load(hn_train_args *args, const char *path, char ***ignored,
+                             hn_error *err)
+{
+    return hn_config_load(path, set_train_arg, args, ignored, err);
+}
+
+hn_status hn_train_args_parse(hn_train_args *args, const char *text, size_t length,
+                              const char *label, bool json, char ***ignored, hn_error *err)
+{
+    return hn_config_parse(text, length, label, json, set_train_arg, args, ignored, err);
 }

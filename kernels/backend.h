@@ -199,6 +199,18 @@ struct hn_backend {
                                float scale, int window,
                                int B, int T, int NH, int NKV, int HD);
 
+    /* Inference against a key/value cache (one sequence): T new queries at positions past ..
+     * past + T - 1 attend to the cache's keys 0 .. past + T - 1, the new ones included
+     * (written there by the caller). Query t sees key s when s <= past + t and, with window
+     * > 0, past + t - s < window (Mistral's sliding window, as in attention_forward). The same
+     * softmax(q k^T * scale) v, grouped KV heads too; no lse, no backward. */
+    void (*attention_cached_forward)(float *out,          /* [T, NH, HD] */
+                                     const float *q,      /* [T, NH, HD] */
+                                     const float *k,      /* [past + T, NKV, HD] */
+                                     const float *v,      /* [past + T, NKV, HD] */
+                                     float scale, int window, int past,
+                                     int T, int NH, int NKV, int HD);
+
     /* ---- LM head + cross-entropy, fused ------------------------------------------------- */
 
     /* losses[n] = logsumexp(logits[n]) - logits[n, targets[n]] with logits = hidden @

@@ -82,7 +82,7 @@ static void test_usage_errors(void)
 /* Commands that later work fills in say so, and never pretend to run. */
 static void test_unbuilt_commands(void)
 {
-    for (const char *c = "chat\0eval\0export\0gui\0"; *c; c += strlen(c) + 1) {
+    for (const char *c = "eval\0export\0gui\0"; *c; c += strlen(c) + 1) {
         run_result r = hone(c, "config.yaml", NULL);
         g_assert_cmpint(r.code, ==, 1);
         test_assert_contains(r.err, "not built yet");
@@ -93,6 +93,23 @@ static void test_unbuilt_commands(void)
         test_assert_contains(r.out, "Not built yet");
         run_result_clear(&r);
     }
+}
+
+/* `hone chat` is built: a missing config is an error naming it, --help lists its keys (the
+ * chat itself is tested in test_generate.c). */
+static void test_chat_command(void)
+{
+    run_result r = hone("chat", "config.yaml", NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "hone chat: error");
+    test_assert_contains(r.err, "config.yaml");
+    g_assert_cmpstr(r.out, ==, "");
+    run_result_clear(&r);
+    r = hone("chat", "--help", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "model_name_or_path");
+    test_assert_contains(r.out, "--query");
+    run_result_clear(&r);
 }
 
 static void test_env(void)
@@ -521,6 +538,7 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/help-and-version", test_help_and_version);
     g_test_add_func("/app/cli/usage-errors", test_usage_errors);
     g_test_add_func("/app/cli/unbuilt-commands", test_unbuilt_commands);
+    g_test_add_func("/app/cli/chat", test_chat_command);
     g_test_add_func("/app/cli/env", test_env);
     g_test_add_func("/app/cli/no-cuda-link-dependencies", test_no_cuda_link_dependencies);
     g_test_add_func("/app/cli/env-model", test_env_model);

@@ -108,12 +108,12 @@ static void run_two_steps(const char *extra, int entries)
 {
     char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
     char *dir = test_make_tmpdir();
-    char *command = g_strdup_printf(
-        "'%s' train --model_name_or_path '%s' --do_train true --finetuning_type lora "
-        "--lora_rank 4 --dataset_dir '%s/data' --template chatml --cutoff_len 64 "
-        "--output_dir '%s/run' --per_device_train_batch_size 2 --max_steps 2 "
+    char *command = g_strdup_printf(  /* a cache of its own (XDG_CACHE_HOME), empty at first */
+        "XDG_CACHE_HOME='%s/cache' '%s' train --model_name_or_path '%s' --do_train true "
+        "--finetuning_type lora --lora_rank 4 --dataset_dir '%s/data' --template chatml "
+        "--cutoff_len 64 --output_dir '%s/run' --per_device_train_batch_size 2 --max_steps 2 "
         "--learning_rate 1e-3 --logging_steps 1 %s",
-        g_getenv("HONE_BIN"), model, g_getenv("HONE_SOURCE_DIR"), dir, extra);
+        dir, g_getenv("HONE_BIN"), model, g_getenv("HONE_SOURCE_DIR"), dir, extra);
     char *out = NULL, *err = NULL;
     if (run_shell(command, &out, &err) != 0)
         g_error("%s\n%s%s", command, out, err);

@@ -248,9 +248,10 @@ static void test_unwritable_output(void)
     fixture_clear(&f);
 }
 
-/* A 64 KiB file-size limit: training_args.yaml and the log fit, the adapter does not. The
- * earlier run's adapter must survive (written to a temporary name, renamed only when whole),
- * and no temporary file may stay. training_args.yaml and trainer_log.jsonl belong to the new
+/* A 64 KiB file-size limit: training_args.yaml and the log fit, the adapter does not (first
+ * met in the final checkpoint, which is staged in a hidden folder). The earlier run's adapter
+ * must survive (written to a temporary name, renamed only when whole), and no temporary file
+ * or staging folder may stay. training_args.yaml and trainer_log.jsonl belong to the new
  * run (overwrite_output_dir: true starts them afresh, as LLaMA-Factory's LogCallback). */
 static void test_full_disk(void)
 {
@@ -261,11 +262,13 @@ static void test_full_disk(void)
                                  g_getenv("HONE_SOURCE_DIR"), f.output);
     char *out = NULL, *err = NULL;
     g_assert_cmpint(run_train(&f, "ulimit -f 64; trap '' XFSZ; exec", "", args, &out, &err), ==, 1);
-    char *file = g_build_filename(f.output, "adapter_model.safetensors", NULL);
-    char *place = g_strdup_printf("%s: write failed: File too large (the disk is full or a "
-                                  "file-size limit is reached; whatever was at that path before "
-                                  "is unchanged)", file);
+    char *file = g_build_filename(f.output, ".checkpoint-", NULL);
+    char *place = g_strdup_printf(".partial/adapter_model.safetensors: write failed: File too "
+                                  "large (the disk is full or a file-size limit is reached; "
+                                  "whatever was at that path before is unchanged)");
+    test_assert_contains(err, file);
     test_assert_contains(err, place);
+    test_assert_contains(err, "(earlier checkpoints are untouched)");
     const char *replaced[] = {"training_args.yaml", "trainer_log.jsonl"};
     assert_output_kept(&f, replaced, G_N_ELEMENTS(replaced));
     g_free(place);

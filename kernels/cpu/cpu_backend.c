@@ -57,6 +57,7 @@ static const hn_backend cpu_backend = {
     .rope_backward = hn_cpu_rope_backward,
     .attention_forward = hn_cpu_attention_forward,
     .attention_backward = hn_cpu_attention_backward,
+    .attention_cached_forward = hn_cpu_attention_cached_forward,
     .cross_entropy_forward = hn_cpu_cross_entropy_forward,
     .cross_entropy_backward = hn_cpu_cross_entropy_backward,
     .dropout_forward = hn_cpu_dropout_forward,

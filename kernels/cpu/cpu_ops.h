@@ -75,6 +75,9 @@ void hn_cpu_rope_backward(float *dinp, const float *dout, const int32_t *positio
 void hn_cpu_attention_forward(float *out, float *lse, const float *q, const float *k,
                               const float *v, const int32_t *doc_start, float scale, int window,
                               int B, int T, int NH, int NKV, int HD);
+void hn_cpu_attention_cached_forward(float *out, const float *q, const float *k, const float *v,
+                                     float scale, int window, int past, int T, int NH, int NKV,
+                                     int HD);
 void hn_cpu_attention_backward(float *dq, float *dk, float *dv, const float *dout,
                                const float *q, const float *k, const float *v, const float *out,
                                const float *lse, const int32_t *doc_start, float scale,

@@ -5,7 +5,7 @@
 void hn_cpu_embedding_forward(float *out, const int32_t *ids, const void *table,
                               hn_weight_type table_type, int N, int C)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if ((size_t)N * (size_t)C > 32768)
     for (int n = 0; n < N; n++)
         hn_cpu_weight_row_to_f32(out + (size_t)n * C, table, table_type, (size_t)ids[n], C);
 }

@@ -36,8 +36,14 @@ void hn_cpu_matmul_forward(float *out, const float *inp, const void *weight,
         beta = 1.0f;
     }
     if (weight_type == HN_WEIGHT_F32) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight, C,
-                    beta, out, OC);
+        /* one row (decoding a token): a matrix-vector product reads the weight once, where
+         * sgemm would first copy it into its packed layout */
+        if (N == 1)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, OC, C, 1.0f, weight, C, inp, 1, beta, out,
+                        1);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight,
+                        C, beta, out, OC);
         return;
     }
     int rows = tile_rows(C, OC);
@@ -46,8 +52,12 @@ void hn_cpu_matmul_forward(float *out, const float *inp, const void *weight,
         int count = first + rows <= OC ? rows : OC - first;
         widen_tile(tile, weight, weight_type, first, count, C);
         /* out[:, first : first + count] (+)= inp @ tile^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, count, C, 1.0f, inp, C, tile, C,
-                    beta, out + first, OC);
+        if (N == 1)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, count, C, 1.0f, tile, C, inp, 1, beta,
+                        out + first, 1);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, count, C, 1.0f, inp, C,
+                        tile, C, beta, out + first, OC);
     }
     g_free(tile);
 }

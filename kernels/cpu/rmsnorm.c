@@ -9,7 +9,8 @@
 void hn_cpu_rmsnorm_forward(float *out, float *rstd, const float *inp, const float *weight,
                             float eps, int N, int C)
 {
-#pragma omp parallel for schedule(static)
+    /* threads only for enough work: one token's norm (decoding) costs less than waking them */
+#pragma omp parallel for schedule(static) if ((size_t)N * (size_t)C > 32768)
     for (int n = 0; n < N; n++) {
         const float *x = inp + (size_t)n * C;
         float *y = out + (size_t)n * C;

@@ -41,7 +41,7 @@ void hn_cpu_rope_forward(float *out, const float *inp, const int32_t *position_i
                          int HD)
 {
     size_t tokens = (size_t)B * T, token_size = (size_t)NH * HD;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (tokens * token_size > 32768)
     for (size_t t = 0; t < tokens; t++)
         rotate_token(out + t * token_size, inp + t * token_size, position_ids[t], inv_freq,
                      attention_factor, 1.0f, false, NH, HD);

@@ -13,7 +13,7 @@ static inline float sigmoid(float x)
 void hn_cpu_swiglu_forward(float *out, const float *gate, const float *up, int N, int H)
 {
     size_t count = (size_t)N * H;
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (count > 32768)
     for (size_t i = 0; i < count; i++)
         out[i] = gate[i] * sigmoid(gate[i]) * up[i];
 }

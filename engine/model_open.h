@@ -1,0 +1,11 @@
+/* A model built for inference (chat, generation): the base weights, and a PEFT LoRA adapter
+ * applied without merging when one is named, with LoRA dropout off. */
+#pragma once
+
+#include "model.h"
+
+/* adapter_path: NULL or "" for none, or an adapter folder (PEFT's adapter_config.json +
+ * adapter_model.safetensors). Several comma-separated adapters are refused as not built yet.
+ * backend NULL: the CPU. */
+hn_status hn_model_open_inference(const hn_model_dir *dir, const char *adapter_path,
+                                  const hn_backend *backend, hn_model **out, hn_error *err);
