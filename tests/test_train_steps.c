@@ -178,21 +178,16 @@ static void test_tiny(void)
     run_case(&c);
 }
 
-/* Hone's loss on SmolLM2 is about 1e-4 nats per token below transformers' (which is within
- * 4e-6 of float64): kernels/cpu/cross_entropy.c sums exp(logit - max) over the 49,152-word
- * vocabulary in one float accumulator, and with a peaked distribution (running sum ~3, most
- * terms under half its ulp) the small terms are lost, so the log-sum-exp comes out low (a
- * sequential float sum over the reference's own logits reproduces -1.05e-4, -1.04e-4, -2.0e-4
- * for the first tokens, the differences Hone shows). A double accumulator there brings this
- * case to loss 1.6e-5, grad_norm 2.8e-5, update 7e-4 overall (tighten to 5e-5, 1e-4, 2e-3
- * then). Adam's first steps are close to lr * sign(gradient), so small gradient differences
- * flip the update of a few near-zero gradients (144 of 1.2M values now): per tensor the update
- * is not comparable element by element (not asserted); overall it agrees to 7.5e-3 now
- * (asserted within 2e-2). Not the training loop: the tiny case's vocabulary is as large, but
- * its near-uniform logits lose nothing. */
+/* The real model in 2 steps. The cross-entropy's log-sum-exp accumulates in double
+ * (kernels/cpu/cross_entropy.c): with a float sum over the 49,152-word vocabulary, peaked rows
+ * lost their small terms and the loss came out about 1e-4 nats low; now the loss agrees to
+ * ~1.6e-5 and the gradient norm to ~2.8e-5 (asserted 5e-5 and 1e-4). Adam's first steps are
+ * close to lr * sign(gradient), so tiny gradient differences flip the update of a few
+ * near-zero gradients: per tensor the update is not comparable element by element (not
+ * asserted); overall it agrees to ~7e-4 (asserted 2e-3). */
 static void test_smollm2(void)
 {
-    static const steps_case c = {"smollm2", 3e-4, 1e-3, INFINITY, 2e-2};
+    static const steps_case c = {"smollm2", 5e-5, 1e-4, INFINITY, 2e-3};
     run_case(&c);
 }
 

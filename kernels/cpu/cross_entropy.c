@@ -62,7 +62,9 @@ void hn_cpu_cross_entropy_forward(float *losses, float *lse, const float *hidden
     int M = packed.count, chunk = vocab_chunk(M, V);
     float *logits = g_new(float, (size_t)(M > 0 ? M : 1) * chunk); /* [M, chunk] */
     float *running_max = g_new(float, M > 0 ? M : 1);
-    float *running_sum = g_new0(float, M > 0 ? M : 1); /* of exp(logit - running_max) */
+    /* of exp(logit - running_max), in double: a float sum over a 50k-word vocabulary loses the
+     * small terms once a peaked row's sum is near 1 (1e-4 off in the log-probabilities) */
+    double *running_sum = g_new0(double, M > 0 ? M : 1);
     float *target_logit = g_new0(float, M > 0 ? M : 1);
     for (int i = 0; i < M; i++)
         running_max[i] = -INFINITY;
@@ -78,10 +80,10 @@ void hn_cpu_cross_entropy_forward(float *losses, float *lse, const float *hidden
             for (int j = 0; j < count; j++)
                 chunk_max = hn_cpu_max(chunk_max, row[j]);
             float new_max = hn_cpu_max(running_max[i], chunk_max);
-            float sum = 0.0f;
+            double sum = 0.0;
             for (int j = 0; j < count; j++)
-                sum += expf(row[j] - new_max);
-            running_sum[i] = running_sum[i] * expf(running_max[i] - new_max) + sum;
+                sum += (double)expf(row[j] - new_max);
+            running_sum[i] = running_sum[i] * (double)expf(running_max[i] - new_max) + sum;
             running_max[i] = new_max;
             int target = packed.targets[i];
             if (target >= first && target < first + count)
@@ -90,7 +92,7 @@ void hn_cpu_cross_entropy_forward(float *losses, float *lse, const float *hidden
     }
     for (int i = 0; i < M; i++) {
         int n = packed.rows[i];
-        lse[n] = running_max[i] + logf(running_sum[i]);
+        lse[n] = (float)((double)running_max[i] + log(running_sum[i]));
         losses[n] = lse[n] - target_logit[i];
     }
     g_free(logits);
