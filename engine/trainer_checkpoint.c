@@ -110,8 +110,7 @@ static hn_status load_params(hn_trainer *tr, hn_error *err)
 {
     if (strcmp(tr->args->finetuning_type, "lora") != 0)
         return load_model_params(tr, err);
-    hn_peft_adapter adapter;
-    hn_peft_adapter_init(&adapter);
+    hn_peft_adapter adapter; /* hn_peft_read initialises it */
     hn_status s = hn_peft_read(tr->resume_from, &adapter, err);
     if (s == HN_OK)
         s = hn_model_load_adapter(tr->model, &adapter, err);
