@@ -40,15 +40,6 @@ static bool key_in(const char *key, const char *const *keys, size_t n)
     return false;
 }
 
-/* Python's round(x, digits) for a float: the correctly rounded decimal (glibc's printf rounds
- * the exact binary value, ties to even, as Python's float rounding does) read back. */
-static double py_round(double x, int digits)
-{
-    char buf[512];
-    snprintf(buf, sizeof buf, "%.*f", digits, x);
-    return strtod(buf, NULL);
-}
-
 /* TrainerState's fields with their defaults (train_batch_size None until a run sets it). */
 static cJSON *default_state(void)
 {
@@ -156,13 +147,13 @@ static void add_speed_metrics(cJSON *metrics, const char *split, double runtime_
 {
     char key[64];
     snprintf(key, sizeof key, "%s_runtime", split);
-    cJSON_AddNumberToObject(metrics, key, py_round(runtime_s, 4));
+    cJSON_AddNumberToObject(metrics, key, hn_py_round(runtime_s, 4));
     if (runtime_s == 0)
         return;
     snprintf(key, sizeof key, "%s_samples_per_second", split);
-    cJSON_AddNumberToObject(metrics, key, py_round(samples / runtime_s, 3));
+    cJSON_AddNumberToObject(metrics, key, hn_py_round(samples / runtime_s, 3));
     snprintf(key, sizeof key, "%s_steps_per_second", split);
-    cJSON_AddNumberToObject(metrics, key, py_round(steps / runtime_s, 3));
+    cJSON_AddNumberToObject(metrics, key, hn_py_round(steps / runtime_s, 3));
 }
 
 void hn_train_history_add_eval(hn_train_history *history, const hn_train_eval *eval)
