@@ -19,8 +19,8 @@ hn_status hn_eval_loss(hn_model *model, const hn_sft_data *data, const size_t *i
         index = order;
     }
     hn_batch_buffers buffers = {0};
-    double weighted = 0;
-    size_t counted = 0;
+    double sum_losses = 0;
+    size_t counted = 0; /* batches with a target */
     int64_t tokens = 0;
     hn_status s = HN_OK;
     hn_model_set_evaluating(model, true);
@@ -32,8 +32,8 @@ hn_status hn_eval_loss(hn_model *model, const hn_sft_data *data, const size_t *i
         int64_t targets = 0;
         s = hn_model_forward(model, &batch, &sum, &targets, err);
         if (s == HN_OK && targets > 0) {
-            weighted += sum / (double)targets * (double)count;
-            counted += count;
+            sum_losses += sum / (double)targets;
+            counted++;
         }
         tokens += (int64_t)batch.B * batch.T;
         if (s == HN_OK && progress != NULL)
@@ -42,6 +42,6 @@ hn_status hn_eval_loss(hn_model *model, const hn_sft_data *data, const size_t *i
     hn_model_set_evaluating(model, false);
     hn_batch_buffers_clear(&buffers);
     g_free(order);
-    *loss = counted > 0 ? weighted / (double)counted : NAN;
+    *loss = counted > 0 ? sum_losses / (double)counted : NAN;
     return s;
 }

@@ -1,8 +1,10 @@
 /* The evaluation loss as transformers' Trainer.evaluate computes it (trainer.py
- * evaluation_loop): the examples in order, in batches of batch_size padded to their longest;
- * each batch's mean token loss counts once per example in it, and the loss is the mean over
- * the examples. A batch with no target token is left out (transformers would average its NaN
- * in). Shared by the trainer's evaluations and `hone eval`. */
+ * evaluation_loop, transformers 5): the examples in order, in batches of batch_size padded to
+ * their longest; each batch's mean token loss is repeated args.eval_batch_size times - the
+ * full batch size, a last partial batch too - and eval_loss is the mean of those, so every
+ * batch weighs the same. A batch with no target token (a NaN loss there) is left out, as
+ * logging_nan_inf_filter drops non-finite losses. Shared by the trainer's evaluations and
+ * `hone eval`; tests/test_eval.c checks it against Trainer.evaluate with a partial batch. */
 #pragma once
 
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* hone eval (see eval_run.h): setup (model, tokenizer, template, examples), then the eval loss
  * (eval_loss.h) and the predictions (eval_predict.h, generate.h, metric_similarity.h), each
- * phase's metrics as transformers' Trainer reports them for a run without training: no epoch
- * (state.epoch is None), {split}_model_preparation_time (here the seconds opening the model
+ * phase's metrics as transformers' Trainer reports them for a run without training: evaluate
+ * logs "epoch": 0 (TrainerState's start; predict logs nothing), {split}_model_preparation_time (here the seconds opening the model
  * took; transformers times accelerator.prepare_model), speed_metrics with
  * ceil(examples / per_device_eval_batch_size) steps. */
 #include "eval_run.h"
@@ -116,6 +116,7 @@ static hn_status evaluate(eval_run *r, const hn_sft_data *data, hn_error *err)
     cJSON_AddNumberToObject(metrics, "eval_loss", loss);
     /* LLaMA-Factory's pt workflow adds the perplexity (math.exp(eval_loss)); Hone always does */
     cJSON_AddNumberToObject(metrics, "eval_perplexity", exp(loss));
+    cJSON_AddRawToObject(metrics, "epoch", "0"); /* an int, as Trainer.log writes it */
     add_common_metrics(r, metrics, "eval", data->n_examples, runtime);
     hn_status s = hn_train_metrics_save(metrics, r->args->output_dir, "eval", err);
     cJSON_Delete(metrics);
