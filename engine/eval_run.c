@@ -7,6 +7,7 @@
 #include "eval_run.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>

@@ -4,7 +4,16 @@
  * predict_with_generate a generated answer per example, written to
  * generated_predictions.jsonl ({"prompt", "predict", "label"} as CustomSeq2SeqTrainer's
  * save_predictions) and scored with ComputeSimilarity's BLEU-4 and ROUGE-1/2/L into
- * predict_results.json; both merged into all_results.json (Trainer.save_metrics). */
+ * predict_results.json; both merged into all_results.json (Trainer.save_metrics).
+ *
+ * Where Hone differs: eval_results.json also holds eval_perplexity (upstream's pt workflow
+ * writes it, sft's does not); eval_dataset falls back to dataset (upstream needs eval_dataset
+ * or val_size; Hone refuses val_size); generation runs one example at a time (upstream pads
+ * batches on the left) and stops at the template's stop ids (chat_prompt.h; upstream: eos and
+ * the tokenizer's additional special tokens, which the template's stop words join); sampled
+ * draws use seed + the example's index, not torch's generator; with skip_special_tokens false
+ * the predict and label texts keep their special tokens but not the padding upstream's batches
+ * append; all_results.json, read back and rewritten, has "epoch": 0.0 where upstream keeps 0. */
 #pragma once
 
 #include <stddef.h>
