@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "config_file.h"
+
 /* 130: stopped by Ctrl-C after saving (128 + SIGINT, the shell's convention). */
 enum { HONE_EXIT_OK = 0, HONE_EXIT_FAILURE = 1, HONE_EXIT_USAGE = 2, HONE_EXIT_INTERRUPTED = 130 };
 
@@ -24,6 +26,13 @@ extern const hone_command hone_commands[];
 int hone_parse_options(const char *command, const char *parameters, const char *description,
                        const GOptionEntry *entries, int *argc, char ***argv,
                        gboolean allow_rest);
+
+/* `hone COMMAND [CONFIG] [--key value | --key=value ...]`: reads CONFIG (YAML or JSON; optional
+ * when argv[1] starts with --) through set, saying on stdout which keys it ignores, then
+ * applies each --key value over it. Returns HONE_EXIT_OK, HONE_EXIT_FAILURE for a config that
+ * does not load, or HONE_EXIT_USAGE for a bad argument, unknown key or bad value (printed). */
+int hone_read_config(const char *command, int argc, char **argv, hn_config_setter set,
+                     void *user);
 
 /* "hone COMMAND: error: ..." on stderr; returns HONE_EXIT_FAILURE. */
 int hone_fail(const char *command, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -283,7 +283,7 @@ static void append_masked(GArray *labels, size_t n)
 
 /* LLaMA-Factory's infer_seqlen (llamafactory/data/processor/processor_utils.py): how much of
  * a prompt (source) and an answer (target) fit in `budget` tokens. */
-static void infer_seqlen(size_t source_len, size_t target_len, size_t budget, size_t *new_source,
+void hn_infer_seqlen(size_t source_len, size_t target_len, size_t budget, size_t *new_source,
                          size_t *new_target)
 {
     size_t max_target;
@@ -315,7 +315,7 @@ static void build_labels(const encoder *enc, GArray *const *prompts, GArray *con
         const GArray *source = prompts[k], *target = responses[k];
         size_t source_len = source->len, target_len = target->len;
         if (cutoff != SIZE_MAX)
-            infer_seqlen(source->len, target->len, cutoff - total, &source_len, &target_len);
+            hn_infer_seqlen(source->len, target->len, cutoff - total, &source_len, &target_len);
         total += source_len + target_len;
         GArray *ids = turn_ids[k] = g_array_new(FALSE, FALSE, sizeof(int32_t));
         GArray *lab = turn_labels[k] = g_array_new(FALSE, FALSE, sizeof(int32_t));

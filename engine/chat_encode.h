@@ -63,6 +63,10 @@ void hn_chat_encoded_clear(hn_chat_encoded *encoded);
 hn_status hn_chat_template_eos(const hn_chat_template *tmpl, const hn_tokenizer *tok,
                                int32_t *eos_id, hn_error *err);
 
+/* LLaMA-Factory's infer_seqlen (llamafactory/data/processor/processor_utils.py): how much of a
+ * prompt (source) and an answer (target) fit in `budget` tokens. */
+void hn_infer_seqlen(size_t source_len, size_t target_len, size_t budget, size_t *new_source,
+                     size_t *new_target);
 /* "user", "assistant", "system", "function", "observation" (LLaMA-Factory's role names). */
 bool hn_chat_role_parse(const char *name, hn_chat_role *out);
 const char *hn_chat_role_name(hn_chat_role role);

@@ -9,6 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+double hn_py_round(double x, int digits)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%.*f", digits, x);
+    return strtod(buf, NULL);
+}
+
 /* A double as Python's repr() writes it: the shortest digits that read back the same, fixed
  * notation for exponents -4 .. 15, else d.ddde+XX; always a '.' or an exponent. */
 char *hn_py_float_repr(double x)

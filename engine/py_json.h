@@ -11,6 +11,9 @@
  * for decimal exponents -4 .. 15 ("0.0001", "100.0"), else "1e-05", "1.5e+16"; NaN and
  * Infinity as json.dumps writes them. Free with g_free. */
 char *hn_py_float_repr(double x);
+/* Python's round(x, digits) for a float: the correctly rounded decimal (glibc's printf rounds
+ * the exact binary value, ties to even, as Python's float rounding does) read back. */
+double hn_py_round(double x, int digits);
 /* The text (no trailing newline); free with g_free. */
 char *hn_py_json_dumps(const cJSON *item);
 /* The same with indent=N spaces per level (json.dump(..., indent=4) for transformers'

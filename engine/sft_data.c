@@ -144,3 +144,17 @@ void hn_sft_data_clear(hn_sft_data *data)
     g_free(data->first_dropped);
     *data = (hn_sft_data){0};
 }
+
+hn_status hn_sft_template_open(const char *template_name, const hn_tokenizer *tok,
+                               hn_chat_template *named, hn_chat_jinja **jinja,
+                               hn_sft_template *which, hn_error *err)
+{
+    if (template_name != NULL && strcmp(template_name, "auto") != 0) {
+        HN_TRY(hn_chat_template_get(template_name, named, err));
+        *which = (hn_sft_template){named, NULL};
+        return HN_OK;
+    }
+    HN_TRY(hn_chat_jinja_new(tok, jinja, err));
+    *which = (hn_sft_template){NULL, *jinja};
+    return HN_OK;
+}

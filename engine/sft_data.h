@@ -37,6 +37,12 @@ typedef struct {
     const hn_chat_jinja *jinja;
 } hn_sft_template;
 
+/* The template a run names: a LLaMA-Factory template name (filled into *named), or NULL or
+ * "auto" for the model's own Jinja template (*jinja, hn_chat_jinja_free it). */
+hn_status hn_sft_template_open(const char *template_name, const hn_tokenizer *tok,
+                               hn_chat_template *named, hn_chat_jinja **jinja,
+                               hn_sft_template *which, hn_error *err);
+
 /* Encodes every row. options carries cutoff_len, train_on_prompt, mask_history and
  * enable_thinking (its system is ignored: each row has its own). Errors name the row. */
 hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tmpl,

@@ -98,6 +98,18 @@ static const key_spec KEYS[] = {
     {"pure_bf16", K_BOOL, F(pure_bf16), "false", ANY, NULL},
     {"plot_loss", K_BOOL, F(plot_loss), "false", ANY, NULL},
     {"resume_from_checkpoint", K_STRING, F(resume_from_checkpoint), NULL, ANY, NULL},
+    {"do_eval", K_BOOL, F(do_eval), "false", ANY, NULL},
+    {"do_predict", K_BOOL, F(do_predict), "false", ANY, NULL},
+    {"predict_with_generate", K_BOOL, F(predict_with_generate), "false", ANY, NULL},
+    /* generating_args.py; ranges as chat_args.c (transformers' processors' checks) */
+    {"do_sample", K_BOOL, F(do_sample), "true", ANY, NULL},
+    {"temperature", K_DOUBLE, F(temperature), "0.95", 0, 1e6, NULL},
+    {"top_p", K_DOUBLE, F(top_p), "0.7", 0, 1, NULL},
+    {"top_k", K_INT, F(top_k), "50", 0, INT32_MAX, NULL},
+    {"num_beams", K_INT, F(num_beams), "1", 1, 1 << 16, NULL},
+    {"max_new_tokens", K_INT, F(max_new_tokens), "1024", 1, 1 << 24, NULL},
+    {"repetition_penalty", K_DOUBLE, F(repetition_penalty), "1.0", 1e-6, 1e6, NULL},
+    {"skip_special_tokens", K_BOOL, F(skip_special_tokens), "true", ANY, NULL},
 };
 
 static void *field(hn_train_args *args, const key_spec *k)
@@ -280,23 +292,18 @@ static bool in(const char *value, const char *choices)
     return value != NULL && has_choice(choices, value);
 }
 
-hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
+/* Checks hone train and hone eval share. */
+static hn_status check_common(const hn_train_args *args, const char *output_for, hn_error *err)
 {
     if (args->model_name_or_path == NULL)
         return hn_fail(err, HN_ERR_ARGUMENT, "model_name_or_path is required (a model folder "
                        "or a .gguf file)");
     if (args->output_dir == NULL)
-        return hn_fail(err, HN_ERR_ARGUMENT, "output_dir is required (where the adapter or "
-                       "model, checkpoints and logs go)");
-    if (!args->do_train)
-        return hn_fail(err, HN_ERR_ARGUMENT, "do_train is false: hone train trains (add "
-                       "do_train: true; evaluation is hone eval)");
+        return hn_fail(err, HN_ERR_ARGUMENT, "output_dir is required (where %s go)",
+                       output_for);
     if (!in(args->stage, "pt|sft"))
         return hn_fail(err, HN_ERR_UNSUPPORTED, "stage %s is not built yet (pt and sft are)",
                        args->stage);
-    if (args->dataset == NULL)
-        return hn_fail(err, HN_ERR_ARGUMENT, "dataset is required (names from %s/"
-                       "dataset_info.json)", args->dataset_dir);
     if (args->quantization_bit != 0)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "quantization_bit %d (QLoRA) is not built yet",
                        args->quantization_bit);
@@ -307,6 +314,53 @@ hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
     if (args->fp16 || args->pure_bf16)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "%s is a GPU compute type, and the CUDA backend "
                        "is not built yet", args->fp16 ? "fp16" : "pure_bf16");
+    if (args->neat_packing && strcmp(args->stage, "pt") == 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "neat_packing is for stage sft (pt packs text into "
+                       "blocks that attend across documents, as upstream)");
+    if (args->mask_history && args->train_on_prompt)
+        return hn_fail(err, HN_ERR_ARGUMENT, "mask_history and train_on_prompt cannot both be "
+                       "on: one trains only the last answer, the other every token");
+    return HN_OK;
+}
+
+hn_status hn_train_args_check_eval(const hn_train_args *args, hn_error *err)
+{
+    HN_TRY(check_common(args, "eval_results.json, predict_results.json and the predictions",
+                        err));
+    if (!args->do_eval && !args->do_predict)
+        return hn_fail(err, HN_ERR_ARGUMENT, "neither do_eval nor do_predict is true: hone eval "
+                       "computes the eval loss (do_eval: true) and/or predictions (do_predict: "
+                       "true with predict_with_generate: true)");
+    if (args->do_predict && !args->predict_with_generate)
+        return hn_fail(err, HN_ERR_ARGUMENT, "do_predict needs predict_with_generate: true (as "
+                       "LLaMA-Factory: \"Please enable `predict_with_generate` to save model "
+                       "predictions.\")");
+    if (args->predict_with_generate && strcmp(args->stage, "sft") != 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "predict_with_generate is for stage sft, not %s (as "
+                       "LLaMA-Factory)", args->stage);
+    if (args->dataset == NULL && args->eval_dataset == NULL)
+        return hn_fail(err, HN_ERR_ARGUMENT, "eval_dataset (or dataset) is required: the names "
+                       "of the datasets to evaluate, from %s/dataset_info.json",
+                       args->dataset_dir);
+    if (args->val_size > 1e-6)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "val_size %g: hone eval does not split a "
+                       "training dataset; name the data to evaluate in eval_dataset",
+                       args->val_size);
+    if (args->num_beams != 1)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "num_beams %d: beam search is not built yet "
+                       "(greedy or sampled generation: num_beams 1)", args->num_beams);
+    return HN_OK;
+}
+
+hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
+{
+    HN_TRY(check_common(args, "the adapter or model, checkpoints and logs", err));
+    if (!args->do_train)
+        return hn_fail(err, HN_ERR_ARGUMENT, "do_train is false: hone train trains (add "
+                       "do_train: true; evaluation is hone eval)");
+    if (args->dataset == NULL)
+        return hn_fail(err, HN_ERR_ARGUMENT, "dataset is required (names from %s/"
+                       "dataset_info.json)", args->dataset_dir);
     if (strcmp(args->eval_strategy, "no") != 0 && args->val_size == 0 &&
         args->eval_dataset == NULL)
         return hn_fail(err, HN_ERR_ARGUMENT, "eval_strategy %s needs held-out data: set "
@@ -314,12 +368,6 @@ hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
     if (args->eval_dataset != NULL && args->val_size > 1e-6)
         return hn_fail(err, HN_ERR_ARGUMENT, "val_size and eval_dataset cannot both be set (as in "
                        "LLaMA-Factory): hold out part of dataset, or name another one");
-    if (args->neat_packing && strcmp(args->stage, "pt") == 0)
-        return hn_fail(err, HN_ERR_ARGUMENT, "neat_packing is for stage sft (pt packs text into "
-                       "blocks that attend across documents, as upstream)");
-    if (args->mask_history && args->train_on_prompt)
-        return hn_fail(err, HN_ERR_ARGUMENT, "mask_history and train_on_prompt cannot both be "
-                       "on: one trains only the last answer, the other every token");
     if ((args->pissa_init || args->use_dora || args->use_rslora || args->loraplus_lr_ratio > 0) &&
         strcmp(args->finetuning_type, "lora") != 0)
         return hn_fail(err, HN_ERR_ARGUMENT, "pissa_init, use_dora, use_rslora and "

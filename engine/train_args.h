@@ -69,6 +69,17 @@ typedef struct {
     int64_t seed;                  /* 42 */
     bool bf16, fp16, pure_bf16, plot_loss;
     char *resume_from_checkpoint;
+    /* evaluation (hone eval) */
+    bool do_eval, do_predict, predict_with_generate;
+    /* generating (LLaMA-Factory's GeneratingArguments), for do_predict */
+    bool do_sample;                /* true */
+    double temperature;            /* 0.95; 0: greedy, as hone chat */
+    double top_p;                  /* 0.7 */
+    int top_k;                     /* 50 */
+    int num_beams;                 /* 1 (beam search is not built) */
+    int max_new_tokens;            /* 1024 */
+    double repetition_penalty;     /* 1.0 */
+    bool skip_special_tokens;      /* true: predictions and labels decoded without them */
 } hn_train_args;
 
 /* The defaults (strings owned by args; free with hn_train_args_clear). */
@@ -95,6 +106,11 @@ hn_status hn_train_args_parse(hn_train_args *args, const char *text, size_t leng
 /* Cross-key checks after everything is set: required keys, stages and methods built so far,
  * combinations that cannot work. */
 hn_status hn_train_args_check(const hn_train_args *args, hn_error *err);
+
+/* The same for `hone eval`: a model and output_dir, do_eval and/or do_predict (with
+ * predict_with_generate, stage sft, as LLaMA-Factory requires), eval_dataset or dataset, no
+ * val_size (a training split), greedy or sampled generation with num_beams 1. */
+hn_status hn_train_args_check_eval(const hn_train_args *args, hn_error *err);
 
 /* Every key Hone reads, as `key: value` YAML lines in table order (training_args.yaml). */
 char *hn_train_args_to_yaml(const hn_train_args *args);

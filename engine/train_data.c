@@ -15,6 +15,29 @@ void hn_train_data_options_init(hn_train_data_options *options)
     options->encode.cutoff_len = 2048; /* LLaMA-Factory's default */
 }
 
+void hn_train_data_options_from_args(hn_train_data_options *o, const hn_train_args *args,
+                                     const char *datasets)
+{
+    hn_train_data_options_init(o);
+    o->dataset_dir = args->dataset_dir;
+    o->dataset = datasets;
+    o->max_samples = args->max_samples > 0 ? args->max_samples : -1;
+    o->seed = (uint32_t)args->seed;
+    o->identity_name = args->identity_name;
+    o->identity_author = args->identity_author;
+    o->stage = strcmp(args->stage, "pt") == 0 ? HN_TRAIN_STAGE_PT : HN_TRAIN_STAGE_SFT;
+    o->encode.cutoff_len = args->cutoff_len;
+    o->encode.train_on_prompt = args->train_on_prompt;
+    o->encode.mask_history = args->mask_history;
+    o->encode.enable_thinking = args->enable_thinking;
+    o->packing = args->packing_set ? args->packing : -1;
+    o->neat_packing = args->neat_packing;
+    o->preprocessing_batch_size = args->preprocessing_batch_size;
+    o->preprocessing_num_workers = args->preprocessing_num_workers;
+    o->tokenizer_path = args->model_name_or_path;
+    o->overwrite_cache = args->overwrite_cache;
+}
+
 void hn_train_data_info_clear(hn_train_data_info *info)
 {
     g_free(info->cache_path);

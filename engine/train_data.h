@@ -19,6 +19,7 @@
 
 #include "data_cache.h"
 #include "sft_data.h"
+#include "train_args.h"
 
 typedef enum {
     HN_TRAIN_STAGE_PT,
@@ -53,6 +54,10 @@ typedef struct {
 } hn_train_data_options;
 
 void hn_train_data_options_init(hn_train_data_options *options);
+/* The options a run's keys give for datasets (a comma list): stage, cutoff_len, packing,
+ * max_samples, seed, identity, preprocessing, the tokenizer's path, overwrite_cache. */
+void hn_train_data_options_from_args(hn_train_data_options *options, const hn_train_args *args,
+                                     const char *datasets);
 
 typedef struct {
     bool cache_hit;   /* the examples came from the cache file */

@@ -40,15 +40,6 @@ static bool key_in(const char *key, const char *const *keys, size_t n)
     return false;
 }
 
-/* Python's round(x, digits) for a float: the correctly rounded decimal (glibc's printf rounds
- * the exact binary value, ties to even, as Python's float rounding does) read back. */
-static double py_round(double x, int digits)
-{
-    char buf[512];
-    snprintf(buf, sizeof buf, "%.*f", digits, x);
-    return strtod(buf, NULL);
-}
-
 /* TrainerState's fields with their defaults (train_batch_size None until a run sets it). */
 static cJSON *default_state(void)
 {
@@ -151,18 +142,18 @@ void hn_train_history_add_log(hn_train_history *history, const hn_train_log *log
 /* speed_metrics(split, start_time, num_samples, num_steps) of transformers/trainer_utils.py:
  * the runtime rounded to 4 decimals, the rates (over the unrounded runtime) to 3, no rates
  * when the runtime is 0. */
-static void add_speed_metrics(cJSON *metrics, const char *split, double runtime_s,
-                              double samples, double steps)
+void hn_train_metrics_add_speed(cJSON *metrics, const char *split, double runtime_s,
+                                double samples, double steps)
 {
     char key[64];
     snprintf(key, sizeof key, "%s_runtime", split);
-    cJSON_AddNumberToObject(metrics, key, py_round(runtime_s, 4));
+    cJSON_AddNumberToObject(metrics, key, hn_py_round(runtime_s, 4));
     if (runtime_s == 0)
         return;
     snprintf(key, sizeof key, "%s_samples_per_second", split);
-    cJSON_AddNumberToObject(metrics, key, py_round(samples / runtime_s, 3));
+    cJSON_AddNumberToObject(metrics, key, hn_py_round(samples / runtime_s, 3));
     snprintf(key, sizeof key, "%s_steps_per_second", split);
-    cJSON_AddNumberToObject(metrics, key, py_round(steps / runtime_s, 3));
+    cJSON_AddNumberToObject(metrics, key, hn_py_round(steps / runtime_s, 3));
 }
 
 void hn_train_history_add_eval(hn_train_history *history, const hn_train_eval *eval)
@@ -173,7 +164,7 @@ void hn_train_history_add_eval(hn_train_history *history, const hn_train_eval *e
     cJSON *metrics = cJSON_CreateObject();
     cJSON_AddNumberToObject(metrics, "eval_loss", eval->loss);
     int64_t batch = eval->batch_size > 0 ? eval->batch_size : 1;
-    add_speed_metrics(metrics, "eval", eval->runtime_s, (double)eval->samples,
+    hn_train_metrics_add_speed(metrics, "eval", eval->runtime_s, (double)eval->samples,
                       (double)((eval->samples + batch - 1) / batch));
     cJSON_AddNumberToObject(metrics, "epoch", eval->epoch);
     cJSON *entry = cJSON_Duplicate(metrics, true);
@@ -202,7 +193,7 @@ void hn_train_history_add_train_end(hn_train_history *history, const hn_train_en
     cJSON *metrics = cJSON_CreateObject();
     double max_steps =
         cJSON_GetObjectItemCaseSensitive(history->state, "max_steps")->valuedouble;
-    add_speed_metrics(metrics, "train", end->runtime_s,
+    hn_train_metrics_add_speed(metrics, "train", end->runtime_s,
                       end->num_train_samples * (double)end->steps_trained / fmax(max_steps, 1),
                       (double)end->steps_trained);
     cJSON_AddNumberToObject(
@@ -307,7 +298,10 @@ static number_kind metrics_number(const char *key, int depth)
     static const char *const float_keys[] = {
         "epoch", "total_flos", "train_loss", "train_runtime", "train_samples_per_second",
         "train_steps_per_second", "eval_loss", "eval_runtime", "eval_samples_per_second",
-        "eval_steps_per_second", "eval_perplexity",
+        "eval_steps_per_second", "eval_perplexity", "eval_model_preparation_time",
+        "predict_runtime", "predict_samples_per_second", "predict_steps_per_second",
+        "predict_model_preparation_time", "predict_bleu-4", "predict_rouge-1", "predict_rouge-2",
+        "predict_rouge-l",
     };
     return depth == 1 && key_in(key, float_keys, G_N_ELEMENTS(float_keys)) ? NUMBER_FLOAT
                                                                          : NUMBER_AS_PARSED;
@@ -336,8 +330,8 @@ hn_status hn_train_history_write_state(const hn_train_history *history, const ch
 
 /* save_metrics(split, metrics): {split}_results.json, then all_results.json updated with
  * them (the metrics replace keys already there). */
-static hn_status save_metrics(const cJSON *metrics, const char *dir, const char *split,
-                              hn_error *err)
+hn_status hn_train_metrics_save(const cJSON *metrics, const char *dir, const char *split,
+                               hn_error *err)
 {
     char *name = g_strdup_printf("%s_results.json", split);
     hn_status s = write_json(metrics, metrics_number, 4, false, dir, name, err);
@@ -369,7 +363,7 @@ hn_status hn_train_history_write_train_results(const hn_train_history *history, 
     if (history->train_metrics == NULL)
         return hn_fail(err, HN_ERR_ARGUMENT, "%s/train_results.json: training has not ended "
                        "(hn_train_history_add_train_end was not called)", dir);
-    return save_metrics(history->train_metrics, dir, "train", err);
+    return hn_train_metrics_save(history->train_metrics, dir, "train", err);
 }
 
 hn_status hn_train_history_write_eval_results(const hn_train_history *history, const char *dir,
@@ -383,7 +377,7 @@ hn_status hn_train_history_write_eval_results(const hn_train_history *history, c
         double loss = cJSON_GetObjectItemCaseSensitive(metrics, "eval_loss")->valuedouble;
         cJSON_AddNumberToObject(metrics, "eval_perplexity", exp(loss));
     }
-    hn_status s = save_metrics(metrics, dir, "eval", err);
+    hn_status s = hn_train_metrics_save(metrics, dir, "eval", err);
     cJSON_Delete(metrics);
     return s;
 }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "hn_error.h"
 #include "trainer.h"
 
@@ -96,6 +98,16 @@ hn_status hn_train_history_write_train_results(const hn_train_history *history, 
  * DIR/all_results.json. */
 hn_status hn_train_history_write_eval_results(const hn_train_history *history, const char *dir,
                                               bool perplexity, hn_error *err);
+
+/* transformers' speed_metrics(split, start_time, num_samples, num_steps): {split}_runtime
+ * rounded to 4 decimals, {split}_samples_per_second and {split}_steps_per_second to 3 (none
+ * when the runtime is 0), added to metrics. */
+void hn_train_metrics_add_speed(cJSON *metrics, const char *split, double runtime_s,
+                                double samples, double steps);
+/* Trainer.save_metrics(split, metrics): DIR/{split}_results.json, and the metrics merged into
+ * DIR/all_results.json (json.dump(indent=4, sort_keys=True); the known metrics as floats). */
+hn_status hn_train_metrics_save(const cJSON *metrics, const char *dir, const char *split,
+                               hn_error *err);
 
 /* The entries holding KEY ("loss", "eval_loss"), as plot_loss gathers them: their "step" and
  * value, in order. Returns the count; *steps and *values are g_new arrays (NULL when 0). */

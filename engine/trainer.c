@@ -14,20 +14,6 @@
 #include "train_data.h"
 #include "trainer_internal.h"
 
-static hn_status open_template(const hn_train_args *args, const hn_tokenizer *tok,
-                               hn_chat_template *named, hn_chat_jinja **jinja,
-                               hn_sft_template *which, hn_error *err)
-{
-    if (args->template_name != NULL && strcmp(args->template_name, "auto") != 0) {
-        HN_TRY(hn_chat_template_get(args->template_name, named, err));
-        *which = (hn_sft_template){named, NULL};
-        return HN_OK;
-    }
-    HN_TRY(hn_chat_jinja_new(tok, jinja, err));
-    *which = (hn_sft_template){NULL, *jinja};
-    return HN_OK;
-}
-
 static void model_options_from(const hn_train_args *args, hn_model_options *o)
 {
     hn_model_options_init(o);
@@ -93,24 +79,7 @@ static hn_status load_examples(hn_trainer *tr, const char *datasets, hn_sft_data
 {
     const hn_train_args *args = tr->args;
     hn_train_data_options o;
-    hn_train_data_options_init(&o);
-    o.dataset_dir = args->dataset_dir;
-    o.dataset = datasets;
-    o.max_samples = args->max_samples > 0 ? args->max_samples : -1;
-    o.seed = (uint32_t)args->seed;
-    o.identity_name = args->identity_name;
-    o.identity_author = args->identity_author;
-    o.stage = strcmp(args->stage, "pt") == 0 ? HN_TRAIN_STAGE_PT : HN_TRAIN_STAGE_SFT;
-    o.encode.cutoff_len = args->cutoff_len;
-    o.encode.train_on_prompt = args->train_on_prompt;
-    o.encode.mask_history = args->mask_history;
-    o.encode.enable_thinking = args->enable_thinking;
-    o.packing = args->packing_set ? args->packing : -1;
-    o.neat_packing = args->neat_packing;
-    o.preprocessing_batch_size = args->preprocessing_batch_size;
-    o.preprocessing_num_workers = args->preprocessing_num_workers;
-    o.tokenizer_path = args->model_name_or_path;
-    o.overwrite_cache = args->overwrite_cache;
+    hn_train_data_options_from_args(&o, args, datasets);
     hn_train_data_info info = {0};
     hn_status s = hn_train_data_load(&o, tr->tok, &tr->which, data, &info, err);
     if (s == HN_OK) {
@@ -185,7 +154,8 @@ static hn_status setup(hn_trainer *tr, hn_error *err)
     HN_TRY(hn_tokenizer_load_model(args->model_name_or_path, &tr->tok, err));
     const hn_tokenizer_config *tc = hn_tokenizer_get_config(tr->tok);
     tr->pad_id = tc->pad_id >= 0 ? tc->pad_id : tc->eos_id >= 0 ? tc->eos_id : 0;
-    HN_TRY(open_template(args, tr->tok, &tr->named, &tr->jinja, &tr->which, err));
+    HN_TRY(hn_sft_template_open(args->template_name, tr->tok, &tr->named, &tr->jinja, &tr->which,
+                                err));
     HN_TRY(load_examples(tr, args->dataset, &tr->data, err));
     if (args->eval_dataset != NULL)
         HN_TRY(load_examples(tr, args->eval_dataset, &tr->eval_data, err));

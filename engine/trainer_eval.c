@@ -1,11 +1,9 @@
 /* Evaluation during training: the held-out set (eval_dataset, or val_size of the training
- * examples) and its loss. The loss is transformers' Trainer.evaluate: each batch of
- * per_device_eval_batch_size examples (in order, padded to its longest) gives its mean token
- * loss, repeated once per example, and eval_loss is the mean over all examples. Batches with
- * no target token are left out (transformers would average a NaN in). */
+ * examples) and its loss, transformers' Trainer.evaluate (eval_loss.h). */
 #include <math.h>
 #include <string.h>
 
+#include "eval_loss.h"
 #include "splitmix.h"
 #include "trainer_internal.h"
 
@@ -77,37 +75,12 @@ hn_status hn_trainer_split(hn_trainer *tr, hn_error *err)
     return HN_OK;
 }
 
-/* The Trainer's eval loss over the set (see the top of the file). */
-static hn_status eval_loss(hn_trainer *tr, double *loss, hn_error *err)
-{
-    const hn_example_set *set = &tr->eval;
-    size_t bs = (size_t)tr->args->per_device_eval_batch_size;
-    double weighted = 0;
-    size_t counted = 0;
-    hn_status s = HN_OK;
-    hn_model_set_evaluating(tr->model, true);
-    for (size_t first = 0; first < set->n && s == HN_OK; first += bs) {
-        size_t count = MIN(bs, set->n - first);
-        hn_batch batch;
-        hn_trainer_make_batch(set->data, set->index, first, count, tr->pad_id,
-                              &tr->batch_buffers, &batch);
-        double sum = 0;
-        int64_t targets = 0;
-        s = hn_model_forward(tr->model, &batch, &sum, &targets, err);
-        if (s == HN_OK && targets > 0) {
-            weighted += sum / (double)targets * (double)count;
-            counted += count;
-        }
-    }
-    hn_model_set_evaluating(tr->model, false);
-    *loss = counted > 0 ? weighted / (double)counted : NAN;
-    return s;
-}
-
 hn_status hn_trainer_evaluate(hn_trainer *tr, hn_error *err)
 {
     double loss = NAN, start = hn_trainer_now();
-    HN_TRY(eval_loss(tr, &loss, err));
+    HN_TRY(hn_eval_loss(tr->model, tr->eval.data, tr->eval.index, tr->eval.n,
+                        tr->args->per_device_eval_batch_size, tr->pad_id, NULL, NULL, &loss,
+                        err));
     hn_train_log log;
     hn_trainer_log_init(tr, &log);
     log.tokens_per_s = 0;

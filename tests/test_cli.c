@@ -82,7 +82,7 @@ static void test_usage_errors(void)
 /* Commands that later work fills in say so, and never pretend to run. */
 static void test_unbuilt_commands(void)
 {
-    for (const char *c = "eval\0export\0gui\0"; *c; c += strlen(c) + 1) {
+    for (const char *c = "export\0gui\0"; *c; c += strlen(c) + 1) {
         run_result r = hone(c, "config.yaml", NULL);
         g_assert_cmpint(r.code, ==, 1);
         test_assert_contains(r.err, "not built yet");
@@ -109,6 +109,27 @@ static void test_chat_command(void)
     g_assert_cmpint(r.code, ==, 0);
     test_assert_contains(r.out, "model_name_or_path");
     test_assert_contains(r.out, "--query");
+    run_result_clear(&r);
+}
+
+/* `hone eval` is built: a missing config is an error naming it, no arguments a usage error,
+ * --help names its keys (the evaluation itself is tested in test_eval.c). */
+static void test_eval_command(void)
+{
+    run_result r = hone("eval", "config.yaml", NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "hone eval: error");
+    test_assert_contains(r.err, "config.yaml");
+    g_assert_cmpstr(r.out, ==, "");
+    run_result_clear(&r);
+    r = hone("eval", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "a config file or --key value options are required");
+    run_result_clear(&r);
+    r = hone("eval", "--help", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "do_predict");
+    test_assert_contains(r.out, "predict_with_generate");
     run_result_clear(&r);
 }
 
@@ -538,6 +559,7 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/help-and-version", test_help_and_version);
     g_test_add_func("/app/cli/usage-errors", test_usage_errors);
     g_test_add_func("/app/cli/unbuilt-commands", test_unbuilt_commands);
+    g_test_add_func("/app/cli/eval-command", test_eval_command);
     g_test_add_func("/app/cli/chat", test_chat_command);
     g_test_add_func("/app/cli/env", test_env);
     g_test_add_func("/app/cli/no-cuda-link-dependencies", test_no_cuda_link_dependencies);

@@ -1,6 +1,6 @@
 """Reference side of the training-arguments test: the defaults of LLaMA-Factory's argument
-classes (ModelArguments, DataArguments, FinetuningArguments) and transformers'
-Seq2SeqTrainingArguments, which a YAML file gets for a key it leaves out.
+classes (ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments) and
+transformers' Seq2SeqTrainingArguments, which a YAML file gets for a key it leaves out.
 
   train_args_ref.py write DIR
 
@@ -16,12 +16,14 @@ import llamafactory_env  # noqa: E402,F401  (before any LLaMA-Factory import)
 
 from transformers import Seq2SeqTrainingArguments  # noqa: E402
 
-from llamafactory.hparams import DataArguments, FinetuningArguments, ModelArguments  # noqa: E402
+from llamafactory.hparams import (DataArguments, FinetuningArguments,  # noqa: E402
+                                  GeneratingArguments, ModelArguments)
 
 
 def write(out):
     defaults = {}
-    for cls in (ModelArguments, DataArguments, FinetuningArguments, Seq2SeqTrainingArguments):
+    for cls in (ModelArguments, DataArguments, FinetuningArguments, GeneratingArguments,
+                Seq2SeqTrainingArguments):
         for field in dataclasses.fields(cls):
             value = field.default
             if value is dataclasses.MISSING:
