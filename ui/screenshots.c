@@ -1,0 +1,89 @@
+/* screenshots.c: the HONE_GUI_SCREENSHOTS test hook (see screenshots.h). Each page is shown,
+ * left a moment to lay out and draw, rendered through the window's own renderer into a
+ * texture and saved as PNG. */
+#include "screenshots.h"
+
+#include <stdio.h>
+
+#define SETTLE_MS 700
+
+typedef struct {
+  HoneWindow *window;
+  char *dir;
+  GPtrArray *pages; /* names still to shoot */
+  guint next;
+  int failures;
+} Shooter;
+
+static gboolean
+save_window_png (GtkWidget *window, const char *path)
+{
+  int width = gtk_widget_get_width (window), height = gtk_widget_get_height (window);
+  if (width <= 0 || height <= 0)
+    return FALSE;
+  GdkPaintable *paintable = gtk_widget_paintable_new (window);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+  gboolean ok = FALSE;
+  if (node != NULL) {
+    GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+    GdkTexture *texture =
+        gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+    ok = gdk_texture_save_to_png (texture, path);
+    g_object_unref (texture);
+    gsk_render_node_unref (node);
+  }
+  g_object_unref (paintable);
+  return ok;
+}
+
+static gboolean
+shoot_next (gpointer data)
+{
+  Shooter *s = data;
+  AdwViewStack *stack = hone_window_stack (s->window);
+  if (s->next > 0) { /* the page shown last time has drawn by now */
+    const char *name = g_ptr_array_index (s->pages, s->next - 1);
+    char *file = g_strdup_printf ("%s.png", name);
+    char *path = g_build_filename (s->dir, file, NULL);
+    if (save_window_png (GTK_WIDGET (s->window), path)) {
+      printf ("screenshot %s\n", path);
+    } else {
+      fprintf (stderr, "hone gui: could not save the screenshot %s\n", path);
+      s->failures++;
+    }
+    fflush (stdout);
+    g_free (path);
+    g_free (file);
+  }
+  if (s->next == s->pages->len) {
+    GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (s->window)));
+    if (s->failures > 0)
+      g_printerr ("hone gui: %d screenshots failed\n", s->failures);
+    gtk_window_destroy (GTK_WINDOW (s->window));
+    g_application_quit (app);
+    g_ptr_array_unref (s->pages);
+    g_free (s->dir);
+    g_free (s);
+    return G_SOURCE_REMOVE;
+  }
+  adw_view_stack_set_visible_child_name (stack, g_ptr_array_index (s->pages, s->next));
+  s->next++;
+  return G_SOURCE_CONTINUE;
+}
+
+void
+hone_screenshots_take (HoneWindow *window, const char *dir)
+{
+  Shooter *s = g_new0 (Shooter, 1);
+  s->window = window;
+  s->dir = g_strdup (dir);
+  s->pages = g_ptr_array_new ();
+  g_ptr_array_add (s->pages, "train");
+  g_ptr_array_add (s->pages, "evaluate");
+  g_ptr_array_add (s->pages, "chat");
+  g_ptr_array_add (s->pages, "export");
+  g_mkdir_with_parents (dir, 0755);
+  g_timeout_add (SETTLE_MS, shoot_next, s);
+}

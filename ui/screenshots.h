@@ -1,0 +1,8 @@
+/* A test hook: with HONE_GUI_SCREENSHOTS=DIR set, the app saves DIR/PAGE.png of the window on
+ * each page (train, evaluate, chat, export) once it has drawn, then quits. Used by the Xvfb
+ * smoke test (tests/test_gui_smoke.sh); nothing else calls it. */
+#pragma once
+
+#include "hone_window.h"
+
+void hone_screenshots_take (HoneWindow *window, const char *dir);
