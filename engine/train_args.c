@@ -343,6 +343,8 @@ static char *value_text(const hn_train_args *args, const key_spec *k, bool quote
     case K_DOUBLE: {
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
         double v = *(const double *)field_of(args, k);
+        if (!quote && v == floor(v) && fabs(v) < 1e15) /* for people: 46440, not 4.644e+04 */
+            return g_strdup_printf("%.0f", v);
         if (!quote) /* for people: the shortest text that reads back as v (5e-05, not
                      * 5.0000000000000002e-05) */
             for (int digits = 1; digits < 17; digits++) {
