@@ -12,10 +12,21 @@ rm -rf "$out"
 mkdir -p "$out"
 cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
 # GSK_RENDERER=cairo: Xvfb has no GPU; NO_AT_BRIDGE: no accessibility bus in the test session.
-HONE_GUI_SCREENSHOTS=$out GSK_RENDERER=cairo NO_AT_BRIDGE=1 \
+# Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
+config=$(mktemp -d)
+trap 'rm -rf "$config"' EXIT
+HONE_GUI_SCREENSHOTS=$out GSK_RENDERER=cairo NO_AT_BRIDGE=1 GSETTINGS_BACKEND=keyfile \
+  XDG_CONFIG_HOME=$config \
   timeout 120 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui
 status=0
-for page in train evaluate chat export; do
+# closing the window saved its size
+keyfile=$config/glib-2.0/settings/keyfile
+if grep -q '^window-width=1100' "$keyfile" 2>/dev/null && grep -q '^window-height=820' "$keyfile"; then
+  echo "ok: the window size was saved in $keyfile"
+else
+  echo "not ok: no window size in $keyfile"; cat "$keyfile" 2>/dev/null; status=1
+fi
+for page in train evaluate chat export train-end; do
   png=$out/$page.png
   if [ ! -s "$png" ]; then
     echo "not ok: $png was not written"; status=1; continue

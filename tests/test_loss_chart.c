@@ -193,6 +193,11 @@ static void test_gaps_and_edges(void)
     hone_loss_chart_layout(&data, W, H, &style, &f);
     g_assert_cmpfloat(f.x_max, >, f.x_min);
     p = render(&data, &style, 1);
+    /* the empty plot says what will show there: text at its centre, no line */
+    double cx = f.plot_x + f.plot_width / 2, cy = f.plot_y + f.plot_height / 2;
+    g_assert_cmpfloat(nearest(&p, cx, cy, 8, over(style.foreground, 0.6, style.background)), <,
+                      0.15);
+    g_assert_cmpfloat(nearest(&p, cx, cy, 60, style.line), >, 0.3);
     cairo_surface_destroy(p.surface);
 }
 

@@ -3,6 +3,8 @@
  * 4.8); both go through the desktop portal when the app runs sandboxed. */
 #include "form_input.h"
 
+#include "app_settings.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -19,13 +21,35 @@ hone_form_input_field (GtkWidget *input)
 
 /* ---- folder picker ---- */
 
+/* The chosen folder into the entry, and remembered as the last folder. */
 static void
 set_entry_from_file (GtkEntry *entry, GFile *file)
 {
   char *path = g_file_get_path (file);
-  if (path != NULL)
+  if (path != NULL) {
     gtk_editable_set_text (GTK_EDITABLE (entry), path);
+    GSettings *settings = hone_app_settings ();
+    if (settings != NULL) {
+      char *parent = g_path_get_dirname (path);
+      g_settings_set_string (settings, "last-folder", parent);
+      g_free (parent);
+    }
+  }
   g_free (path);
+}
+
+/* Where a picker starts: the field's own path, else the last folder a picker opened. */
+static GFile *
+start_folder (GtkEntry *entry)
+{
+  const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
+  if (current[0] != '\0')
+    return g_file_new_for_path (current);
+  GSettings *settings = hone_app_settings ();
+  char *last = settings != NULL ? g_settings_get_string (settings, "last-folder") : NULL;
+  GFile *file = last != NULL && last[0] != '\0' ? g_file_new_for_path (last) : NULL;
+  g_free (last);
+  return file;
 }
 
 #if GTK_CHECK_VERSION(4, 10, 0)
@@ -63,8 +87,7 @@ pick_folder (GtkButton *button, gpointer user_data)
   GtkEntry *entry = GTK_ENTRY (user_data);
   const HoneFormField *field = g_object_get_data (G_OBJECT (entry), FIELD_KEY);
   GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button)));
-  const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
-  GFile *start = current[0] != '\0' ? g_file_new_for_path (current) : NULL;
+  GFile *start = start_folder (entry);
 #if GTK_CHECK_VERSION(4, 10, 0)
   GtkFileDialog *dialog = gtk_file_dialog_new ();
   gtk_file_dialog_set_title (dialog, field->label);

@@ -1,6 +1,7 @@
 /* hone_window.c: the main window (see hone_window.h); its frame is resources/window.ui. */
 #include "hone_window.h"
 
+#include "app_settings.h"
 #include "form_input.h"
 #include "train_form.h"
 #include "train_page.h"
@@ -70,6 +71,33 @@ add_page (HoneWindow *self, GtkWidget *child, const char *name, const char *titl
   adw_view_stack_page_set_icon_name (page, icon);
 }
 
+/* The size the window had, for the next start (GNOME's way: saved on close). */
+static gboolean
+save_window_state (GtkWindow *window, gpointer data)
+{
+  GSettings *settings = hone_app_settings ();
+  if (settings != NULL) {
+    int width = 0, height = 0;
+    gtk_window_get_default_size (window, &width, &height);
+    g_settings_set_int (settings, "window-width", width);
+    g_settings_set_int (settings, "window-height", height);
+    g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (window));
+  }
+  return FALSE; /* let it close */
+}
+
+static void
+restore_window_state (HoneWindow *self)
+{
+  GSettings *settings = hone_app_settings ();
+  if (settings == NULL)
+    return;
+  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (settings, "window-width"),
+                               g_settings_get_int (settings, "window-height"));
+  if (g_settings_get_boolean (settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
 static void
 hone_window_dispose (GObject *object)
 {
@@ -93,6 +121,8 @@ static void
 hone_window_init (HoneWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  restore_window_state (self);
+  g_signal_connect (self, "close-request", G_CALLBACK (save_window_state), NULL);
   self->top_inputs = g_hash_table_new (g_str_hash, g_str_equal);
   build_top_bar (self);
   self->train_page = hone_train_page_new (self->top_inputs);

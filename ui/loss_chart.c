@@ -51,8 +51,8 @@ hone_loss_chart_measure (GtkWidget *widget, GtkOrientation orientation, int for_
                          int *minimum, int *natural, int *minimum_baseline,
                          int *natural_baseline)
 {
-  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 240 : 160;
-  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 600 : 280;
+  *minimum = orientation == GTK_ORIENTATION_HORIZONTAL ? 240 : 240;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 600 : 300;
 }
 
 static void

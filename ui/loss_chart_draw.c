@@ -288,8 +288,13 @@ hone_loss_chart_draw (cairo_t *cr, const HoneLossData *data, double width, doubl
     has_eval = true;
   }
   cairo_reset_clip (cr);
-  if (m > 0)
+  if (m > 0) {
     draw_legend (cr, &f, style, has_eval);
+  } else if (!has_eval) {
+    set_rgb (cr, style->foreground, 0.6);
+    text_at (cr, "The loss shows here while a run trains", f.plot_x + f.plot_width / 2,
+             f.plot_y + f.plot_height / 2, 0.5, 0.5);
+  }
   g_free (xs);
   g_free (ys);
   g_free (smooth);

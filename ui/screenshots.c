@@ -4,6 +4,9 @@
 #include "screenshots.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "train_page.h"
 
 #define SETTLE_MS 700
 
@@ -39,6 +42,13 @@ save_window_png (GtkWidget *window, const char *path)
 }
 
 static gboolean
+scroll_to_end (gpointer page)
+{
+  hone_train_page_scroll_to_end (page);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 shoot_next (gpointer data)
 {
   Shooter *s = data;
@@ -61,14 +71,22 @@ shoot_next (gpointer data)
     GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (s->window)));
     if (s->failures > 0)
       g_printerr ("hone gui: %d screenshots failed\n", s->failures);
-    gtk_window_destroy (GTK_WINDOW (s->window));
+    gtk_window_close (GTK_WINDOW (s->window)); /* as the user would: the size is saved */
     g_application_quit (app);
     g_ptr_array_unref (s->pages);
     g_free (s->dir);
     g_free (s);
     return G_SOURCE_REMOVE;
   }
-  adw_view_stack_set_visible_child_name (stack, g_ptr_array_index (s->pages, s->next));
+  const char *name = g_ptr_array_index (s->pages, s->next);
+  if (strcmp (name, "train-end") == 0) { /* the Train page's lower half, after Preview */
+    HoneTrainPage *page = HONE_TRAIN_PAGE (hone_window_train_page (s->window));
+    adw_view_stack_set_visible_child_name (stack, "train");
+    hone_train_page_show_preview (page);
+    g_timeout_add (SETTLE_MS / 2, scroll_to_end, page);
+  } else {
+    adw_view_stack_set_visible_child_name (stack, name);
+  }
   s->next++;
   return G_SOURCE_CONTINUE;
 }
@@ -84,6 +102,7 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   g_ptr_array_add (s->pages, "evaluate");
   g_ptr_array_add (s->pages, "chat");
   g_ptr_array_add (s->pages, "export");
+  g_ptr_array_add (s->pages, "train-end");
   g_mkdir_with_parents (dir, 0755);
   g_timeout_add (SETTLE_MS, shoot_next, s);
 }

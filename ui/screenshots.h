@@ -1,5 +1,6 @@
 /* A test hook: with HONE_GUI_SCREENSHOTS=DIR set, the app saves DIR/PAGE.png of the window on
- * each page (train, evaluate, chat, export) once it has drawn, then quits. Used by the Xvfb
+ * each page (train, evaluate, chat, export, and train-end: the Train page scrolled to its end
+ * after Preview command) once it has drawn, then quits. Used by the Xvfb
  * smoke test (tests/test_gui_smoke.sh); nothing else calls it. */
 #pragma once
 

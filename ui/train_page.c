@@ -136,6 +136,19 @@ preview_clicked (GtkButton *button, gpointer data)
   g_free (text);
 }
 
+void
+hone_train_page_show_preview (HoneTrainPage *self)
+{
+  preview_clicked (NULL, self);
+}
+
+void
+hone_train_page_scroll_to_end (HoneTrainPage *self)
+{
+  GtkAdjustment *v = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroll));
+  gtk_adjustment_set_value (v, gtk_adjustment_get_upper (v) - gtk_adjustment_get_page_size (v));
+}
+
 /* ---- a run ---- */
 
 static void

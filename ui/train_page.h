@@ -23,6 +23,10 @@ char *hone_train_page_preview (HoneTrainPage *page);
 gboolean hone_train_page_start (HoneTrainPage *page);
 /* The page's chart, for tests and the screenshot hook. */
 GtkWidget *hone_train_page_chart (HoneTrainPage *page);
+/* Presses Preview command (the command and YAML, or the form's error, in the log). */
+void hone_train_page_show_preview (HoneTrainPage *page);
+/* Scrolls to the page's end (buttons, progress, chart, log). */
+void hone_train_page_scroll_to_end (HoneTrainPage *page);
 /* TRUE while a run is going. */
 gboolean hone_train_page_running (HoneTrainPage *page);
 
