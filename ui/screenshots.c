@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "form_input.h"
+#include "loss_chart.h"
 #include "train_page.h"
 
 #define SETTLE_MS 700
@@ -16,6 +18,7 @@ typedef struct {
   GPtrArray *pages; /* names still to shoot */
   guint next;
   int failures;
+  gboolean waiting; /* for the run that train-run started */
 } Shooter;
 
 static gboolean
@@ -41,6 +44,25 @@ save_window_png (GtkWidget *window, const char *path)
   return ok;
 }
 
+/* "key=value" lines into the Train page's inputs. */
+static void
+fill_fields (HoneTrainPage *page, const char *text)
+{
+  char **lines = g_strsplit (text, "\n", -1);
+  for (char **line = lines; *line != NULL; line++) {
+    char *eq = strchr (*line, '=');
+    if (eq == NULL)
+      continue;
+    *eq = '\0';
+    GtkWidget *input = hone_train_page_input (page, g_strstrip (*line));
+    if (input != NULL)
+      hone_form_input_set_text (input, eq + 1);
+    else
+      fprintf (stderr, "hone gui: HONE_GUI_TRAIN names no field %s\n", *line);
+  }
+  g_strfreev (lines);
+}
+
 static gboolean
 scroll_to_end (gpointer page)
 {
@@ -53,6 +75,17 @@ shoot_next (gpointer data)
 {
   Shooter *s = data;
   AdwViewStack *stack = hone_window_stack (s->window);
+  HoneTrainPage *train = HONE_TRAIN_PAGE (hone_window_train_page (s->window));
+  if (s->waiting) {
+    if (hone_train_page_running (train))
+      return G_SOURCE_CONTINUE;
+    s->waiting = FALSE;
+    hone_train_page_scroll_to_end (train);
+    HoneLossChart *chart = HONE_LOSS_CHART (hone_train_page_chart (train));
+    printf ("chart points: %u loss, %u eval\n", hone_loss_chart_n_loss (chart),
+            hone_loss_chart_n_eval (chart));
+    return G_SOURCE_CONTINUE; /* shot at the next tick, once scrolled and drawn */
+  }
   if (s->next > 0) { /* the page shown last time has drawn by now */
     const char *name = g_ptr_array_index (s->pages, s->next - 1);
     char *file = g_strdup_printf ("%s.png", name);
@@ -80,10 +113,17 @@ shoot_next (gpointer data)
   }
   const char *name = g_ptr_array_index (s->pages, s->next);
   if (strcmp (name, "train-end") == 0) { /* the Train page's lower half, after Preview */
-    HoneTrainPage *page = HONE_TRAIN_PAGE (hone_window_train_page (s->window));
     adw_view_stack_set_visible_child_name (stack, "train");
-    hone_train_page_show_preview (page);
-    g_timeout_add (SETTLE_MS / 2, scroll_to_end, page);
+    hone_train_page_show_preview (train);
+    g_timeout_add (SETTLE_MS / 2, scroll_to_end, train);
+  } else if (strcmp (name, "train-run") == 0) { /* HONE_GUI_TRAIN's fields, then Start */
+    adw_view_stack_set_visible_child_name (stack, "train");
+    fill_fields (train, g_getenv ("HONE_GUI_TRAIN"));
+    s->waiting = hone_train_page_start (train);
+    if (!s->waiting) {
+      fprintf (stderr, "hone gui: Start did not start a run (the page's log says why)\n");
+      s->failures++;
+    }
   } else {
     adw_view_stack_set_visible_child_name (stack, name);
   }
@@ -103,6 +143,9 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   g_ptr_array_add (s->pages, "chat");
   g_ptr_array_add (s->pages, "export");
   g_ptr_array_add (s->pages, "train-end");
+  const char *train = g_getenv ("HONE_GUI_TRAIN");
+  if (train != NULL && train[0] != '\0')
+    g_ptr_array_add (s->pages, "train-run");
   g_mkdir_with_parents (dir, 0755);
   g_timeout_add (SETTLE_MS, shoot_next, s);
 }
