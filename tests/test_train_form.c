@@ -271,6 +271,55 @@ static void test_dataset_names(void)
     g_free(tmp);
 }
 
+/* Save arguments then Load arguments give the form back; a file with keys Hone does not use
+ * lists them; a broken file names its place. */
+static void test_save_and_load(void)
+{
+    char *tmp = test_make_tmpdir();
+    char *path = g_build_filename(tmp, "args.yaml", NULL);
+    GDateTime *now = fixed_time();
+    HoneTrainForm form, back;
+    hone_train_form_init(&form, tmp, now);
+    hone_train_form_set(&form, "model_name_or_path", "/models/SmolLM2");
+    hone_train_form_set(&form, "dataset", "identity,alpaca_en_demo");
+    hone_train_form_set(&form, "learning_rate", "0.0002");
+    hone_train_form_set(&form, "use_dora", "true");
+    hone_train_form_set(&form, "lora_target", "q_proj,v_proj");
+    hn_error err = {0};
+    g_assert_cmpint(hone_train_form_save(&form, path, &err), ==, HN_OK);
+    hone_train_form_init(&back, tmp, now);
+    char **ignored = NULL;
+    g_assert_cmpint(hone_train_form_load(&back, path, &ignored, &err), ==, HN_OK);
+    g_assert_cmpuint(g_strv_length(ignored), ==, 0);
+    g_strfreev(ignored);
+    size_t n = 0;
+    const HoneFormField *fields = hone_train_form_fields(&n);
+    for (size_t i = 0; i < n; i++)
+        assert_same(&fields[i], back.values[i], form.values[i]);
+    hone_train_form_clear(&back);
+
+    test_write_text(path, "model_name_or_path: /m\nlearning_rate: 1e-4\nreport_to: wandb\n");
+    hone_train_form_init(&back, tmp, now);
+    g_assert_cmpint(hone_train_form_load(&back, path, &ignored, &err), ==, HN_OK);
+    g_assert_cmpuint(g_strv_length(ignored), ==, 1);
+    g_assert_cmpstr(ignored[0], ==, "report_to");
+    g_strfreev(ignored);
+    g_assert_cmpstr(hone_train_form_get(&back, "learning_rate"), ==, "0.0001");
+    g_assert_cmpstr(hone_train_form_get(&back, "lr_scheduler_type"), ==, "linear"); /* file's */
+    hone_train_form_clear(&back);
+
+    test_write_text(path, "learning_rate: [1\n");
+    hone_train_form_init(&back, tmp, now);
+    g_assert_cmpint(hone_train_form_load(&back, path, NULL, &err), !=, HN_OK);
+    test_assert_contains(err.message, path);
+    hone_train_form_clear(&back);
+    hone_train_form_clear(&form);
+    g_date_time_unref(now);
+    g_free(path);
+    test_remove_tree(tmp);
+    g_free(tmp);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -279,5 +328,6 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/train-form/output-and-unset-fields", test_output_and_unset_fields);
     g_test_add_func("/ui/train-form/bad-values", test_bad_values);
     g_test_add_func("/ui/train-form/dataset-names", test_dataset_names);
+    g_test_add_func("/ui/train-form/save-and-load", test_save_and_load);
     return g_test_run();
 }

@@ -1,9 +1,8 @@
-/* form_input.c: one field's input widget and its value as text (see form_input.h). The folder
- * picker is GtkFileDialog on GTK 4.10 and later, GtkFileChooserNative before (Debian 12 has
- * 4.8); both go through the desktop portal when the app runs sandboxed. */
+/* form_input.c: one field's input widget and its value as text (see form_input.h); path inputs
+ * have a folder picker (file_picker.c). */
 #include "form_input.h"
 
-#include "app_settings.h"
+#include "file_picker.h"
 
 #include <math.h>
 #include <string.h>
@@ -21,89 +20,26 @@ hone_form_input_field (GtkWidget *input)
 
 /* ---- folder picker ---- */
 
-/* The chosen folder into the entry, and remembered as the last folder. */
 static void
-set_entry_from_file (GtkEntry *entry, GFile *file)
+folder_chosen (GFile *file, gpointer data)
 {
-  char *path = g_file_get_path (file);
-  if (path != NULL) {
+  GtkEntry *entry = data;
+  char *path = file != NULL ? g_file_get_path (file) : NULL;
+  if (path != NULL)
     gtk_editable_set_text (GTK_EDITABLE (entry), path);
-    GSettings *settings = hone_app_settings ();
-    if (settings != NULL) {
-      char *parent = g_path_get_dirname (path);
-      g_settings_set_string (settings, "last-folder", parent);
-      g_free (parent);
-    }
-  }
   g_free (path);
-}
-
-/* Where a picker starts: the field's own path, else the last folder a picker opened. */
-static GFile *
-start_folder (GtkEntry *entry)
-{
-  const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
-  if (current[0] != '\0')
-    return g_file_new_for_path (current);
-  GSettings *settings = hone_app_settings ();
-  char *last = settings != NULL ? g_settings_get_string (settings, "last-folder") : NULL;
-  GFile *file = last != NULL && last[0] != '\0' ? g_file_new_for_path (last) : NULL;
-  g_free (last);
-  return file;
-}
-
-#if GTK_CHECK_VERSION(4, 10, 0)
-static void
-folder_chosen (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GtkEntry *entry = GTK_ENTRY (user_data);
-  GFile *file = gtk_file_dialog_select_folder_finish (GTK_FILE_DIALOG (source), result, NULL);
-  if (file != NULL) { /* NULL: cancelled */
-    set_entry_from_file (entry, file);
-    g_object_unref (file);
-  }
   g_object_unref (entry);
 }
-#else
-static void
-folder_chosen (GtkNativeDialog *dialog, int response, gpointer user_data)
-{
-  GtkEntry *entry = GTK_ENTRY (user_data);
-  if (response == GTK_RESPONSE_ACCEPT) {
-    GFile *file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-    if (file != NULL) {
-      set_entry_from_file (entry, file);
-      g_object_unref (file);
-    }
-  }
-  g_object_unref (entry);
-  g_object_unref (dialog);
-}
-#endif
 
 static void
 pick_folder (GtkButton *button, gpointer user_data)
 {
   GtkEntry *entry = GTK_ENTRY (user_data);
   const HoneFormField *field = g_object_get_data (G_OBJECT (entry), FIELD_KEY);
-  GtkWindow *parent = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button)));
-  GFile *start = start_folder (entry);
-#if GTK_CHECK_VERSION(4, 10, 0)
-  GtkFileDialog *dialog = gtk_file_dialog_new ();
-  gtk_file_dialog_set_title (dialog, field->label);
-  if (start != NULL)
-    gtk_file_dialog_set_initial_folder (dialog, start);
-  gtk_file_dialog_select_folder (dialog, parent, NULL, folder_chosen, g_object_ref (entry));
-  g_object_unref (dialog);
-#else
-  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
-      field->label, parent, GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, "_Select", "_Cancel");
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  if (start != NULL)
-    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), start, NULL);
-  g_signal_connect (dialog, "response", G_CALLBACK (folder_chosen), g_object_ref (entry));
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
-#endif
+  const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
+  GFile *start = current[0] != '\0' ? g_file_new_for_path (current) : NULL;
+  hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), HONE_PICK_FOLDER,
+                  field->label, start, NULL, folder_chosen, g_object_ref (entry));
   g_clear_object (&start);
 }
 
@@ -114,7 +50,7 @@ path_input_new (const HoneFormField *field)
   gtk_widget_add_css_class (box, "linked");
   GtkWidget *entry = gtk_entry_new ();
   gtk_widget_set_hexpand (entry, TRUE);
-  gtk_editable_set_width_chars (GTK_EDITABLE (entry), 24);
+  gtk_editable_set_width_chars (GTK_EDITABLE (entry), 12); /* grows: hexpand */
   g_object_set_data (G_OBJECT (entry), FIELD_KEY, (gpointer) field);
   GtkWidget *button = gtk_button_new_from_icon_name ("folder-open-symbolic");
   gtk_widget_set_tooltip_text (button, "Choose a folder");
@@ -262,7 +198,7 @@ hone_form_input_new (const HoneFormField *field)
   case HONE_FIELD_TEXT:
   case HONE_FIELD_NUMBER:
     input = gtk_entry_new ();
-    gtk_editable_set_width_chars (GTK_EDITABLE (input), field->kind == HONE_FIELD_TEXT ? 20 : 10);
+    gtk_editable_set_width_chars (GTK_EDITABLE (input), field->kind == HONE_FIELD_TEXT ? 12 : 10);
     break;
   case HONE_FIELD_PATH:
     input = path_input_new (field);

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "atomic_file.h"
 #include "dataset_info.h"
 #include "json_read.h"
 
@@ -270,6 +271,33 @@ hone_train_form_from_args (HoneTrainForm *form, const hn_train_args *args)
     g_free (form->values[i]);
     form->values[i] = text != NULL ? text : g_strdup ("");
   }
+}
+
+hn_status
+hone_train_form_load (HoneTrainForm *form, const char *path, char ***ignored, hn_error *err)
+{
+  hn_train_args args;
+  hn_train_args_init (&args);
+  hn_status s = hn_train_args_load (&args, path, ignored, err);
+  if (s == HN_OK)
+    hone_train_form_from_args (form, &args);
+  hn_train_args_clear (&args);
+  return s;
+}
+
+hn_status
+hone_train_form_save (const HoneTrainForm *form, const char *path, hn_error *err)
+{
+  hn_train_args args;
+  hn_train_args_init (&args);
+  hn_status s = hone_train_form_to_args (form, &args, err);
+  if (s == HN_OK) {
+    char *yaml = hn_train_args_to_yaml (&args);
+    s = hn_atomic_write_all (path, yaml, strlen (yaml), err);
+    g_free (yaml);
+  }
+  hn_train_args_clear (&args);
+  return s;
 }
 
 hn_status

@@ -78,6 +78,15 @@ hn_status hone_train_form_to_args (const HoneTrainForm *form, hn_train_args *arg
  * the form's saves folder for this model and method shows as its name. */
 void hone_train_form_from_args (HoneTrainForm *form, const hn_train_args *args);
 
+/* Load arguments: a YAML or JSON file of training keys (hn_train_args_load over the engine's
+ * defaults) into every field; ignored (may be NULL) gets the keys Hone does not use
+ * (g_strfreev). Keys Hone uses that the page does not show are not kept. */
+hn_status hone_train_form_load (HoneTrainForm *form, const char *path, char ***ignored,
+                                hn_error *err);
+/* Save arguments: the form's arguments as training_args.yaml text (hn_train_args_to_yaml),
+ * written atomically to path. */
+hn_status hone_train_form_save (const HoneTrainForm *form, const char *path, hn_error *err);
+
 /* The names in DIR/dataset_info.json that the engine can read (hn_dataset_info_resolve
  * accepts them), in file order; NULL-terminated, g_strfreev. An unreadable file is an error. */
 hn_status hone_dataset_names (const char *dataset_dir, char ***names, hn_error *err);

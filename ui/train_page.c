@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "file_picker.h"
 #include "form_input.h"
 #include "loss_chart.h"
 #include "train_form.h"
@@ -19,7 +20,7 @@ struct _HoneTrainPage {
   GHashTable *top_inputs; /* key -> input, the window's */
   GHashTable *inputs;     /* key -> input, this page's */
   GtkWidget *dataset_row;
-  GtkWidget *preview_button, *start_button, *abort_button;
+  GtkWidget *preview_button, *save_button, *load_button, *start_button, *abort_button;
   GtkWidget *progress, *chart;
   GtkTextBuffer *log;
   GtkWidget *log_view;
@@ -149,6 +150,89 @@ hone_train_page_scroll_to_end (HoneTrainPage *self)
   gtk_adjustment_set_value (v, gtk_adjustment_get_upper (v) - gtk_adjustment_get_page_size (v));
 }
 
+/* ---- save and load ---- */
+
+static void
+save_chosen (GFile *file, gpointer data)
+{
+  HoneTrainPage *self = data;
+  char *path = file != NULL ? g_file_get_path (file) : NULL;
+  if (path != NULL) {
+    HoneTrainForm form;
+    read_form (self, &form);
+    hn_error err = { 0 };
+    char *text = hone_train_form_save (&form, path, &err) == HN_OK
+                     ? g_strdup_printf ("Saved the arguments to %s", path)
+                     : g_strdup_printf ("Not saved: %s", err.message);
+    log_set (self, text);
+    g_free (text);
+    hone_train_form_clear (&form);
+  }
+  g_free (path);
+  g_object_unref (self);
+}
+
+static void
+save_clicked (GtkButton *button, gpointer data)
+{
+  hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (data))), HONE_PICK_SAVE,
+                  "Save arguments", NULL, "training_args.yaml", save_chosen, g_object_ref (data));
+}
+
+/* Every input (top bar and page) from the form. */
+static void
+write_form (HoneTrainPage *self, const HoneTrainForm *form)
+{
+  size_t n = 0;
+  const HoneFormField *fields = hone_train_form_fields (&n);
+  /* the data folder first, so that the dataset list offers the loaded names */
+  hone_form_input_set_text (hone_train_page_input (self, "dataset_dir"),
+                            hone_train_form_get (form, "dataset_dir"));
+  for (size_t i = 0; i < n; i++) {
+    GtkWidget *input = hone_train_page_input (self, fields[i].key);
+    if (input != NULL)
+      hone_form_input_set_text (input, form->values[i]);
+  }
+}
+
+static void
+load_chosen (GFile *file, gpointer data)
+{
+  HoneTrainPage *self = data;
+  char *path = file != NULL ? g_file_get_path (file) : NULL;
+  if (path != NULL) {
+    HoneTrainForm form;
+    read_form (self, &form);
+    hn_error err = { 0 };
+    char **ignored = NULL;
+    if (hone_train_form_load (&form, path, &ignored, &err) == HN_OK) {
+      write_form (self, &form);
+      char *list = g_strjoinv (", ", ignored);
+      char *text = g_strdup_printf ("Loaded the arguments of %s%s%s", path,
+                                    ignored[0] != NULL ? ". Keys Hone does not use: " : "",
+                                    list);
+      log_set (self, text);
+      g_free (text);
+      g_free (list);
+      g_strfreev (ignored);
+    } else {
+      char *text = g_strdup_printf ("Not loaded: %s", err.message);
+      log_set (self, text);
+      g_free (text);
+    }
+    hone_train_form_clear (&form);
+  }
+  g_free (path);
+  g_object_unref (self);
+}
+
+static void
+load_clicked (GtkButton *button, gpointer data)
+{
+  hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (data))), HONE_PICK_OPEN,
+                  "Load arguments", NULL, NULL, load_chosen, g_object_ref (data));
+}
+
 /* ---- a run ---- */
 
 static void
@@ -156,6 +240,7 @@ set_running (HoneTrainPage *self, gboolean running)
 {
   gtk_widget_set_sensitive (self->start_button, !running);
   gtk_widget_set_sensitive (self->preview_button, !running);
+  gtk_widget_set_sensitive (self->load_button, !running);
   gtk_widget_set_sensitive (self->abort_button, running);
 }
 
@@ -328,7 +413,6 @@ button (const char *label, const char *style, GCallback clicked, gpointer data)
   GtkWidget *b = gtk_button_new_with_mnemonic (label);
   if (style != NULL)
     gtk_widget_add_css_class (b, style);
-  gtk_widget_add_css_class (b, "pill");
   g_signal_connect (b, "clicked", clicked, data);
   return b;
 }
@@ -374,14 +458,26 @@ build (HoneTrainPage *self)
   gtk_box_append (GTK_BOX (box), expanders);
   gtk_box_append (GTK_BOX (box), groups[HONE_GROUP_OUTPUT]);
 
-  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
+  /* the arguments' buttons over the run's, so that a narrow window still fits them */
+  GtkWidget *args_row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *run_row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  gtk_widget_set_halign (args_row, GTK_ALIGN_CENTER);
+  gtk_widget_set_halign (run_row, GTK_ALIGN_CENTER);
   self->preview_button = button ("_Preview command", NULL, G_CALLBACK (preview_clicked), self);
+  self->save_button = button ("Sa_ve arguments", NULL, G_CALLBACK (save_clicked), self);
+  self->load_button = button ("_Load arguments", NULL, G_CALLBACK (load_clicked), self);
   self->start_button = button ("_Start", "suggested-action", G_CALLBACK (start_clicked), self);
   self->abort_button = button ("_Abort", "destructive-action", G_CALLBACK (abort_clicked), self);
-  gtk_box_append (GTK_BOX (buttons), self->preview_button);
-  gtk_box_append (GTK_BOX (buttons), self->start_button);
-  gtk_box_append (GTK_BOX (buttons), self->abort_button);
+  gtk_widget_add_css_class (self->start_button, "pill");
+  gtk_widget_add_css_class (self->abort_button, "pill");
+  gtk_box_append (GTK_BOX (args_row), self->preview_button);
+  gtk_box_append (GTK_BOX (args_row), self->save_button);
+  gtk_box_append (GTK_BOX (args_row), self->load_button);
+  gtk_box_append (GTK_BOX (run_row), self->start_button);
+  gtk_box_append (GTK_BOX (run_row), self->abort_button);
+  GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  gtk_box_append (GTK_BOX (buttons), args_row);
+  gtk_box_append (GTK_BOX (buttons), run_row);
   gtk_box_append (GTK_BOX (box), buttons);
 
   self->progress = gtk_progress_bar_new ();

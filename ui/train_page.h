@@ -1,7 +1,8 @@
 /* HoneTrainPage: the Train page. Its fields come from train_form.c's table (the top bar's are
  * the window's, passed in); Preview command shows the command and the training_args.yaml that
- * Start writes before it runs `hone train` on it (train_run.c); a progress bar, the loss chart
- * and the run's output follow the run. */
+ * Start writes before it runs `hone train` on it (train_run.c); Save and Load arguments write
+ * and read such YAML files; a progress bar, the loss chart and the run's output follow the
+ * run. */
 #pragma once
 
 #include <gtk/gtk.h>
