@@ -201,6 +201,46 @@ static void test_gaps_and_edges(void)
     cairo_surface_destroy(p.surface);
 }
 
+/* The pointer's nearest point along the steps, and its marker drawn where its values are. */
+static void test_hover(void)
+{
+    chart_case c;
+    make_case(&c);
+    HoneLossChartStyle style;
+    hone_loss_chart_style_default(&style);
+    HoneLossChartFrame f;
+    hone_loss_chart_layout(&c.data, W, H, &style, &f);
+    g_assert_cmpint(hone_loss_chart_nearest(&f, &c.data, hone_loss_chart_x(&f, 50) + 3), ==, 9);
+    g_assert_cmpint(hone_loss_chart_nearest(&f, &c.data, 0), ==, 0);
+    g_assert_cmpint(hone_loss_chart_nearest(&f, &c.data, W), ==, N - 1);
+    HoneLossData empty = {NULL, NULL, 0, NULL, NULL, 0};
+    g_assert_cmpint(hone_loss_chart_nearest(&f, &empty, 100), ==, -1);
+
+    /* a point whose raw and smoothed values lie apart and away from the eval dots */
+    long at = -1;
+    for (int i = 20; i < N - 5 && at < 0; i++)
+        if (fabs(hone_loss_chart_y(&f, c.loss[i]) - hone_loss_chart_y(&f, c.smooth[i])) > 12 &&
+            fabs(c.steps[i] - 100) > 15 && fabs(c.steps[i] - 200) > 15)
+            at = i;
+    g_assert_cmpint(at, >=, 0);
+    picture p = {cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H), 1};
+    cairo_t *cr = cairo_create(p.surface);
+    hone_loss_chart_draw(cr, &c.data, W, H, &style);
+    hone_loss_chart_draw_hover(cr, &c.data, W, H, &style, at);
+    cairo_destroy(cr);
+    cairo_surface_flush(p.surface);
+    double x = hone_loss_chart_x(&f, c.steps[at]);
+    /* the filled markers: the smoothed value dark, the raw value light */
+    g_assert_cmpfloat(distance(pixel(&p, (int)x, (int)hone_loss_chart_y(&f, c.smooth[at])),
+                               style.line), <, 0.05);
+    g_assert_cmpfloat(distance(pixel(&p, (int)x, (int)hone_loss_chart_y(&f, c.loss[at])),
+                               over(style.line, 0.35, style.background)), <, 0.05);
+    /* the label's text at the plot's bottom, beside the marker */
+    g_assert_cmpfloat(nearest(&p, x + 40, f.plot_y + f.plot_height - 14, 10, style.foreground), <,
+                      0.3);
+    cairo_surface_destroy(p.surface);
+}
+
 static void test_ticks(void)
 {
     g_assert_cmpfloat(hone_loss_chart_tick(10, 5, false), ==, 2);
@@ -217,6 +257,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/loss-chart/points-land-on-their-pixels", test_points_land_on_their_pixels);
     g_test_add_func("/ui/loss-chart/hidpi", test_hidpi);
     g_test_add_func("/ui/loss-chart/gaps-and-edges", test_gaps_and_edges);
+    g_test_add_func("/ui/loss-chart/hover", test_hover);
     g_test_add_func("/ui/loss-chart/ticks", test_ticks);
     int status = g_test_run();
     /* cairo's and fontconfig's font caches, so that the leak checker sees only ours */

@@ -6,6 +6,9 @@
 struct _HoneLossChart {
   GtkWidget parent_instance;
   GArray *steps, *loss, *eval_steps, *eval_loss; /* double */
+  long hover;     /* the training point under the pointer, or -1 */
+  double hover_x; /* where the pointer is, for when points arrive */
+  gboolean inside;
 };
 
 G_DEFINE_FINAL_TYPE (HoneLossChart, hone_loss_chart, GTK_TYPE_WIDGET)
@@ -43,7 +46,36 @@ hone_loss_chart_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   };
   cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   hone_loss_chart_draw (cr, &data, width, height, &style);
+  if (self->inside) {
+    HoneLossChartFrame frame;
+    hone_loss_chart_layout (&data, width, height, &style, &frame);
+    self->hover = hone_loss_chart_nearest (&frame, &data, self->hover_x);
+    /* the label's box and the light marker: white under dark text, Adwaita's dark card
+     * (#303030) under light text */
+    double luminance = 0.2126 * fg.red + 0.7152 * fg.green + 0.0722 * fg.blue;
+    double bg = luminance < 0.5 ? 1.0 : 0x30 / 255.0;
+    style.background = (HoneRgb){ bg, bg, bg };
+    hone_loss_chart_draw_hover (cr, &data, width, height, &style, self->hover);
+  }
   cairo_destroy (cr);
+}
+
+static void
+pointer_moved (GtkEventControllerMotion *motion, double x, double y, gpointer data)
+{
+  HoneLossChart *self = data;
+  self->inside = TRUE;
+  self->hover_x = x;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+pointer_left (GtkEventControllerMotion *motion, gpointer data)
+{
+  HoneLossChart *self = data;
+  self->inside = FALSE;
+  self->hover = -1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 static void
@@ -86,6 +118,12 @@ hone_loss_chart_init (HoneLossChart *self)
   self->eval_loss = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   "Training loss chart", -1);
+  self->hover = -1;
+  GtkEventController *motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "enter", G_CALLBACK (pointer_moved), self);
+  g_signal_connect (motion, "motion", G_CALLBACK (pointer_moved), self);
+  g_signal_connect (motion, "leave", G_CALLBACK (pointer_left), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
 }
 
 GtkWidget *

@@ -1,6 +1,6 @@
 /* HoneLossChart: the Train page's live loss chart, a widget over loss_chart_draw.c. Points are
  * added as trainer_log.jsonl grows; the chart redraws at any size and scale (cairo draws in
- * logical pixels, GTK scales them for HiDPI). */
+ * logical pixels, GTK scales them for HiDPI); the pointer shows the nearest step's values. */
 #pragma once
 
 #include <gtk/gtk.h>

@@ -241,6 +241,94 @@ draw_legend (cairo_t *cr, const HoneLossChartFrame *f, const HoneLossChartStyle 
   }
 }
 
+long
+hone_loss_chart_nearest (const HoneLossChartFrame *f, const HoneLossData *data, double x)
+{
+  long best = -1;
+  double best_d = INFINITY;
+  for (size_t i = 0; i < data->n; i++) {
+    if (!isfinite (data->steps[i]) || !isfinite (data->loss[i]))
+      continue;
+    double d = fabs (hone_loss_chart_x (f, data->steps[i]) - x);
+    if (d < best_d) {
+      best_d = d;
+      best = (long) i;
+    }
+  }
+  return best;
+}
+
+/* The smoothed value at index, smoothing the finite points as the chart does. */
+static double
+smoothed_at (const HoneLossData *data, long index)
+{
+  double *ys = g_new (double, data->n + 1), *sm = g_new (double, data->n + 1);
+  size_t m = 0, at = 0;
+  for (size_t i = 0; i < data->n; i++)
+    if (isfinite (data->steps[i]) && isfinite (data->loss[i])) {
+      if ((long) i == index)
+        at = m;
+      ys[m++] = data->loss[i];
+    }
+  hn_loss_smooth (ys, m, sm);
+  double v = m > 0 ? sm[at] : NAN;
+  g_free (ys);
+  g_free (sm);
+  return v;
+}
+
+void
+hone_loss_chart_draw_hover (cairo_t *cr, const HoneLossData *data, double width, double height,
+                            const HoneLossChartStyle *style, long index)
+{
+  if (index < 0 || (size_t) index >= data->n || !isfinite (data->loss[index]))
+    return;
+  HoneLossChartFrame f;
+  hone_loss_chart_layout (data, width, height, style, &f);
+  double fs = style->font_size;
+  double x = hone_loss_chart_x (&f, data->steps[index]);
+  double smooth = smoothed_at (data, index);
+  cairo_save (cr);
+  cairo_select_font_face (cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, fs);
+  set_rgb (cr, style->foreground, 0.35);
+  cairo_set_line_width (cr, 1);
+  cairo_move_to (cr, round (x) + 0.5, f.plot_y);
+  cairo_line_to (cr, round (x) + 0.5, f.plot_y + f.plot_height);
+  cairo_stroke (cr);
+  set_rgb (cr, style->line, 1);
+  cairo_arc (cr, x, hone_loss_chart_y (&f, smooth), EVAL_RADIUS, 0, 2 * G_PI);
+  cairo_fill (cr);
+  /* the raw loss's light colour, opaque so that it does not darken over the raw line */
+  HoneRgb light = { RAW_ALPHA * style->line.r + (1 - RAW_ALPHA) * style->background.r,
+                    RAW_ALPHA * style->line.g + (1 - RAW_ALPHA) * style->background.g,
+                    RAW_ALPHA * style->line.b + (1 - RAW_ALPHA) * style->background.b };
+  set_rgb (cr, light, 1);
+  cairo_arc (cr, x, hone_loss_chart_y (&f, data->loss[index]), EVAL_RADIUS, 0, 2 * G_PI);
+  cairo_fill (cr);
+
+  char label[128];
+  char step[32];
+  tick_label (data->steps[index], 1, step, sizeof step);
+  snprintf (label, sizeof label, "step %s  loss %.4f  smoothed %.4f", step, data->loss[index],
+            smooth);
+  cairo_text_extents_t ext;
+  cairo_text_extents (cr, label, &ext);
+  double pad = fs * 0.4, bw = ext.width + 2 * pad, bh = fs + 2 * pad;
+  /* right of the marker, or left of it near the right edge; at the plot's bottom */
+  double bx = x + fs * 0.6;
+  if (bx + bw > f.plot_x + f.plot_width)
+    bx = x - fs * 0.6 - bw;
+  bx = fmax (bx, f.plot_x);
+  double by = f.plot_y + f.plot_height - bh - fs * 0.4;
+  set_rgb (cr, style->background, 0.92);
+  cairo_rectangle (cr, bx, by, bw, bh);
+  cairo_fill (cr);
+  set_rgb (cr, style->foreground, 1);
+  text_at (cr, label, bx + pad, by + bh / 2, 0, 0.5);
+  cairo_restore (cr);
+}
+
 void
 hone_loss_chart_draw (cairo_t *cr, const HoneLossData *data, double width, double height,
                       const HoneLossChartStyle *style)

@@ -52,6 +52,15 @@ double hone_loss_chart_y (const HoneLossChartFrame *frame, double loss);
  * (whole numbers at least 1 when integer). */
 double hone_loss_chart_tick (double range, int count, bool integer);
 
+/* The training point (an index into data->steps) nearest to x along the step axis, among the
+ * finite ones; -1 when there is none. */
+long hone_loss_chart_nearest (const HoneLossChartFrame *frame, const HoneLossData *data, double x);
+
+/* Over a drawn chart: a marker at point index (raw and smoothed values) with a label
+ * "step S  loss L  smoothed M" in a box kept inside the plot. */
+void hone_loss_chart_draw_hover (cairo_t *cr, const HoneLossData *data, double width,
+                                 double height, const HoneLossChartStyle *style, long index);
+
 /* Draws the chart on cr over (0, 0, width, height). */
 void hone_loss_chart_draw (cairo_t *cr, const HoneLossData *data, double width, double height,
                            const HoneLossChartStyle *style);
