@@ -38,9 +38,11 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
-# GSK_RENDERER=cairo: Xvfb has no GPU; NO_AT_BRIDGE: no accessibility bus in the test session.
+# GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
+# LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
-HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN GSK_RENDERER=cairo NO_AT_BRIDGE=1 \
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN GSK_RENDERER=cairo GDK_DEBUG=gl-disable \
+  NO_AT_BRIDGE=1 \
   GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config \
   timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
   >"$work/stdout" 2>"$work/stderr" || { cat "$work/stdout" "$work/stderr"; exit 1; }
