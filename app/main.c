@@ -8,7 +8,7 @@
 #include "config.h"
 
 const hone_command hone_commands[] = {
-    {"gui", "open the desktop app (also what `hone` alone does)", hone_cmd_unbuilt},
+    {"gui", "open the desktop app (also what `hone` alone does)", hone_cmd_gui},
     {"train", "train a model: hone train CONFIG.yaml [--key value ...]", hone_cmd_train},
     {"chat", "chat with a model in the terminal: hone chat CONFIG.yaml or --model_name_or_path PATH", hone_cmd_chat},
     {"eval", "evaluation loss, perplexity and predictions: hone eval CONFIG.yaml [--key value ...]", hone_cmd_eval},
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 
     if (argc < 2) {
         char *gui_argv[] = {"gui", NULL};
-        return hone_cmd_unbuilt(1, gui_argv);
+        return hone_cmd_gui(1, gui_argv);
     }
     const char *first = argv[1];
     if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 || strcmp(first, "help") == 0) {

@@ -376,8 +376,8 @@ hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
     return HN_OK;
 }
 
-/* The value of a key as YAML text, or NULL when unset. */
-static char *value_text(const hn_train_args *args, const key_spec *k)
+/* The value of a key as YAML text (strings quoted) or plain text, or NULL when unset. */
+static char *value_text(const hn_train_args *args, const key_spec *k, bool quote)
 {
     switch (k->kind) {
     case K_BOOL:
@@ -390,7 +390,19 @@ static char *value_text(const hn_train_args *args, const key_spec *k)
         return g_strdup_printf("%" G_GINT64_FORMAT, *(const int64_t *)field_of(args, k));
     case K_DOUBLE: {
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        return g_strdup(g_ascii_dtostr(buf, sizeof buf, *(const double *)field_of(args, k)));
+        double v = *(const double *)field_of(args, k);
+        if (!quote && v == floor(v) && fabs(v) < 1e15) /* for people: 46440, not 4.644e+04 */
+            return g_strdup_printf("%.0f", v);
+        if (!quote) /* for people: the shortest text that reads back as v (5e-05, not
+                     * 5.0000000000000002e-05) */
+            for (int digits = 1; digits < 17; digits++) {
+                char format[8];
+                g_snprintf(format, sizeof format, "%%.%dg", digits);
+                g_ascii_formatd(buf, sizeof buf, format, v);
+                if (g_ascii_strtod(buf, NULL) == v)
+                    return g_strdup(buf);
+            }
+        return g_strdup(g_ascii_dtostr(buf, sizeof buf, v));
     }
     case K_STRING:
     case K_CHOICE:
@@ -398,6 +410,8 @@ static char *value_text(const hn_train_args *args, const key_spec *k)
         const char *s = *(char *const *)field_of(args, k);
         if (s == NULL)
             return NULL;
+        if (!quote)
+            return g_strdup(s);
         cJSON *str = cJSON_CreateString(s); /* a JSON string is a valid YAML scalar */
         char *quoted = cJSON_PrintUnformatted(str);
         char *out = g_strdup(quoted);
@@ -409,18 +423,45 @@ static char *value_text(const hn_train_args *args, const key_spec *k)
     return NULL;
 }
 
+/* value_text, with NULL also for a number that stands for "not given". */
+static char *set_value_text(const hn_train_args *args, const key_spec *k, bool quote)
+{
+    char *value = value_text(args, k, quote);
+    bool unset_number = k->fallback == NULL && value != NULL &&
+                        (k->kind == K_INT || k->kind == K_INT64 || k->kind == K_DOUBLE) &&
+                        strcmp(value, "0") == 0;
+    if (unset_number) { /* 0 stands for "not given" (None upstream) */
+        g_free(value);
+        return NULL;
+    }
+    return value;
+}
+
+char *hn_train_args_get(const hn_train_args *args, const char *key)
+{
+    const key_spec *k = find_key(key);
+    return k != NULL ? set_value_text(args, k, false) : NULL;
+}
+
+bool hn_train_args_key_info(const char *key, hn_train_arg_info *info)
+{
+    const key_spec *k = find_key(key);
+    if (k == NULL)
+        return false;
+    static const hn_train_arg_kind kinds[] = {
+        [K_BOOL] = HN_ARG_BOOL,     [K_INT] = HN_ARG_INT,       [K_INT64] = HN_ARG_INT,
+        [K_DOUBLE] = HN_ARG_NUMBER, [K_STRING] = HN_ARG_STRING, [K_CHOICE] = HN_ARG_CHOICE,
+        [K_LIST] = HN_ARG_LIST,
+    };
+    *info = (hn_train_arg_info){kinds[k->kind], k->min, k->max, k->choices, k->fallback};
+    return true;
+}
+
 char *hn_train_args_to_yaml(const hn_train_args *args)
 {
     GString *out = g_string_new(NULL);
     for (size_t i = 0; i < G_N_ELEMENTS(KEYS); i++) {
-        char *value = value_text(args, &KEYS[i]);
-        bool unset_number = KEYS[i].fallback == NULL && value != NULL &&
-                            (KEYS[i].kind == K_INT || KEYS[i].kind == K_INT64 ||
-                             KEYS[i].kind == K_DOUBLE) && strcmp(value, "0") == 0;
-        if (unset_number) { /* 0 stands for "not given" (None upstream) */
-            g_free(value);
-            continue;
-        }
+        char *value = set_value_text(args, &KEYS[i], true);
         if (value != NULL)
             g_string_append_printf(out, "%s: %s\n", KEYS[i].name, value);
         g_free(value);

@@ -114,3 +114,28 @@ hn_status hn_train_args_check_eval(const hn_train_args *args, hn_error *err);
 
 /* Every key Hone reads, as `key: value` YAML lines in table order (training_args.yaml). */
 char *hn_train_args_to_yaml(const hn_train_args *args);
+
+/* One key's value as the text hn_train_args_set takes back (numbers in C-locale shortest form,
+ * strings and lists unquoted, booleans "true"/"false"), or NULL when the key is unknown or
+ * unset (a NULL string, a 0 standing for "not given", packing not set). g_free. */
+char *hn_train_args_get(const hn_train_args *args, const char *key);
+
+/* What a key accepts, from the key table (for forms that show these keys). */
+typedef enum {
+    HN_ARG_BOOL,
+    HN_ARG_INT,    /* whole numbers (int or int64) */
+    HN_ARG_NUMBER, /* doubles */
+    HN_ARG_STRING,
+    HN_ARG_CHOICE, /* one of choices */
+    HN_ARG_LIST,   /* a comma list */
+} hn_train_arg_kind;
+
+typedef struct {
+    hn_train_arg_kind kind;
+    double min, max;      /* numbers: the valid range (inclusive; +-INFINITY when open) */
+    const char *choices;  /* HN_ARG_CHOICE: "a|b|c"; NULL otherwise */
+    const char *fallback; /* the default as text; NULL: none */
+} hn_train_arg_info;
+
+/* Fills *info for key; false when Hone does not know the key. */
+bool hn_train_args_key_info(const char *key, hn_train_arg_info *info);

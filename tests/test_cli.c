@@ -82,7 +82,7 @@ static void test_usage_errors(void)
 /* Commands that later work fills in say so, and never pretend to run. */
 static void test_unbuilt_commands(void)
 {
-    for (const char *c = "export\0gui\0"; *c; c += strlen(c) + 1) {
+    for (const char *c = "export\0"; *c; c += strlen(c) + 1) {
         run_result r = hone(c, "config.yaml", NULL);
         g_assert_cmpint(r.code, ==, 1);
         test_assert_contains(r.err, "not built yet");
@@ -93,6 +93,34 @@ static void test_unbuilt_commands(void)
         test_assert_contains(r.out, "Not built yet");
         run_result_clear(&r);
     }
+}
+
+/* `hone gui` and `hone` alone open the desktop app; without a display they say so plainly
+ * (the window itself is tested under Xvfb by test_gui_smoke.sh). */
+static void test_gui_without_display(void)
+{
+    g_unsetenv("DISPLAY");
+    g_unsetenv("WAYLAND_DISPLAY");
+    const char *firsts[] = {"gui", NULL};
+    for (int i = 0; i < 2; i++) {
+        run_result r = hone(firsts[i], NULL);
+        g_assert_cmpint(r.code, ==, 1);
+#if HONE_HAVE_GUI
+        test_assert_contains(r.err, "hone gui: cannot open a display");
+#else
+        test_assert_contains(r.err, "built without the desktop app");
+#endif
+        g_assert_cmpstr(r.out, ==, "");
+        run_result_clear(&r);
+    }
+    run_result r = hone("gui", "--help", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "Usage: hone gui");
+    run_result_clear(&r);
+    r = hone("gui", "stray", NULL);
+    g_assert_cmpint(r.code, ==, 2);
+    test_assert_contains(r.err, "unexpected argument 'stray'");
+    run_result_clear(&r);
 }
 
 /* `hone chat` is built: a missing config is an error naming it, --help lists its keys (the
@@ -560,6 +588,7 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/usage-errors", test_usage_errors);
     g_test_add_func("/app/cli/unbuilt-commands", test_unbuilt_commands);
     g_test_add_func("/app/cli/eval-command", test_eval_command);
+    g_test_add_func("/app/cli/gui-without-display", test_gui_without_display);
     g_test_add_func("/app/cli/chat", test_chat_command);
     g_test_add_func("/app/cli/env", test_env);
     g_test_add_func("/app/cli/no-cuda-link-dependencies", test_no_cuda_link_dependencies);

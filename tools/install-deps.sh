@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(gcc meson ninja-build pkg-config libglib2.0-dev libgtk-4-dev libadwaita-1-dev
           libcairo2-dev libcjson-dev libyaml-dev libopenblas-openmp-dev python3 python3-pip)
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(python3-venv clang libclang-rt-14-dev libc-bin desktop-file-utils)
+  packages+=(python3-venv clang libclang-rt-14-dev libc-bin desktop-file-utils
+            xvfb xauth dbus-daemon)  # xvfb-run + dbus-run-session: the GUI smoke test
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,87 @@
+#!/bin/sh
+# The desktop app in a real window under Xvfb: `hone gui` opens, every page is drawn and saved
+# as a screenshot (the HONE_GUI_SCREENSHOTS hook, ui/screenshots.c) into $HONE_GUI_SCREENSHOT_DIR,
+# and the app quits by itself. Checks that each picture is a PNG of the window's size and that
+# closing the window saved its size in GSettings.
+# With the argument `train` it also fills the Train page for a short LoRA sft of the real
+# SmolLM2-135M-Instruct on identity.json, presses Start and waits for the run (hone train as a
+# child process of the app), then checks the output folder and that the chart got one point per
+# loss line of the run's trainer_log.jsonl (screenshots in $HONE_GUI_SCREENSHOT_DIR-train).
+# Exit 77 (skipped) when xvfb-run or dbus-run-session is missing (tools/install-deps.sh --tests).
+set -eu
+for tool in xvfb-run dbus-run-session; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: skipped"; exit 77; }
+done
+mode=${1:-pages}
+out=${HONE_GUI_SCREENSHOT_DIR:?}
+pages="train evaluate chat export train-end"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+HONE_GUI_TRAIN=
+if [ "$mode" = train ]; then
+  out=$out-train
+  model=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
+  [ -f "$model" ] || { echo "$model is missing (tools/fetch-models.sh): skipped"; exit 77; }
+  HONE_GUI_TRAIN="model_name_or_path=$model
+template=chatml
+dataset_dir=$HONE_SOURCE_DIR/data
+dataset=identity
+cutoff_len=32
+max_samples=4
+per_device_train_batch_size=1
+gradient_accumulation_steps=1
+logging_steps=1
+lora_rank=4
+output_dir=$work/run"
+  pages="$pages train-run"
+fi
+rm -rf "$out"
+mkdir -p "$out"
+cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
+# GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
+# LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
+# Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN GSK_RENDERER=cairo GDK_DEBUG=gl-disable \
+  NO_AT_BRIDGE=1 \
+  GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config \
+  timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
+  >"$work/stdout" 2>"$work/stderr" || { cat "$work/stdout" "$work/stderr"; exit 1; }
+cat "$work/stdout"
+status=0
+# closing the window saved its size
+keyfile=$work/config/glib-2.0/settings/keyfile
+if grep -q '^window-width=1100' "$keyfile" 2>/dev/null && grep -q '^window-height=820' "$keyfile"; then
+  echo "ok: the window size was saved in $keyfile"
+else
+  echo "not ok: no window size in $keyfile"; cat "$keyfile" 2>/dev/null; status=1
+fi
+for page in $pages; do
+  png=$out/$page.png
+  if [ ! -s "$png" ]; then
+    echo "not ok: $png was not written"; status=1; continue
+  fi
+  # PNG signature, then IHDR's width and height (big-endian) at bytes 16-23
+  sig=$(od -An -tx1 -N8 "$png" | tr -d ' \n')
+  width=$(od -An -tu1 -j16 -N4 "$png" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+  height=$(od -An -tu1 -j20 -N4 "$png" | awk '{print $1*16777216+$2*65536+$3*256+$4}')
+  if [ "$sig" != "89504e470d0a1a0a" ] || [ "$width" -lt 1000 ] || [ "$height" -lt 700 ]; then
+    echo "not ok: $png is not a ${width}x${height} window picture (signature $sig)"; status=1
+  else
+    echo "ok: $png ${width}x${height}"
+  fi
+done
+if [ "$mode" = train ]; then
+  run=$work/run
+  for f in training_args.yaml adapter_model.safetensors adapter_config.json trainer_log.jsonl; do
+    [ -s "$run/$f" ] && echo "ok: the run wrote $f" || { echo "not ok: no $run/$f"; status=1; }
+  done
+  grep -q '^dataset: "identity"$' "$run/training_args.yaml" && grep -q '^lora_rank: 4$' "$run/training_args.yaml" \
+    || { echo "not ok: training_args.yaml lacks the page's fields"; cat "$run/training_args.yaml"; status=1; }
+  want=$(grep -c '"loss"' "$run/trainer_log.jsonl")
+  if [ "$want" -ge 1 ] && grep -q "^chart points: $want loss, 0 eval$" "$work/stdout"; then
+    echo "ok: the chart has the run's $want loss points"
+  else
+    echo "not ok: the chart's points differ from trainer_log.jsonl's $want loss lines"; status=1
+  fi
+fi
+exit $status

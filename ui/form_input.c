@@ -1,0 +1,323 @@
+/* form_input.c: one field's input widget and its value as text (see form_input.h); path inputs
+ * have a folder picker (file_picker.c). */
+#include "form_input.h"
+
+#include "file_picker.h"
+
+#include <math.h>
+#include <string.h>
+
+#define FIELD_KEY "hone-field"
+#define ENTRY_KEY "hone-entry"    /* path inputs: their entry */
+#define CHECKS_KEY "hone-checks"  /* dataset inputs: the GtkBox of check buttons */
+#define LABEL_KEY "hone-label"    /* dataset inputs: the button's label */
+
+const HoneFormField *
+hone_form_input_field (GtkWidget *input)
+{
+  return g_object_get_data (G_OBJECT (input), FIELD_KEY);
+}
+
+/* ---- folder picker ---- */
+
+static void
+folder_chosen (GFile *file, gpointer data)
+{
+  GtkEntry *entry = data;
+  char *path = file != NULL ? g_file_get_path (file) : NULL;
+  if (path != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (entry), path);
+  g_free (path);
+  g_object_unref (entry);
+}
+
+static void
+pick_folder (GtkButton *button, gpointer user_data)
+{
+  GtkEntry *entry = GTK_ENTRY (user_data);
+  const HoneFormField *field = g_object_get_data (G_OBJECT (entry), FIELD_KEY);
+  const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
+  GFile *start = current[0] != '\0' ? g_file_new_for_path (current) : NULL;
+  hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), HONE_PICK_FOLDER,
+                  field->label, start, NULL, folder_chosen, g_object_ref (entry));
+  g_clear_object (&start);
+}
+
+static GtkWidget *
+path_input_new (const HoneFormField *field)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class (box, "linked");
+  GtkWidget *entry = gtk_entry_new ();
+  gtk_widget_set_hexpand (entry, TRUE);
+  gtk_editable_set_width_chars (GTK_EDITABLE (entry), 12); /* grows: hexpand */
+  g_object_set_data (G_OBJECT (entry), FIELD_KEY, (gpointer) field);
+  GtkWidget *button = gtk_button_new_from_icon_name ("folder-open-symbolic");
+  gtk_widget_set_tooltip_text (button, "Choose a folder");
+  g_signal_connect (button, "clicked", G_CALLBACK (pick_folder), entry);
+  gtk_box_append (GTK_BOX (box), entry);
+  gtk_box_append (GTK_BOX (box), button);
+  g_object_set_data (G_OBJECT (box), ENTRY_KEY, entry);
+  return box;
+}
+
+/* ---- dataset multi-select ---- */
+
+static char *
+selected_datasets (GtkWidget *input)
+{
+  GtkWidget *checks = g_object_get_data (G_OBJECT (input), CHECKS_KEY);
+  GString *out = g_string_new (NULL);
+  for (GtkWidget *c = gtk_widget_get_first_child (checks); c != NULL;
+       c = gtk_widget_get_next_sibling (c)) {
+    if (!gtk_check_button_get_active (GTK_CHECK_BUTTON (c)))
+      continue;
+    if (out->len > 0)
+      g_string_append_c (out, ',');
+    g_string_append (out, gtk_check_button_get_label (GTK_CHECK_BUTTON (c)));
+  }
+  return g_string_free (out, FALSE);
+}
+
+static void
+update_dataset_label (GtkWidget *input)
+{
+  char *list = selected_datasets (input);
+  char **names = g_strsplit (list, ",", -1);
+  char *shown = g_strjoinv (", ", names);
+  gtk_label_set_text (GTK_LABEL (g_object_get_data (G_OBJECT (input), LABEL_KEY)),
+                      shown[0] != '\0' ? shown : "None selected");
+  g_free (shown);
+  g_strfreev (names);
+  g_free (list);
+}
+
+static void
+dataset_toggled (GtkCheckButton *check, gpointer user_data)
+{
+  update_dataset_label (GTK_WIDGET (user_data));
+}
+
+static GtkWidget *
+dataset_check (GtkWidget *input, const char *name)
+{
+  GtkWidget *checks = g_object_get_data (G_OBJECT (input), CHECKS_KEY);
+  for (GtkWidget *c = gtk_widget_get_first_child (checks); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    if (strcmp (gtk_check_button_get_label (GTK_CHECK_BUTTON (c)), name) == 0)
+      return c;
+  GtkWidget *check = gtk_check_button_new_with_label (name);
+  g_signal_connect (check, "toggled", G_CALLBACK (dataset_toggled), input);
+  gtk_box_append (GTK_BOX (checks), check);
+  return check;
+}
+
+static void
+select_datasets (GtkWidget *input, const char *list)
+{
+  GtkWidget *checks = g_object_get_data (G_OBJECT (input), CHECKS_KEY);
+  for (GtkWidget *c = gtk_widget_get_first_child (checks); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (c), FALSE);
+  char **names = g_strsplit (list, ",", -1);
+  for (char **n = names; *n != NULL; n++)
+    if (**n != '\0')
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (dataset_check (input, *n)), TRUE);
+  g_strfreev (names);
+  update_dataset_label (input);
+}
+
+static GtkWidget *
+dataset_input_new (void)
+{
+  GtkWidget *button = gtk_menu_button_new ();
+  GtkWidget *label = gtk_label_new ("None selected");
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 30);
+  gtk_menu_button_set_child (GTK_MENU_BUTTON (button), label);
+  GtkWidget *checks = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *scroll = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroll), GTK_POLICY_NEVER,
+                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroll), TRUE);
+  gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scroll), 320);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroll), checks);
+  GtkWidget *popover = gtk_popover_new ();
+  gtk_popover_set_child (GTK_POPOVER (popover), scroll);
+  gtk_menu_button_set_popover (GTK_MENU_BUTTON (button), popover);
+  g_object_set_data (G_OBJECT (button), CHECKS_KEY, checks);
+  g_object_set_data (G_OBJECT (button), LABEL_KEY, label);
+  return button;
+}
+
+gboolean
+hone_form_input_set_dataset_dir (GtkWidget *input, const char *dir, hn_error *err)
+{
+  char *keep = selected_datasets (input);
+  GtkWidget *checks = g_object_get_data (G_OBJECT (input), CHECKS_KEY);
+  GtkWidget *c;
+  while ((c = gtk_widget_get_first_child (checks)) != NULL)
+    gtk_box_remove (GTK_BOX (checks), c);
+  char **names = NULL;
+  gboolean ok = hone_dataset_names (dir, &names, err) == HN_OK;
+  for (char **n = names; ok && *n != NULL; n++)
+    dataset_check (input, *n);
+  /* keep the names still offered */
+  GString *still = g_string_new (NULL);
+  char **kept = g_strsplit (keep, ",", -1);
+  for (char **k = kept; *k != NULL; k++)
+    if (**k != '\0' && names != NULL && g_strv_contains ((const char *const *) names, *k))
+      g_string_append_printf (still, "%s%s", still->len > 0 ? "," : "", *k);
+  select_datasets (input, still->str);
+  g_string_free (still, TRUE);
+  g_strfreev (kept);
+  g_strfreev (names);
+  g_free (keep);
+  return ok;
+}
+
+/* ---- every kind ---- */
+
+/* The choices a choice field offers: its own subset, or all of the engine's key. */
+static char **
+field_choices (const HoneFormField *field)
+{
+  hn_train_arg_info info = { 0 };
+  const char *choices = field->choices;
+  if (choices == NULL && hn_train_args_key_info (field->key, &info))
+    choices = info.choices;
+  return g_strsplit (choices != NULL ? choices : "", "|", -1);
+}
+
+GtkWidget *
+hone_form_input_new (const HoneFormField *field)
+{
+  GtkWidget *input = NULL;
+  hn_train_arg_info info = { 0 };
+  switch (field->kind) {
+  case HONE_FIELD_TEXT:
+  case HONE_FIELD_NUMBER:
+    input = gtk_entry_new ();
+    gtk_editable_set_width_chars (GTK_EDITABLE (input), field->kind == HONE_FIELD_TEXT ? 12 : 10);
+    break;
+  case HONE_FIELD_PATH:
+    input = path_input_new (field);
+    break;
+  case HONE_FIELD_INT: {
+    hn_train_args_key_info (field->key, &info);
+    /* the key's range, within what a spin button shows well */
+    double lo = isfinite (info.min) ? info.min : -1e9, hi = isfinite (info.max) ? info.max : 1e9;
+    input = gtk_spin_button_new_with_range (lo, fmin (hi, 1e12), field->step > 0 ? field->step : 1);
+    gtk_spin_button_set_digits (GTK_SPIN_BUTTON (input), 0);
+    gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (input), TRUE);
+    break;
+  }
+  case HONE_FIELD_CHOICE: {
+    char **choices = field_choices (field);
+    input = gtk_drop_down_new_from_strings ((const char *const *) choices);
+    g_strfreev (choices);
+    break;
+  }
+  case HONE_FIELD_SWITCH:
+    input = gtk_switch_new ();
+    break;
+  case HONE_FIELD_DATASETS:
+    input = dataset_input_new ();
+    break;
+  }
+  gtk_widget_set_valign (input, GTK_ALIGN_CENTER);
+  g_object_set_data (G_OBJECT (input), FIELD_KEY, (gpointer) field);
+  return input;
+}
+
+char *
+hone_form_input_get_text (GtkWidget *input)
+{
+  const HoneFormField *field = hone_form_input_field (input);
+  switch (field->kind) {
+  case HONE_FIELD_TEXT:
+  case HONE_FIELD_NUMBER:
+    return g_strdup (gtk_editable_get_text (GTK_EDITABLE (input)));
+  case HONE_FIELD_PATH:
+    return g_strdup (gtk_editable_get_text (g_object_get_data (G_OBJECT (input), ENTRY_KEY)));
+  case HONE_FIELD_INT:
+    gtk_spin_button_update (GTK_SPIN_BUTTON (input)); /* take typed text */
+    return g_strdup_printf ("%.0f", gtk_spin_button_get_value (GTK_SPIN_BUTTON (input)));
+  case HONE_FIELD_CHOICE: {
+    GObject *item = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (input));
+    return g_strdup (item != NULL ? gtk_string_object_get_string (GTK_STRING_OBJECT (item)) : "");
+  }
+  case HONE_FIELD_SWITCH:
+    return g_strdup (gtk_switch_get_active (GTK_SWITCH (input)) ? "true" : "false");
+  case HONE_FIELD_DATASETS:
+    return selected_datasets (input);
+  }
+  return g_strdup ("");
+}
+
+void
+hone_form_input_set_text (GtkWidget *input, const char *text)
+{
+  const HoneFormField *field = hone_form_input_field (input);
+  switch (field->kind) {
+  case HONE_FIELD_TEXT:
+  case HONE_FIELD_NUMBER:
+    gtk_editable_set_text (GTK_EDITABLE (input), text);
+    break;
+  case HONE_FIELD_PATH:
+    gtk_editable_set_text (g_object_get_data (G_OBJECT (input), ENTRY_KEY), text);
+    break;
+  case HONE_FIELD_INT:
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (input), g_ascii_strtod (text, NULL));
+    break;
+  case HONE_FIELD_CHOICE: {
+    GtkStringList *list = GTK_STRING_LIST (gtk_drop_down_get_model (GTK_DROP_DOWN (input)));
+    guint n = g_list_model_get_n_items (G_LIST_MODEL (list));
+    guint at = n;
+    for (guint i = 0; i < n; i++)
+      if (strcmp (gtk_string_list_get_string (list, i), text) == 0)
+        at = i;
+    if (at == n) /* a value loaded from a file that the list does not offer: shown as is */
+      gtk_string_list_append (list, text);
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (input), at);
+    break;
+  }
+  case HONE_FIELD_SWITCH:
+    gtk_switch_set_active (GTK_SWITCH (input), strcmp (text, "true") == 0);
+    break;
+  case HONE_FIELD_DATASETS:
+    select_datasets (input, text);
+    break;
+  }
+}
+
+GtkEditable *
+hone_form_input_editable (GtkWidget *input)
+{
+  switch (hone_form_input_field (input)->kind) {
+  case HONE_FIELD_TEXT:
+  case HONE_FIELD_NUMBER:
+    return GTK_EDITABLE (input);
+  case HONE_FIELD_PATH:
+    return GTK_EDITABLE (g_object_get_data (G_OBJECT (input), ENTRY_KEY));
+  default:
+    return NULL;
+  }
+}
+
+void
+hone_form_inputs_set_defaults (GHashTable *inputs)
+{
+  HoneTrainForm form;
+  GDateTime *now = g_date_time_new_now_local ();
+  hone_train_form_init (&form, NULL, now);
+  g_date_time_unref (now);
+  size_t n = 0;
+  const HoneFormField *fields = hone_train_form_fields (&n);
+  for (size_t i = 0; i < n; i++) {
+    GtkWidget *input = g_hash_table_lookup (inputs, fields[i].key);
+    if (input != NULL)
+      hone_form_input_set_text (input, form.values[i]);
+  }
+  hone_train_form_clear (&form);
+}

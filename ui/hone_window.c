@@ -1,0 +1,155 @@
+/* hone_window.c: the main window (see hone_window.h); its frame is resources/window.ui. */
+#include "hone_window.h"
+
+#include "app_settings.h"
+#include "form_input.h"
+#include "train_form.h"
+#include "train_page.h"
+
+struct _HoneWindow {
+  AdwApplicationWindow parent_instance;
+  GtkWidget *top_bar;
+  AdwViewStack *stack;
+  GHashTable *top_inputs; /* key -> input */
+  GtkWidget *train_page;
+};
+
+G_DEFINE_FINAL_TYPE (HoneWindow, hone_window, ADW_TYPE_APPLICATION_WINDOW)
+
+AdwViewStack *
+hone_window_stack (HoneWindow *self)
+{
+  return self->stack;
+}
+
+GtkWidget *
+hone_window_train_page (HoneWindow *self)
+{
+  return self->train_page;
+}
+
+/* The top bar: a caption over each top field's input, the paths taking the spare width. */
+static void
+build_top_bar (HoneWindow *self)
+{
+  size_t n = 0;
+  const HoneFormField *fields = hone_train_form_fields (&n);
+  int column = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (fields[i].group != HONE_GROUP_TOP)
+      continue;
+    GtkWidget *caption = gtk_label_new (fields[i].label);
+    gtk_label_set_xalign (GTK_LABEL (caption), 0);
+    gtk_widget_add_css_class (caption, "caption");
+    GtkWidget *input = hone_form_input_new (&fields[i]);
+    gtk_widget_set_hexpand (input, fields[i].kind == HONE_FIELD_PATH);
+    gtk_widget_set_tooltip_text (input, fields[i].key);
+    gtk_grid_attach (GTK_GRID (self->top_bar), caption, column, 0, 1, 1);
+    gtk_grid_attach (GTK_GRID (self->top_bar), input, column, 1, 1, 1);
+    g_hash_table_insert (self->top_inputs, (gpointer) fields[i].key, input);
+    column++;
+  }
+  hone_form_inputs_set_defaults (self->top_inputs);
+}
+
+/* A page that is not built yet says so, and what it will hold. */
+static GtkWidget *
+coming_page (const char *icon, const char *title, const char *what)
+{
+  GtkWidget *page = adw_status_page_new ();
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), icon);
+  adw_status_page_set_title (ADW_STATUS_PAGE (page), title);
+  adw_status_page_set_description (ADW_STATUS_PAGE (page), what);
+  return page;
+}
+
+static void
+add_page (HoneWindow *self, GtkWidget *child, const char *name, const char *title,
+          const char *icon)
+{
+  AdwViewStackPage *page = adw_view_stack_add_titled (self->stack, child, name, title);
+  adw_view_stack_page_set_icon_name (page, icon);
+}
+
+/* The size the window had, for the next start (GNOME's way: saved on close). */
+static gboolean
+save_window_state (GtkWindow *window, gpointer data)
+{
+  GSettings *settings = hone_app_settings ();
+  if (settings != NULL) {
+    int width = 0, height = 0;
+    gtk_window_get_default_size (window, &width, &height);
+    g_settings_set_int (settings, "window-width", width);
+    g_settings_set_int (settings, "window-height", height);
+    g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (window));
+  }
+  return FALSE; /* let it close */
+}
+
+static void
+restore_window_state (HoneWindow *self)
+{
+  GSettings *settings = hone_app_settings ();
+  if (settings == NULL)
+    return;
+  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (settings, "window-width"),
+                               g_settings_get_int (settings, "window-height"));
+  if (g_settings_get_boolean (settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+}
+
+static void
+hone_window_dispose (GObject *object)
+{
+  HoneWindow *self = HONE_WINDOW (object);
+  g_clear_pointer (&self->top_inputs, g_hash_table_unref);
+  gtk_widget_dispose_template (GTK_WIDGET (self), HONE_TYPE_WINDOW);
+  G_OBJECT_CLASS (hone_window_parent_class)->dispose (object);
+}
+
+static void
+hone_window_class_init (HoneWindowClass *klass)
+{
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  G_OBJECT_CLASS (klass)->dispose = hone_window_dispose;
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/hone/Hone/window.ui");
+  gtk_widget_class_bind_template_child (widget_class, HoneWindow, top_bar);
+  gtk_widget_class_bind_template_child (widget_class, HoneWindow, stack);
+}
+
+static void
+hone_window_init (HoneWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  restore_window_state (self);
+  g_signal_connect (self, "close-request", G_CALLBACK (save_window_state), NULL);
+  self->top_inputs = g_hash_table_new (g_str_hash, g_str_equal);
+  build_top_bar (self);
+  self->train_page = hone_train_page_new (self->top_inputs);
+  add_page (self, self->train_page, "train", "Train", "applications-science-symbolic");
+  add_page (self,
+            coming_page ("emblem-ok-symbolic", "Evaluate",
+                         "Not built yet. This page will run hone eval on a dataset: evaluation "
+                         "loss and perplexity, predictions with BLEU-4 and ROUGE scores, with "
+                         "progress and a results table."),
+            "evaluate", "Evaluate", "emblem-ok-symbolic");
+  add_page (self,
+            coming_page ("chat-message-new-symbolic", "Chat",
+                         "Not built yet. This page will load the model of the top bar with its "
+                         "adapters and chat with it: a system prompt, answers streamed token by "
+                         "token, a Stop button and the sampling settings. Until then: hone chat "
+                         "in a terminal."),
+            "chat", "Chat", "chat-message-new-symbolic");
+  add_page (self,
+            coming_page ("document-save-symbolic", "Export",
+                         "Not built yet. This page will merge the adapters into the model and "
+                         "write safetensors shards or a GGUF file, with progress and a summary "
+                         "of what was written."),
+            "export", "Export", "document-save-symbolic");
+}
+
+GtkWidget *
+hone_window_new (AdwApplication *app)
+{
+  return g_object_new (HONE_TYPE_WINDOW, "application", app, NULL);
+}

@@ -1,0 +1,18 @@
+/* HoneWindow: the main window, a view switcher over the Train, Evaluate, Chat and Export pages
+ * under the shared top bar (model path, finetuning method, checkpoint path, template,
+ * backend). */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define HONE_TYPE_WINDOW (hone_window_get_type ())
+G_DECLARE_FINAL_TYPE (HoneWindow, hone_window, HONE, WINDOW, AdwApplicationWindow)
+
+GtkWidget *hone_window_new (AdwApplication *app);
+AdwViewStack *hone_window_stack (HoneWindow *window);
+/* The Train page (train_page.h). */
+GtkWidget *hone_window_train_page (HoneWindow *window);
+
+G_END_DECLS

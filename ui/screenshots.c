@@ -1,0 +1,151 @@
+/* screenshots.c: the HONE_GUI_SCREENSHOTS test hook (see screenshots.h). Each page is shown,
+ * left a moment to lay out and draw, rendered through the window's own renderer into a
+ * texture and saved as PNG. */
+#include "screenshots.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "form_input.h"
+#include "loss_chart.h"
+#include "train_page.h"
+
+#define SETTLE_MS 700
+
+typedef struct {
+  HoneWindow *window;
+  char *dir;
+  GPtrArray *pages; /* names still to shoot */
+  guint next;
+  int failures;
+  gboolean waiting; /* for the run that train-run started */
+} Shooter;
+
+static gboolean
+save_window_png (GtkWidget *window, const char *path)
+{
+  int width = gtk_widget_get_width (window), height = gtk_widget_get_height (window);
+  if (width <= 0 || height <= 0)
+    return FALSE;
+  GdkPaintable *paintable = gtk_widget_paintable_new (window);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  GskRenderNode *node = gtk_snapshot_free_to_node (snapshot);
+  gboolean ok = FALSE;
+  if (node != NULL) {
+    GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+    GdkTexture *texture =
+        gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+    ok = gdk_texture_save_to_png (texture, path);
+    g_object_unref (texture);
+    gsk_render_node_unref (node);
+  }
+  g_object_unref (paintable);
+  return ok;
+}
+
+/* "key=value" lines into the Train page's inputs. */
+static void
+fill_fields (HoneTrainPage *page, const char *text)
+{
+  char **lines = g_strsplit (text, "\n", -1);
+  for (char **line = lines; *line != NULL; line++) {
+    char *eq = strchr (*line, '=');
+    if (eq == NULL)
+      continue;
+    *eq = '\0';
+    GtkWidget *input = hone_train_page_input (page, g_strstrip (*line));
+    if (input != NULL)
+      hone_form_input_set_text (input, eq + 1);
+    else
+      fprintf (stderr, "hone gui: HONE_GUI_TRAIN names no field %s\n", *line);
+  }
+  g_strfreev (lines);
+}
+
+static gboolean
+scroll_to_end (gpointer page)
+{
+  hone_train_page_scroll_to_end (page);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+shoot_next (gpointer data)
+{
+  Shooter *s = data;
+  AdwViewStack *stack = hone_window_stack (s->window);
+  HoneTrainPage *train = HONE_TRAIN_PAGE (hone_window_train_page (s->window));
+  if (s->waiting) {
+    if (hone_train_page_running (train))
+      return G_SOURCE_CONTINUE;
+    s->waiting = FALSE;
+    hone_train_page_scroll_to_end (train);
+    HoneLossChart *chart = HONE_LOSS_CHART (hone_train_page_chart (train));
+    printf ("chart points: %u loss, %u eval\n", hone_loss_chart_n_loss (chart),
+            hone_loss_chart_n_eval (chart));
+    return G_SOURCE_CONTINUE; /* shot at the next tick, once scrolled and drawn */
+  }
+  if (s->next > 0) { /* the page shown last time has drawn by now */
+    const char *name = g_ptr_array_index (s->pages, s->next - 1);
+    char *file = g_strdup_printf ("%s.png", name);
+    char *path = g_build_filename (s->dir, file, NULL);
+    if (save_window_png (GTK_WIDGET (s->window), path)) {
+      printf ("screenshot %s\n", path);
+    } else {
+      fprintf (stderr, "hone gui: could not save the screenshot %s\n", path);
+      s->failures++;
+    }
+    fflush (stdout);
+    g_free (path);
+    g_free (file);
+  }
+  if (s->next == s->pages->len) {
+    GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (s->window)));
+    if (s->failures > 0)
+      g_printerr ("hone gui: %d screenshots failed\n", s->failures);
+    gtk_window_close (GTK_WINDOW (s->window)); /* as the user would: the size is saved */
+    g_application_quit (app);
+    g_ptr_array_unref (s->pages);
+    g_free (s->dir);
+    g_free (s);
+    return G_SOURCE_REMOVE;
+  }
+  const char *name = g_ptr_array_index (s->pages, s->next);
+  if (strcmp (name, "train-end") == 0) { /* the Train page's lower half, after Preview */
+    adw_view_stack_set_visible_child_name (stack, "train");
+    hone_train_page_show_preview (train);
+    g_timeout_add (SETTLE_MS / 2, scroll_to_end, train);
+  } else if (strcmp (name, "train-run") == 0) { /* HONE_GUI_TRAIN's fields, then Start */
+    adw_view_stack_set_visible_child_name (stack, "train");
+    fill_fields (train, g_getenv ("HONE_GUI_TRAIN"));
+    s->waiting = hone_train_page_start (train);
+    if (!s->waiting) {
+      fprintf (stderr, "hone gui: Start did not start a run (the page's log says why)\n");
+      s->failures++;
+    }
+  } else {
+    adw_view_stack_set_visible_child_name (stack, name);
+  }
+  s->next++;
+  return G_SOURCE_CONTINUE;
+}
+
+void
+hone_screenshots_take (HoneWindow *window, const char *dir)
+{
+  Shooter *s = g_new0 (Shooter, 1);
+  s->window = window;
+  s->dir = g_strdup (dir);
+  s->pages = g_ptr_array_new ();
+  g_ptr_array_add (s->pages, "train");
+  g_ptr_array_add (s->pages, "evaluate");
+  g_ptr_array_add (s->pages, "chat");
+  g_ptr_array_add (s->pages, "export");
+  g_ptr_array_add (s->pages, "train-end");
+  const char *train = g_getenv ("HONE_GUI_TRAIN");
+  if (train != NULL && train[0] != '\0')
+    g_ptr_array_add (s->pages, "train-run");
+  g_mkdir_with_parents (dir, 0755);
+  g_timeout_add (SETTLE_MS, shoot_next, s);
+}

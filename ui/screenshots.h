@@ -1,0 +1,11 @@
+/* A test hook: with HONE_GUI_SCREENSHOTS=DIR set, the app saves DIR/PAGE.png of the window on
+ * each page (train, evaluate, chat, export, and train-end: the Train page scrolled to its end
+ * after Preview command) once it has drawn, then quits. With HONE_GUI_TRAIN set to "key=value"
+ * lines it then fills those Train fields, presses Start, waits for the run to end, prints the
+ * chart's point counts and saves train-run.png. Used by the Xvfb
+ * smoke test (tests/test_gui_smoke.sh); nothing else calls it. */
+#pragma once
+
+#include "hone_window.h"
+
+void hone_screenshots_take (HoneWindow *window, const char *dir);
