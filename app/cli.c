@@ -93,3 +93,49 @@ char *hone_read_stdin(size_t *length)
     *length = in->len;
     return g_string_free(in, FALSE);
 }
+
+int hone_read_config_args(const char *command, int argc, char **argv, hn_config_setter set,
+                          void *user)
+{
+    hn_error err = {0};
+    int first = 1;
+    if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
+        char **ignored = NULL;
+        if (hn_config_load(argv[1], set, user, &ignored, &err) != HN_OK)
+            return hone_fail(command, "%s", err.message);
+        if (ignored != NULL && ignored[0] != NULL) {
+            char *list = g_strjoinv(", ", ignored);
+            fprintf(stderr, "hone %s: ignoring keys %s does not use: %s\n", command, command,
+                    list);
+            g_free(list);
+        }
+        g_strfreev(ignored);
+        first = 2;
+    }
+    for (int i = first; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0)
+            return hone_usage_error(command, "unexpected argument \"%s\" (expected --key value)",
+                                    argv[i]);
+        char *key = g_strdup(argv[i] + 2), *value = strchr(key, '=');
+        if (value != NULL) {
+            *value++ = '\0';
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            g_free(key);
+            return hone_usage_error(command, "%s needs a value", argv[i]);
+        }
+        char *where = g_strdup_printf("--%s", key);
+        hn_status s = set(user, key, value, where, &err);
+        int code = HONE_EXIT_OK;
+        if (s == HN_ERR_UNSUPPORTED)
+            code = hone_usage_error(command, "--%s: not a key %s reads", key, command);
+        else if (s != HN_OK)
+            code = hone_usage_error(command, "%s", err.message);
+        g_free(where);
+        g_free(key);
+        if (code != HONE_EXIT_OK)
+            return code;
+    }
+    return HONE_EXIT_OK;
+}

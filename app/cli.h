@@ -37,3 +37,11 @@ const char *hone_format_bytes(unsigned long long n, char *buf, size_t size);
 
 /* All of standard input (g_free it); *length gets its size in bytes. */
 char *hone_read_stdin(size_t *length);
+
+#include "config_file.h"
+
+/* `hone COMMAND [CONFIG.yaml|CONFIG.json] [--key value | --key=value ...]`: the file's keys, then
+ * each pair, through set. An unused key in the file is named on stderr and skipped; an unknown
+ * --key is a usage error. Returns HONE_EXIT_OK or the exit code after printing the error. */
+int hone_read_config_args(const char *command, int argc, char **argv, hn_config_setter set,
+                          void *user);
