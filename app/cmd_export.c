@@ -28,7 +28,8 @@ static void print_usage(void)
            "  overwrite_output_dir  true: write into a non-empty export_dir\n"
            "Writes model.safetensors (or model-0000k-of-0000n.safetensors shards and\n"
            "model.safetensors.index.json), config.json, generation_config.json, the tokenizer\n"
-           "files of a model folder, and Modelfile.\n");
+           "files of a model folder (a GGUF source has none: its tokenizer stays in the GGUF),\n"
+           "and Modelfile.\n");
 }
 
 static hn_status set_export_arg(void *user, const char *key, const char *value,
@@ -64,6 +65,13 @@ int hone_cmd_export(int argc, char **argv)
             code = hone_fail("export", "%s", err.message);
         else
             fprintf(stderr, "hone export: the model is in %s\n", args.export_dir);
+        if (code == HONE_EXIT_OK && hn_model_dir_is_gguf(args.model_name_or_path))
+            fprintf(stderr,
+                    "hone export: note: the source is a GGUF file, whose tokenizer is in its "
+                    "metadata: the folder has no tokenizer files (Hone does not convert them); "
+                    "transformers reads it with AutoTokenizer.from_pretrained(DIR, "
+                    "gguf_file=FILE) from the source%s\n",
+                    args.gguf != HN_EXPORT_GGUF_NONE ? " or the exported GGUF" : "");
     }
     hn_export_args_clear(&args);
     return code;

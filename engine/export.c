@@ -1,5 +1,5 @@
 /* hn_export_run: the whole of `hone export` (export.h). Order as LLaMA-Factory's export_model:
- * the merged weights in the chosen dtype (save_pretrained: shards of at most export_size GB,
+ * the adapters read and checked, the merged weights in the chosen dtype (save_pretrained: shards of at most export_size GB,
  * model.safetensors.index.json), config.json with that dtype, generation_config.json, the
  * tokenizer files, the Modelfile; then Hone's GGUF file when asked. */
 #include <errno.h>
@@ -77,7 +77,8 @@ static void *convert(const float *src, size_t n, hn_dtype dtype)
 /* The merged weights, in the order transformers' state_dict lists them, written as
  * model.safetensors or shards + index. */
 static hn_status write_weights(const hn_export_args *args, const hn_model_dir *dir,
-                               const hn_peft_adapter *adapter, hn_dtype dtype,
+                               const hn_peft_adapter *adapters, size_t n_adapters,
+                               hn_dtype dtype,
                                hn_export_progress progress, void *user, hn_error *err)
 {
     size_t n = 0;
@@ -97,7 +98,7 @@ static hn_status write_weights(const hn_export_args *args, const hn_model_dir *d
             s = hn_fail(err, HN_ERR_NOMEM, "out of memory merging %s", w->name);
             break;
         }
-        s = hn_export_merged_weight(dir, adapter, w, merged, err);
+        s = hn_export_merged_weight(dir, adapters, n_adapters, w, merged, err);
         if (s == HN_OK) {
             tensors[i] = (hn_st_tensor){.name = w->name, .dtype = dtype, .ndim = w->ndim,
                                         .data = convert(merged, (size_t)w->numel, dtype)};
@@ -228,7 +229,8 @@ static hn_status write_modelfile(const hn_export_args *args, hn_error *err)
 }
 
 static hn_status export_opened(const hn_export_args *args, const hn_model_dir *dir,
-                               const hn_peft_adapter *adapter, hn_export_progress progress,
+                               const hn_peft_adapter *adapters, size_t n_adapters,
+                               hn_export_progress progress,
                                void *user, hn_error *err)
 {
     hn_dtype dtype = export_dtype(args, dir);
@@ -239,7 +241,7 @@ static hn_status export_opened(const hn_export_args *args, const hn_model_dir *d
                                    args->default_system, &modelfile, err));
     g_free(modelfile);
     HN_TRY(prepare_folder(args, err));
-    HN_TRY(write_weights(args, dir, adapter, dtype, progress, user, err));
+    HN_TRY(write_weights(args, dir, adapters, n_adapters, dtype, progress, user, err));
     HN_TRY(write_config(args->export_dir, dir, dtype, err));
     HN_TRY(write_generation_config(args->export_dir, dir, err));
     HN_TRY(copy_tokenizer_files(args->export_dir, dir, err));
@@ -249,7 +251,7 @@ static hn_status export_opened(const hn_export_args *args, const hn_model_dir *d
         char *base = g_path_get_basename(args->export_dir);
         char *name = g_strdup_printf("%s-%s.gguf", base, hn_export_gguf_name(args->gguf));
         char *path = g_build_filename(args->export_dir, name, NULL);
-        hn_status s = hn_export_gguf(dir, adapter, args->gguf, path,
+        hn_status s = hn_export_gguf(dir, adapters, n_adapters, args->gguf, path,
                                      progress, user, err);
         g_free(path);
         g_free(name);
@@ -259,28 +261,47 @@ static hn_status export_opened(const hn_export_args *args, const hn_model_dir *d
     return HN_OK;
 }
 
+/* Reads each adapter of the comma-separated list (into *adapters, *n of them). */
+static hn_status read_adapters(const hn_export_args *args, const hn_model_dir *dir,
+                               hn_peft_adapter **adapters, size_t *n, hn_error *err)
+{
+    *adapters = NULL;
+    *n = 0;
+    if (args->adapter_name_or_path == NULL)
+        return HN_OK;
+    char **paths = g_strsplit(args->adapter_name_or_path, ",", -1);
+    *adapters = g_new0(hn_peft_adapter, g_strv_length(paths));
+    hn_status s = HN_OK;
+    for (size_t i = 0; paths[i] != NULL && s == HN_OK; i++) {
+        const char *path = g_strstrip(paths[i]);
+        s = hn_peft_read(path, &(*adapters)[*n], err);
+        if (s != HN_OK) {
+            hn_error_prefix(err, "adapter_name_or_path %s", path);
+            break;
+        }
+        (*n)++;
+        s = hn_export_check_adapter(dir, &(*adapters)[*n - 1], err);
+        if (s != HN_OK)
+            hn_error_prefix(err, "adapter_name_or_path %s", path);
+    }
+    g_strfreev(paths);
+    return s;
+}
+
 hn_status hn_export_run(const hn_export_args *args, hn_export_progress progress, void *user,
                         hn_error *err)
 {
     HN_TRY(hn_export_args_check(args, err));
     hn_model_dir *dir = NULL;
     HN_TRY(hn_model_dir_open(args->model_name_or_path, &dir, err));
-    hn_peft_adapter adapter;
-    bool have_adapter = args->adapter_name_or_path != NULL;
-    hn_status s = HN_OK;
-    if (have_adapter) {
-        s = hn_peft_read(args->adapter_name_or_path, &adapter, err);
-        if (s != HN_OK) {
-            hn_error_prefix(err, "adapter_name_or_path %s", args->adapter_name_or_path);
-            hn_model_dir_close(dir);
-            return s;
-        }
-        s = hn_export_check_adapter(dir, &adapter, err);
-    }
+    hn_peft_adapter *adapters = NULL;
+    size_t n = 0;
+    hn_status s = read_adapters(args, dir, &adapters, &n, err);
     if (s == HN_OK)
-        s = export_opened(args, dir, have_adapter ? &adapter : NULL, progress, user, err);
-    if (have_adapter)
-        hn_peft_adapter_free(&adapter);
+        s = export_opened(args, dir, adapters, n, progress, user, err);
+    for (size_t i = 0; i < n; i++)
+        hn_peft_adapter_free(&adapters[i]);
+    g_free(adapters);
     hn_model_dir_close(dir);
     return s;
 }

@@ -1,4 +1,4 @@
-/* `hone export`: one LoRA adapter merged into its base model, written as a Hugging Face folder
+/* `hone export`: LoRA adapters merged into their base model, written as a Hugging Face folder
  * (safetensors shards + index, config.json, generation_config.json, tokenizer files), an
  * Ollama Modelfile from a named chat template, and optionally a GGUF file, as LLaMA-Factory's
  * export_model (llamafactory/train/tuner.py) and llama.cpp's convert_hf_to_gguf.py write them.
@@ -23,7 +23,7 @@ typedef enum {
 
 typedef struct {
     char *model_name_or_path;
-    char *adapter_name_or_path; /* NULL: none; one folder (several: not built yet) */
+    char *adapter_name_or_path; /* NULL: none; folders separated by commas, merged in order */
     char *template_name;        /* NULL: no Modelfile (upstream would parse the Jinja one) */
     char *default_system;       /* NULL: the template's */
     char *export_dir;
@@ -55,13 +55,15 @@ hn_status hn_export_run(const hn_export_args *args, hn_export_progress progress,
 
 /* --- the pieces, for the export and its tests --- */
 
-/* The weight `spec_name` of the merged model as fp32 in transformers' layout (numel floats):
- * the base weight, or the adapter's modules_to_save copy, plus scaling * B @ A for a LoRA
- * module, with DoRA's magnitude / ||W + s B A|| per output row as peft's LoraLayer.merge does
- * (peft/tuners/lora/layer.py: the norm over each row of the merged weight, detached).
- * adapter may be NULL. */
-hn_status hn_export_merged_weight(const hn_model_dir *dir, const hn_peft_adapter *adapter,
-                                  const hn_model_weight *weight, float *dst, hn_error *err);
+/* A weight of the merged model as fp32 in transformers' layout (numel floats): the base
+ * weight, then for each adapter in order (as LLaMA-Factory's init_adapter merges a list: each
+ * PeftModel.from_pretrained then merge_and_unload) its modules_to_save copy replacing it, or
+ * scaling * B @ A added for a LoRA module, with DoRA's magnitude / ||W + s B A|| per output row
+ * as peft's LoraLayer.merge does (peft/tuners/lora/layer.py: the norm over each row of the
+ * merged weight, detached). n_adapters may be 0. */
+hn_status hn_export_merged_weight(const hn_model_dir *dir, const hn_peft_adapter *adapters,
+                                  size_t n_adapters, const hn_model_weight *weight, float *dst,
+                                  hn_error *err);
 /* Checks that every module and saved tensor of the adapter is a weight of the model, in its
  * shape, and that nothing the export cannot merge is asked for (a tied head adapted apart). */
 hn_status hn_export_check_adapter(const hn_model_dir *dir, const hn_peft_adapter *adapter,

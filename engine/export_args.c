@@ -157,10 +157,5 @@ hn_status hn_export_args_check(const hn_export_args *args, hn_error *err)
         return hn_fail(err, HN_ERR_UNSUPPORTED,
                        "export_quantization_bit: GPTQ quantization of the exported folder is not "
                        "built in Hone; use export_gguf: q8_0 for a quantized GGUF file");
-    if (args->adapter_name_or_path != NULL && strchr(args->adapter_name_or_path, ',') != NULL)
-        return hn_fail(err, HN_ERR_UNSUPPORTED,
-                       "adapter_name_or_path: merging several adapters (\"%s\") is not built "
-                       "yet; merge one at a time",
-                       args->adapter_name_or_path);
     return HN_OK;
 }

@@ -25,8 +25,10 @@
 
 typedef struct {
     const hn_model_dir *dir;
-    const hn_peft_adapter *adapter;
+    const hn_peft_adapter *adapters;
+    size_t n_adapters;
     hn_weight_spec *specs;
+    char **names; /* llama.cpp's, for progress */
     uint32_t *types;
     size_t n;
     bool permute_qk;
@@ -92,11 +94,11 @@ static hn_status fill_tensor(void *user, size_t index, void *dst, hn_error *err)
     if (w == NULL)
         return hn_fail(err, HN_ERR_FORMAT, "%s: no weight %s", job->dir->path, spec->name);
     if (job->progress != NULL)
-        job->progress(job->user, w->name, index, job->n);
+        job->progress(job->user, job->names[index], index, job->n);
     float *merged = g_try_new(float, (size_t)w->numel);
     if (merged == NULL)
         return hn_fail(err, HN_ERR_NOMEM, "out of memory merging %s", w->name);
-    hn_status s = hn_export_merged_weight(job->dir, job->adapter, w, merged, err);
+    hn_status s = hn_export_merged_weight(job->dir, job->adapters, job->n_adapters, w, merged, err);
     int64_t heads = permuted_heads(job, w->name);
     int64_t cols = w->ndim == 2 ? w->shape[1] : 1, rows = w->numel / cols;
     if (s == HN_OK && heads > 0)
@@ -188,7 +190,8 @@ static hn_status add_tokenizer(hn_gguf_writer *w, const hn_model_dir *dir, hn_er
     return HN_OK;
 }
 
-hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter,
+hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapters,
+                         size_t n_adapters,
                          hn_export_gguf_type type, const char *path,
                          hn_export_progress progress, void *user, hn_error *err)
 {
@@ -201,10 +204,11 @@ hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter
     hn_gguf_writer *w = hn_gguf_writer_new();
     add_arch_metadata(w, dir, arch, type);
     hn_status s = add_tokenizer(w, dir, err);
-    gguf_job job = {.dir = dir, .adapter = adapter, .permute_qk = strcmp(arch, "llama") == 0,
+    gguf_job job = {.dir = dir, .adapters = adapters, .n_adapters = n_adapters, .permute_qk = strcmp(arch, "llama") == 0,
                     .progress = progress, .user = user};
     job.specs = hn_model_weight_specs(&dir->config, &job.n);
     job.types = g_new0(uint32_t, job.n);
+    job.names = g_new0(char *, job.n + 1);
     for (size_t i = 0; s == HN_OK && i < job.n; i++) {
         const hn_weight_spec *spec = &job.specs[i];
         char *name = hn_gguf_name_of_hf(spec->name);
@@ -216,10 +220,12 @@ hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter
         int64_t dims[2] = {spec->shape[spec->ndim - 1], spec->shape[0]}; /* ggml order */
         job.types[i] = spec->ndim == 1 ? HN_GGML_F32 : matrix_type(type, dims[0]);
         hn_gguf_add_tensor(w, name, job.types[i], spec->ndim, dims);
+        job.names[i] = g_strdup_printf("%s (GGUF)", name);
         g_free(name);
     }
     if (s == HN_OK)
         s = hn_gguf_writer_write(w, path, fill_tensor, &job, err);
+    g_strfreev(job.names);
     g_free(job.types);
     g_free(job.specs);
     hn_gguf_writer_free(w);

@@ -4,7 +4,8 @@
 
 #include "export.h"
 
-/* Writes path from the model (and adapter, merged, may be NULL) in f16, bf16 or q8_0. */
-hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter,
+/* Writes path from the model (with n_adapters adapters merged) in f16, bf16 or q8_0. */
+hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapters,
+                         size_t n_adapters,
                          hn_export_gguf_type type, const char *path,
                          hn_export_progress progress, void *user, hn_error *err);

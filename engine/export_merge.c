@@ -1,4 +1,4 @@
-/* A LoRA adapter merged into its base weights, as peft's LoraLayer.merge computes it
+/* LoRA adapters merged into their base weights, one after the other, as peft's LoraLayer.merge computes it
  * (peft/tuners/lora/layer.py, Linear.merge / get_delta_weight / _get_weight_norm):
  *   plain LoRA  W' = W + s B A
  *   DoRA        W' = (m / ||W + s B A||_row) * (W + s B A), the norm over each output row,
@@ -97,22 +97,21 @@ static void merge_module(const hn_lora_module *m, int r, float scaling, float *w
     }
 }
 
-hn_status hn_export_merged_weight(const hn_model_dir *dir, const hn_peft_adapter *adapter,
-                                  const hn_model_weight *weight, float *dst, hn_error *err)
+hn_status hn_export_merged_weight(const hn_model_dir *dir, const hn_peft_adapter *adapters,
+                                  size_t n_adapters, const hn_model_weight *weight, float *dst,
+                                  hn_error *err)
 {
-    const hn_saved_tensor *saved = NULL;
-    if (adapter != NULL)
-        saved = hn_peft_find_saved(adapter, weight->name);
-    if (saved != NULL)
-        memcpy(dst, saved->data, (size_t)weight->numel * sizeof(float));
-    else
-        HN_TRY(hn_model_dir_weight_f32(dir, weight, dst, err));
-    if (adapter == NULL)
-        return HN_OK;
+    HN_TRY(hn_model_dir_weight_f32(dir, weight, dst, err));
     char *module = module_of_weight(weight->name);
-    const hn_lora_module *m = module != NULL ? hn_peft_find_module(adapter, module) : NULL;
+    for (size_t a = 0; a < n_adapters; a++) {
+        const hn_peft_adapter *adapter = &adapters[a];
+        const hn_saved_tensor *saved = hn_peft_find_saved(adapter, weight->name);
+        if (saved != NULL)
+            memcpy(dst, saved->data, (size_t)weight->numel * sizeof(float));
+        const hn_lora_module *m = module != NULL ? hn_peft_find_module(adapter, module) : NULL;
+        if (m != NULL)
+            merge_module(m, adapter->config.r, (float)hn_peft_scaling(&adapter->config), dst);
+    }
     g_free(module);
-    if (m != NULL)
-        merge_module(m, adapter->config.r, (float)hn_peft_scaling(&adapter->config), dst);
     return HN_OK;
 }

@@ -1,6 +1,7 @@
 /* `hone export` (engine/export.h) against transformers, peft, the gguf package and LLaMA-Factory
  * (tests/reference/export_ref.py): tiny random Llamas with random LoRA / DoRA adapters and
- * SmolLM2-135M-Instruct's GGUF with a random adapter are merged and exported; the folder must
+ * SmolLM2-135M-Instruct's GGUF with a random adapter are merged and exported (two adapters
+ * one after the other too); the folder must
  * load in transformers with the logits of PeftModel(base, adapter), hold peft's
  * merge_and_unload weights, keep every shard within export_size with an index naming each
  * tensor once; the GGUF must read back through gguf.GGUFReader with llama.cpp's metadata and
@@ -18,15 +19,24 @@
 #define FP32_LOGITS_TOLERANCE 1e-5
 /* the merged weights against peft's merge_and_unload, max|a-b| / max|b| per tensor */
 #define FP32_WEIGHTS_TOLERANCE 1e-6
-/* bf16 export: each weight rounded to 8 significant bits (relative step 2^-8), through three
- * layers: the logits' relative error measured 3.6e-3 on the tied case */
-#define BF16_LOGITS_TOLERANCE 1e-2
-#define BF16_WEIGHTS_TOLERANCE 4e-3 /* 2^-8: rounding is at most half a step of the largest */
-/* Hone's logits of the exported GGUF against Hone's logits of the fp32 folder (SmolLM2, 12
- * tokens): f16 rounds weights to 11 bits, bf16 to 8, q8_0 to 8-bit blocks of 32 */
-#define GGUF_F16_TOLERANCE 5e-3
+/* bf16 export: each weight rounded to 8 significant bits. Against the fp32 PeftModel the
+ * logits moved by 3.05e-2 (relative to the largest) on the tied case (random init std 0.2, the
+ * rounding compounds over three layers and a tied head); the bound leaves room for other seeds.
+ * Against the same merge rounded to bf16 by torch, the weights must be torch's values (a rounding
+ * tie may fall the other way where the fp32 sums differ in the last bit) and the logits equal
+ * to fp32 precision. */
+#define BF16_VS_FP32_LOGITS_TOLERANCE 6e-2
+#define BF16_WEIGHTS_TOLERANCE 4e-3 /* 2^-8: at most half a step of the largest value */
+#define BF16_DIFFERING_FRACTION 1e-3
+#define BF16_ROUNDED_LOGITS_TOLERANCE 1e-4
+/* Hone's (and transformers') logits of the exported GGUF against the fp32 folder's (SmolLM2,
+ * 30 layers, 12 tokens), relative to the largest: f16 rounds weights to 11 significant bits
+ * (measured 4.1e-3), bf16 to 8 (1.7e-2), q8_0 to 8-bit blocks of 32 (4.4e-2); the bounds are
+ * about twice those, the weights' rounding being the only difference (the GGUF's bytes are
+ * gguf-py's, checked exactly) */
+#define GGUF_F16_TOLERANCE 8e-3
 #define GGUF_BF16_TOLERANCE 3e-2
-#define GGUF_Q8_0_TOLERANCE 6e-2
+#define GGUF_Q8_0_TOLERANCE 8e-2
 
 static char *ref;
 
@@ -192,6 +202,22 @@ static void test_dora_single_file(void)
     g_free(out);
 }
 
+/* Two adapters merged one after the other, the second a DoRA with a modules_to_save head. */
+static void test_two_adapters(void)
+{
+    char *out = g_build_filename(ref, "out_lora2", NULL);
+    char *args = g_strdup_printf("--model_name_or_path %s/lora/model --adapter_name_or_path "
+                                 "%s/lora/adapter,%s/lora2/adapter --export_dir %s", ref, ref,
+                                 ref, out);
+    export_ok(args);
+    cJSON *check = check_folder("lora2", out, 5000000000ull, "float32");
+    g_assert_cmpfloat(number(check, "rel_error"), <=, FP32_LOGITS_TOLERANCE);
+    g_assert_cmpfloat(number(check, "weights_rel_error"), <=, FP32_WEIGHTS_TOLERANCE);
+    cJSON_Delete(check);
+    g_free(args);
+    g_free(out);
+}
+
 static void test_tied_bf16(void)
 {
     char *out = g_build_filename(ref, "out_tied", NULL);
@@ -201,9 +227,14 @@ static void test_tied_bf16(void)
     export_ok(args);
     cJSON *check = check_folder("tied", out, 5000000000ull, "bfloat16");
     g_assert_false(cJSON_IsTrue(cJSON_GetObjectItem(check, "has_lm_head")));
-    g_assert_cmpfloat(number(check, "rel_error"), <=, BF16_LOGITS_TOLERANCE);
+    g_assert_cmpfloat(number(check, "rel_error"), <=, BF16_VS_FP32_LOGITS_TOLERANCE);
     g_assert_cmpfloat(number(check, "weights_rel_error"), <=, BF16_WEIGHTS_TOLERANCE);
-    check_hone_logits("tied", out, BF16_LOGITS_TOLERANCE);
+    g_test_message("tied: %.3g of the elements differ from torch's bf16 rounding; logits vs "
+                   "that rounded model %.3g", number(check, "differing_fraction"),
+                   number(check, "rounded_rel_error"));
+    g_assert_cmpfloat(number(check, "differing_fraction"), <=, BF16_DIFFERING_FRACTION);
+    g_assert_cmpfloat(number(check, "rounded_rel_error"), <=, BF16_ROUNDED_LOGITS_TOLERANCE);
+    check_hone_logits("tied", out, BF16_VS_FP32_LOGITS_TOLERANCE);
     cJSON_Delete(check);
     g_free(args);
     g_free(out);
@@ -248,16 +279,14 @@ static void export_smollm(const char *type, double tolerance, const char *matrix
     g_assert_cmpfloat(number(meta, "tokenizer.ggml.tokens"), ==, 49152);
     g_assert_cmpfloat(number(meta, "tokenizer.ggml.eos_token_id"), ==, 2);
     test_assert_contains(text(meta, "tokenizer.chat_template"), "<|im_start|>");
+    /* transformers' own GGUF loader (dequantizing with gguf-py) reads it too */
     const cJSON *transformers = cJSON_GetObjectItem(check, "transformers_rel_error");
-    if (cJSON_IsNumber(transformers)) {
-        g_test_message("%s: transformers' GGUF load vs the folder: %.3g", type,
-                       transformers->valuedouble);
-        g_assert_cmpfloat(transformers->valuedouble, <=, tolerance);
-    } else {
-        g_test_message("%s: transformers cannot load it: %s", type,
-                       cJSON_GetStringValue(transformers));
-        g_assert_cmpstr(type, ==, "bf16"); /* its GGUF loader has no BF16 dequantizer */
-    }
+    if (!cJSON_IsNumber(transformers))
+        g_error("transformers cannot load the %s GGUF: %s", type,
+                cJSON_GetStringValue(transformers));
+    g_test_message("%s: transformers' GGUF load vs the folder: %.3g", type,
+                   transformers->valuedouble);
+    g_assert_cmpfloat(transformers->valuedouble, <=, tolerance);
 
     int B = 0, T = 0;
     int32_t *ids = case_ids("smollm", &B, &T);
@@ -375,10 +404,6 @@ static void test_bad_input(void)
     args = g_strdup_printf("--model_name_or_path %s", model);
     refused(args, 2, "export_dir: expected the folder");
     g_free(args);
-    args = g_strdup_printf("--model_name_or_path %s --export_dir %s --adapter_name_or_path "
-                           "%s,%s", model, fresh, adapter, adapter);
-    refused(args, 2, "merging several adapters");
-    g_free(args);
     args = g_strdup_printf("--model_name_or_path %s --export_dir %s --adapter_name_or_path %s "
                            "--export_quantization_bit 4", model, fresh, adapter);
     refused(args, 2, "please merge adapters before quantizing the model");
@@ -409,6 +434,7 @@ int main(int argc, char **argv)
     test_run_reference_args("export_ref.py", args);
     g_test_add_func("/export/lora_shards", test_lora_shards);
     g_test_add_func("/export/dora_single_file", test_dora_single_file);
+    g_test_add_func("/export/two_adapters", test_two_adapters);
     g_test_add_func("/export/tied_bf16", test_tied_bf16);
     g_test_add_func("/export/smollm_q8_0", test_smollm_q8_0);
     g_test_add_func("/export/smollm_f16", test_smollm_f16);

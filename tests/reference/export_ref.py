@@ -8,15 +8,20 @@ LLaMA-Factory.
       logits of PeftModel(base, adapter) in float32. Cases (model_ref.py's tiny Llama sizes,
       vocab 256, hidden 64, 3 layers, 4 heads, 2 kv heads, head_dim 16): lora (untied; r 4,
       alpha 8, every linear projection, lora_B 0.1 * randn), dora (the same with use_dora), tied
-      (tie_word_embeddings, LoRA). And OUT/smollm/adapter: LoRA r 4 alpha 16 on q_proj, v_proj
+      (tie_word_embeddings, LoRA); lora2: a second adapter for the lora case (DoRA r 2 on q_proj,
+      v_proj, lm_head in modules_to_save, made on lora's merged model), expected logits those of
+      PeftModel(lora merged, lora2). And OUT/smollm/adapter: LoRA r 4 alpha 16 on q_proj, v_proj
       of SmolLM2-135M-Instruct as transformers loads its GGUF (MODELS/...Q4_1.gguf), lora_B
       0.02 * randn, with expected.safetensors for 12 random ids.
   export_ref.py check OUT CASE EXPORT_DIR MAX_SHARD_BYTES
       Loads EXPORT_DIR with AutoModelForCausalLM.from_pretrained, runs the case's input_ids and
       writes EXPORT_DIR.check.json: rel_error of its logits (in float32) against the expected
       ones, weights_rel_error: the largest max|a-b|/max|b| over the tensors against peft's
-      merge_and_unload of the case's base + adapter (fp32), the files' shard sizes, their
-      dtypes, config.json's dtype, the index check and whether lm_head.weight was saved.
+      merge_and_unload of the case's base + adapter (fp32); differing_fraction: the fraction of
+      elements that differ from that merge rounded by torch to the export's dtype, and
+      rounded_rel_error: the folder's logits against that rounded model's; the files' shard
+      sizes, their dtypes, config.json's dtype, the index check and whether lm_head.weight was
+      saved.
   export_ref.py gguf OUT CASE EXPORT_DIR GGUF_FILE
       Reads GGUF_FILE with gguf.GGUFReader and writes GGUF_FILE.check.json: metadata values,
       each tensor's type, the tensors whose bytes differ from what gguf-py makes of the fp32
@@ -87,6 +92,26 @@ def make_tiny(out, index, name):
     save_expected(model, folder, torch.randint(0, model_ref.VOCAB, (2, 20)))
 
 
+def make_second_adapter(out):
+    """lora2: a DoRA adapter on q_proj and v_proj with lm_head in modules_to_save, made on the
+    lora case's base with its adapter merged (as a second training run would start), to be
+    merged after it."""
+    torch.manual_seed(2100)
+    folder = os.path.join(out, "lora2")
+    first = merged_reference(out, "lora", None)
+    model = get_peft_model(first, LoraConfig(
+        r=2, lora_alpha=4, lora_dropout=0.0, bias="none", use_dora=True,
+        target_modules=["q_proj", "v_proj"], modules_to_save=["lm_head"], task_type="CAUSAL_LM"))
+    randomize_lora_b(model, 0.1)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "modules_to_save" in name:
+                param.add_(0.05 * torch.randn_like(param))
+    model.save_pretrained(os.path.join(folder, "adapter"))
+    model.eval()
+    save_expected(model, folder, torch.randint(0, model_ref.VOCAB, (2, 20)))
+
+
 def load_smollm(models):
     return AutoModelForCausalLM.from_pretrained(models, gguf_file=GGUF, dtype=torch.float32,
                                                 attn_implementation="eager")
@@ -108,16 +133,23 @@ def make(out, models):
     torch.set_num_threads(2)
     for index, name in enumerate(CASES):
         make_tiny(out, index, name)
+    make_second_adapter(out)
     make_smollm(out, models)
 
 
 def merged_reference(out, case, models):
-    folder = os.path.join(out, case)
+    """The case's base with its adapters merged one after the other (LLaMA-Factory's
+    init_adapter for a list: PeftModel.from_pretrained, merge_and_unload, for each)."""
     if case == "smollm":
-        base = load_smollm(models)
+        model = load_smollm(models)
     else:
-        base = model_ref.load_model("llama", os.path.join(folder, "model"))
-    return PeftModel.from_pretrained(base, os.path.join(folder, "adapter")).merge_and_unload()
+        base = "lora" if case == "lora2" else case
+        model = model_ref.load_model("llama", os.path.join(out, base, "model"))
+    adapters = ["lora", "lora2"] if case == "lora2" else [case]
+    for name in adapters:
+        model = PeftModel.from_pretrained(model, os.path.join(out, name, "adapter"))
+        model = model.merge_and_unload()
+    return model
 
 
 def shard_files(export_dir):
@@ -159,11 +191,23 @@ def check(out, case, export_dir, max_shard_bytes, models):
         saved.update(tensors)
         dtypes.update(str(t.dtype).replace("torch.", "") for t in tensors.values())
     weights_error = max(rel_error(saved[name].float(), merged[name].float()) for name in saved)
+    # the same merge rounded to the export's dtype by torch (Tensor.to): the fraction of
+    # elements that differ, and the logits of that model against the folder's
+    dtype = next(iter(saved.values())).dtype
+    differing = sum(int((saved[name] != merged[name].to(dtype)).sum()) for name in saved)
+    total = sum(saved[name].numel() for name in saved)
+    rounded = merged_reference(out, case, models)
+    with torch.no_grad():
+        for param in rounded.parameters():
+            param.copy_(param.to(dtype).float())
+        rounded_logits = rounded(input_ids=expected["input_ids"].long(), use_cache=False).logits
     with open(os.path.join(export_dir, "config.json")) as fh:
         config = json.load(fh)
     result = {
         "rel_error": rel_error(logits.float(), expected["logits"]),
         "weights_rel_error": weights_error,
+        "differing_fraction": differing / total,
+        "rounded_rel_error": rel_error(logits.float(), rounded_logits.float()),
         "missing": sorted(set(merged) - set(saved) - {"lm_head.weight"}),
         "has_lm_head": "lm_head.weight" in saved,
         "shard_sizes": [os.path.getsize(os.path.join(export_dir, f)) for f in files],
