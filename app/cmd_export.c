@@ -12,9 +12,10 @@ static void print_usage(void)
 {
     printf("Usage: hone export [CONFIG.yaml|CONFIG.json] [--key value ...]\n\n"
            "Merges a LoRA adapter into its base model and writes it, as LLaMA-Factory's\n"
-           "`llamafactory-cli export`. Keys (LLaMA-Factory's names; in the file or as --key value):\n"
+           "`llamafactory-cli export`.\n"
+           "Keys (LLaMA-Factory's names; in the file or as --key value):\n"
            "  model_name_or_path    the base model: a folder or GGUF file (required)\n"
-           "  adapter_name_or_path  a LoRA/DoRA adapter folder (PEFT) to merge (one)\n"
+           "  adapter_name_or_path  PEFT LoRA/DoRA folders (commas between), merged in order\n"
            "  export_dir            the folder to write (required; must be empty or new)\n"
            "  export_size           GB (10^9 bytes) per safetensors shard (5; fractions allowed)\n"
            "  infer_dtype           auto, float32, float16 or bfloat16 (auto: the model's own,\n"

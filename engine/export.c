@@ -1,7 +1,9 @@
 /* hn_export_run: the whole of `hone export` (export.h). Order as LLaMA-Factory's export_model:
- * the adapters read and checked, the merged weights in the chosen dtype (save_pretrained: shards of at most export_size GB,
- * model.safetensors.index.json), config.json with that dtype, generation_config.json, the
- * tokenizer files, the Modelfile; then Hone's GGUF file when asked. */
+ * the adapters read and checked, the merged weights in the chosen dtype (save_pretrained:
+ * shards of at most export_size GB, model.safetensors.index.json), config.json with that
+ * dtype, generation_config.json, the tokenizer files, the Modelfile; then Hone's GGUF file
+ * when asked. Memory: every tensor of the folder in the export dtype at once (the sharded
+ * writer takes them together), plus one fp32 tensor being merged. */
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>

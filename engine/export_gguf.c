@@ -204,8 +204,9 @@ hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter
     hn_gguf_writer *w = hn_gguf_writer_new();
     add_arch_metadata(w, dir, arch, type);
     hn_status s = add_tokenizer(w, dir, err);
-    gguf_job job = {.dir = dir, .adapters = adapters, .n_adapters = n_adapters, .permute_qk = strcmp(arch, "llama") == 0,
-                    .progress = progress, .user = user};
+    gguf_job job = {.dir = dir, .adapters = adapters, .n_adapters = n_adapters,
+                    .permute_qk = strcmp(arch, "llama") == 0, .progress = progress,
+                    .user = user};
     job.specs = hn_model_weight_specs(&dir->config, &job.n);
     job.types = g_new0(uint32_t, job.n);
     job.names = g_new0(char *, job.n + 1);

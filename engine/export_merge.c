@@ -1,5 +1,6 @@
-/* LoRA adapters merged into their base weights, one after the other, as peft's LoraLayer.merge computes it
- * (peft/tuners/lora/layer.py, Linear.merge / get_delta_weight / _get_weight_norm):
+/* LoRA adapters merged into their base weights, one after the other, each as peft's
+ * LoraLayer.merge computes it (peft/tuners/lora/layer.py, Linear.merge, get_delta_weight,
+ * _get_weight_norm):
  *   plain LoRA  W' = W + s B A
  *   DoRA        W' = (m / ||W + s B A||_row) * (W + s B A), the norm over each output row,
  * with s the adapter's scaling (lora_alpha / r, or / sqrt(r) with rsLoRA). A modules_to_save
