@@ -11,7 +11,7 @@
 static void print_usage(void)
 {
     printf("Usage: hone export [CONFIG.yaml|CONFIG.json] [--key value ...]\n\n"
-           "Merges a LoRA adapter into its base model and writes it, as LLaMA-Factory's\n"
+           "Merges LoRA adapters into their base model and writes it, as LLaMA-Factory's\n"
            "`llamafactory-cli export`.\n"
            "Keys (LLaMA-Factory's names; in the file or as --key value):\n"
            "  model_name_or_path    the base model: a folder or GGUF file (required)\n"
