@@ -46,3 +46,4 @@ const char *hone_format_bytes(unsigned long long n, char *buf, size_t size);
 
 /* All of standard input (g_free it); *length gets its size in bytes. */
 char *hone_read_stdin(size_t *length);
+

@@ -8,5 +8,4 @@ int hone_cmd_train(int argc, char **argv);
 int hone_cmd_chat(int argc, char **argv);
 int hone_cmd_eval(int argc, char **argv);
 int hone_cmd_gui(int argc, char **argv);
-/* Commands whose engine part is not built yet: says so plainly. */
-int hone_cmd_unbuilt(int argc, char **argv);
+int hone_cmd_export(int argc, char **argv);

@@ -12,7 +12,7 @@ const hone_command hone_commands[] = {
     {"train", "train a model: hone train CONFIG.yaml [--key value ...]", hone_cmd_train},
     {"chat", "chat with a model in the terminal: hone chat CONFIG.yaml or --model_name_or_path PATH", hone_cmd_chat},
     {"eval", "evaluation loss, perplexity and predictions: hone eval CONFIG.yaml [--key value ...]", hone_cmd_eval},
-    {"export", "merge adapters and write safetensors or GGUF", hone_cmd_unbuilt},
+    {"export", "merge an adapter and write a model folder, a Modelfile and GGUF: hone export CONFIG.yaml", hone_cmd_export},
     {"tokenize", "show the token ids of text (or decode ids) with a model's tokenizer", hone_cmd_tokenize},
     {"score", "log-probabilities, loss and perplexity of text under a model", hone_cmd_score},
     {"env", "what this build and machine can do; --model PATH describes a model", hone_cmd_env},

@@ -2,6 +2,7 @@
 #include "atomic_file.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,4 +112,19 @@ hn_status hn_atomic_write_all(const char *path, const void *data, size_t size, h
         return status;
     }
     return hn_atomic_commit(&file, err);
+}
+
+hn_status hn_atomic_copy_file(const char *from, const char *to, hn_error *err)
+{
+    char *data = NULL;
+    gsize length = 0;
+    GError *gerr = NULL;
+    if (!g_file_get_contents(from, &data, &length, &gerr)) {
+        hn_status s = hn_fail(err, HN_ERR_IO, "%s", gerr->message);
+        g_error_free(gerr);
+        return s;
+    }
+    hn_status s = hn_atomic_write_all(to, data, length, err);
+    g_free(data);
+    return s;
 }

@@ -21,3 +21,5 @@ void hn_atomic_abort(hn_atomic_file *file);
 
 /* Writes a whole small file (JSON, text) atomically. */
 hn_status hn_atomic_write_all(const char *path, const void *data, size_t size, hn_error *err);
+/* Copies a whole (small) file to `to` atomically. */
+hn_status hn_atomic_copy_file(const char *from, const char *to, hn_error *err);

@@ -94,6 +94,25 @@ uint16_t hn_f32_to_bf16(float f)
     return (uint16_t)((bits + rounding) >> 16);
 }
 
+uint16_t hn_f32_to_f16(float f)
+{
+    uint32_t bits = f32_bits(f);
+    uint16_t sign = (uint16_t)((bits >> 16) & 0x8000u);
+    uint32_t magnitude = bits & 0x7fffffffu;
+    if (magnitude > 0x7f800000u) /* NaN: quiet, top payload bits kept */
+        return (uint16_t)(sign | 0x7e00u | ((magnitude >> 13) & 0x3ffu));
+    if (magnitude >= 0x477ff000u) /* >= 65520 rounds past 65504: inf */
+        return (uint16_t)(sign | 0x7c00u);
+    if (magnitude >= 0x38800000u) { /* normal: rebias 127 -> 15, round the 13 dropped bits */
+        uint32_t rounded = magnitude - 0x38000000u + 0xfffu + ((magnitude >> 13) & 1u);
+        return (uint16_t)(sign | (rounded >> 13));
+    }
+    /* subnormal (or zero): adding 0.5 leaves the value in units of 2^-24 in the low mantissa
+     * bits, rounded to nearest even by the addition itself. */
+    float shifted = f32_from_bits(magnitude) + 0.5f;
+    return (uint16_t)(sign | (f32_bits(shifted) - 0x3f000000u));
+}
+
 /* Tensors inside a mapped file need not be aligned to their element size, so every load
  * goes through memcpy (a plain load once compiled). */
 #define CONVERT_LOOP(type, expr)                                     \

@@ -37,6 +37,8 @@ float hn_f16_to_f32(uint16_t h);
 float hn_bf16_to_f32(uint16_t b);
 /* Round to nearest, ties to even; NaN stays NaN (quiet) with its sign. */
 uint16_t hn_f32_to_bf16(float f);
+/* IEEE binary16, round to nearest, ties to even; overflow to inf, NaN stays NaN (quiet). */
+uint16_t hn_f32_to_f16(float f);
 
 /* Converts n elements of src (stored as dtype) to fp32. BOOL becomes 0 or 1. */
 void hn_convert_to_f32(float *restrict dst, const void *restrict src, hn_dtype dtype, size_t n);

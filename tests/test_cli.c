@@ -79,22 +79,6 @@ static void test_usage_errors(void)
     run_result_clear(&r);
 }
 
-/* Commands that later work fills in say so, and never pretend to run. */
-static void test_unbuilt_commands(void)
-{
-    for (const char *c = "export\0"; *c; c += strlen(c) + 1) {
-        run_result r = hone(c, "config.yaml", NULL);
-        g_assert_cmpint(r.code, ==, 1);
-        test_assert_contains(r.err, "not built yet");
-        g_assert_cmpstr(r.out, ==, "");
-        run_result_clear(&r);
-        r = hone(c, "--help", NULL);
-        g_assert_cmpint(r.code, ==, 0);
-        test_assert_contains(r.out, "Not built yet");
-        run_result_clear(&r);
-    }
-}
-
 /* `hone gui` and `hone` alone open the desktop app; without a display they say so plainly
  * (the window itself is tested under Xvfb by test_gui_smoke.sh). */
 static void test_gui_without_display(void)
@@ -120,6 +104,23 @@ static void test_gui_without_display(void)
     r = hone("gui", "stray", NULL);
     g_assert_cmpint(r.code, ==, 2);
     test_assert_contains(r.err, "unexpected argument 'stray'");
+    run_result_clear(&r);
+}
+
+/* `hone export` is built: a missing config is an error naming it, --help lists its keys (the
+ * export itself is tested in test_export.c). */
+static void test_export_command(void)
+{
+    run_result r = hone("export", "config.yaml", NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    test_assert_contains(r.err, "hone export: error");
+    test_assert_contains(r.err, "config.yaml");
+    g_assert_cmpstr(r.out, ==, "");
+    run_result_clear(&r);
+    r = hone("export", "--help", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    test_assert_contains(r.out, "export_dir");
+    test_assert_contains(r.out, "export_gguf");
     run_result_clear(&r);
 }
 
@@ -586,10 +587,10 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/app/cli/help-and-version", test_help_and_version);
     g_test_add_func("/app/cli/usage-errors", test_usage_errors);
-    g_test_add_func("/app/cli/unbuilt-commands", test_unbuilt_commands);
     g_test_add_func("/app/cli/eval-command", test_eval_command);
     g_test_add_func("/app/cli/gui-without-display", test_gui_without_display);
     g_test_add_func("/app/cli/chat", test_chat_command);
+    g_test_add_func("/app/cli/export", test_export_command);
     g_test_add_func("/app/cli/env", test_env);
     g_test_add_func("/app/cli/no-cuda-link-dependencies", test_no_cuda_link_dependencies);
     g_test_add_func("/app/cli/env-model", test_env_model);

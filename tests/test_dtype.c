@@ -56,6 +56,36 @@ static void test_bf16(void)
     g_assert_cmpfloat(hn_bf16_to_f32(0x4049), ==, 3.140625f);
 }
 
+/* fp32 -> fp16: every finite half comes back unchanged; the point halfway between two
+ * neighbours goes to the one with an even mantissa; past 65504 + half a step is inf; NaN stays
+ * NaN. (The GGUF export in test_export also compares whole tensors with numpy's astype.) */
+static void test_f32_to_f16(void)
+{
+    for (guint32 h = 0; h < 0x10000; h++) {
+        if ((h & 0x7c00u) == 0x7c00u && (h & 0x3ffu) != 0) {
+            guint16 back = hn_f32_to_f16(hn_f16_to_f32((guint16)h));
+            g_assert_true((back & 0x7c00u) == 0x7c00u && (back & 0x3ffu) != 0);
+            continue;
+        }
+        g_assert_cmpuint(hn_f32_to_f16(hn_f16_to_f32((guint16)h)), ==, h);
+        guint32 next = h + 1;
+        if ((h & 0x7fffu) >= 0x7c00u || (next & 0x7fffu) >= 0x7c00u)
+            continue;
+        /* the midpoint (exact in fp32) and values just around it */
+        float lo = hn_f16_to_f32((guint16)h), hi = hn_f16_to_f32((guint16)next);
+        float mid = (lo + hi) / 2;
+        guint32 even = (h & 1u) == 0 ? h : next;
+        g_assert_cmpuint(hn_f32_to_f16(mid), ==, even);
+        g_assert_cmpuint(hn_f32_to_f16(nextafterf(mid, lo)), ==, h);
+        g_assert_cmpuint(hn_f32_to_f16(nextafterf(mid, hi)), ==, next);
+    }
+    g_assert_cmpuint(hn_f32_to_f16(65519.99f), ==, 0x7bff);
+    g_assert_cmpuint(hn_f32_to_f16(65520.0f), ==, 0x7c00);
+    g_assert_cmpuint(hn_f32_to_f16(-1e30f), ==, 0xfc00);
+    g_assert_cmpuint(hn_f32_to_f16(ldexpf(1.0f, -26)), ==, 0); /* below half the smallest */
+    g_assert_true(isnan(hn_f16_to_f32(hn_f32_to_f16(NAN))));
+}
+
 static void test_convert_integers_and_bool(void)
 {
     const gint64 i64[] = {-5, 0, 1 << 20, G_MAXINT32};
@@ -98,6 +128,7 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/dtype/names", test_names);
     g_test_add_func("/engine/dtype/f16", test_f16);
     g_test_add_func("/engine/dtype/bf16", test_bf16);
+    g_test_add_func("/engine/dtype/f32_to_f16", test_f32_to_f16);
     g_test_add_func("/engine/dtype/integers-and-bool", test_convert_integers_and_bool);
     g_test_add_func("/engine/dtype/unaligned", test_convert_unaligned);
     return g_test_run();

@@ -1,0 +1,11 @@
+/* The GGUF file of an export (export.h): the merged model under llama.cpp's tensor names and
+ * metadata, as llama.cpp's convert_hf_to_gguf.py writes it. */
+#pragma once
+
+#include "export.h"
+
+/* Writes path from the model (with n_adapters adapters merged) in f16, bf16 or q8_0. */
+hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapters,
+                         size_t n_adapters,
+                         hn_export_gguf_type type, const char *path,
+                         hn_export_progress progress, void *user, hn_error *err);
