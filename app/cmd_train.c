@@ -114,35 +114,10 @@ static void print_usage(void)
            "saves a checkpoint and stops (exit code 130); a second Ctrl-C quits at once.\n");
 }
 
-/* Applies --key value pairs from argv[first..]. */
-static int apply_overrides(hn_train_args *args, int argc, char **argv, int first)
+static hn_status set_train_arg(void *user, const char *key, const char *value,
+                               const char *where, hn_error *err)
 {
-    for (int i = first; i < argc; i++) {
-        if (strncmp(argv[i], "--", 2) != 0)
-            return hone_usage_error("train", "unexpected argument \"%s\" (expected --key value)",
-                                    argv[i]);
-        char *key = g_strdup(argv[i] + 2), *value = strchr(key, '=');
-        if (value != NULL) {
-            *value++ = '\0';
-        } else if (i + 1 < argc) {
-            value = argv[++i];
-        } else {
-            g_free(key);
-            return hone_usage_error("train", "%s needs a value", argv[i]);
-        }
-        hn_error err = {0};
-        char *where = g_strdup_printf("--%s", key);
-        hn_status s = hn_train_args_set(args, key, value, where, &err);
-        int code = s == HN_OK ? HONE_EXIT_OK
-                   : s == HN_ERR_UNSUPPORTED
-                       ? hone_usage_error("train", "--%s: not a key Hone reads", key)
-                       : hone_usage_error("train", "%s", err.message);
-        g_free(where);
-        g_free(key);
-        if (code != HONE_EXIT_OK)
-            return code;
-    }
-    return HONE_EXIT_OK;
+    return hn_train_args_set(user, key, value, where, err);
 }
 
 int hone_cmd_train(int argc, char **argv)
@@ -154,22 +129,8 @@ int hone_cmd_train(int argc, char **argv)
         }
     hn_train_args args;
     hn_train_args_init(&args);
-    int first_override = 1, code = HONE_EXIT_OK;
     hn_error err = {0};
-    if (argc > 1 && strncmp(argv[1], "--", 2) != 0) {
-        char **ignored = NULL;
-        if (hn_train_args_load(&args, argv[1], &ignored, &err) != HN_OK) {
-            code = hone_fail("train", "%s", err.message);
-        } else if (ignored != NULL && ignored[0] != NULL) {
-            char *list = g_strjoinv(", ", ignored);
-            printf("hone train: ignoring keys Hone does not use: %s\n", list);
-            g_free(list);
-        }
-        g_strfreev(ignored);
-        first_override = 2;
-    }
-    if (code == HONE_EXIT_OK)
-        code = apply_overrides(&args, argc, argv, first_override);
+    int code = hone_read_config("train", argc, argv, set_train_arg, &args);
     if (code == HONE_EXIT_OK) {
         catch_interrupts();
         train_view view = {hone_train_progress_new_stdout(), 0};

@@ -226,21 +226,6 @@ hn_status hn_trainer_log(hn_trainer *tr, const hn_train_log *log, hn_error *err)
     return HN_OK;
 }
 
-static hn_status copy_file(const char *from, const char *to, hn_error *err)
-{
-    char *data = NULL;
-    gsize length = 0;
-    GError *gerr = NULL;
-    if (!g_file_get_contents(from, &data, &length, &gerr)) {
-        hn_status s = hn_fail(err, HN_ERR_IO, "%s", gerr->message);
-        g_error_free(gerr);
-        return s;
-    }
-    hn_status s = hn_atomic_write_all(to, data, length, err);
-    g_free(data);
-    return s;
-}
-
 /* config.json of the trained model: the folder's own, or the one a GGUF file implies. */
 static hn_status write_config(hn_trainer *tr, const char *folder, hn_error *err)
 {
@@ -248,7 +233,7 @@ static hn_status write_config(hn_trainer *tr, const char *folder, hn_error *err)
     hn_status s;
     if (tr->dir->gguf == NULL) {
         char *from = g_build_filename(tr->dir->path, "config.json", NULL);
-        s = copy_file(from, to, err);
+        s = hn_atomic_copy_file(from, to, err);
         g_free(from);
     } else {
         cJSON *config = NULL;
@@ -303,7 +288,7 @@ static hn_status copy_tokenizer_files(hn_trainer *tr, const char *folder, hn_err
         const char *name = g_ptr_array_index(files, i);
         char *from = g_build_filename(tr->dir->path, name, NULL);
         char *to = g_build_filename(folder, name, NULL);
-        hn_status s = copy_file(from, to, err);
+        hn_status s = hn_atomic_copy_file(from, to, err);
         g_free(from);
         g_free(to);
         HN_TRY(s);

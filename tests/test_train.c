@@ -217,7 +217,7 @@ static void test_usage_errors(void)
         int code;
     } cases[] = {
         {"--lora_rank eight", "lora_rank must be a whole number", 2},
-        {"--no_such_key 1", "--no_such_key: not a key Hone reads", 2},
+        {"--no_such_key 1", "--no_such_key: not a key hone train reads", 2},
         {"--lora_rank", "--lora_rank needs a value", 2},
         {"/nonexistent.yaml", "/nonexistent.yaml", 1},
         {"--model_name_or_path m --do_train true --dataset identity --output_dir o --stage dpo",
