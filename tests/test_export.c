@@ -414,7 +414,7 @@ static void test_bad_input(void)
     g_free(args);
     args = g_strdup_printf("--model_name_or_path %s --export_dir %s --no_such_key 1", model,
                            fresh);
-    refused(args, 2, "--no_such_key: not a key export reads");
+    refused(args, 2, "--no_such_key: not a key hone export reads");
     g_free(args);
 
     test_remove_tree(dir);
