@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "gguf_tokenizer.h"
 #include "model.h"
+#include "model_open.h"
 
 /* Scores ids in windows; logprobs[i] is log p(ids[i] | earlier ids of its window), NAN for
  * a window's first token. */
@@ -76,31 +77,6 @@ static void print_result(const char *model_path, const int32_t *ids, const float
     cJSON_Delete(root);
 }
 
-/* The model, with the LoRA adapter in adapter_path applied when given. */
-static hn_status open_model(const hn_model_dir *dir, const char *adapter_path, hn_model **model,
-                            hn_error *err)
-{
-    hn_model_options options;
-    hn_model_options_init(&options);
-    if (adapter_path == NULL)
-        return hn_model_new(dir, &options, model, err);
-    hn_peft_adapter adapter;
-    HN_TRY(hn_peft_read(adapter_path, &adapter, err));
-    char *targets = NULL, *saved = NULL;
-    hn_status s = hn_model_options_for_adapter(&options, &adapter, &targets, &saved, err);
-    options.lora_dropout = 0; /* scoring is inference */
-    if (s == HN_OK)
-        s = hn_model_new(dir, &options, model, err);
-    if (s == HN_OK)
-        s = hn_model_load_adapter(*model, &adapter, err);
-    if (s != HN_OK)
-        hn_error_prefix(err, "adapter %s", adapter_path);
-    g_free(targets);
-    g_free(saved);
-    hn_peft_adapter_free(&adapter);
-    return s;
-}
-
 static int run(const char *model_path, const char *adapter_path, int max_length)
 {
     hn_error err = {0};
@@ -114,7 +90,7 @@ static int run(const char *model_path, const char *adapter_path, int max_length)
     int32_t *ids = NULL;
     char *text = NULL;
     int code = HONE_EXIT_OK;
-    if (open_model(dir, adapter_path, &model, &err) != HN_OK)
+    if (hn_model_open_inference(dir, adapter_path, NULL, &model, &err) != HN_OK)
         code = hone_fail("score", "%s", err.message);
     if (code == HONE_EXIT_OK)
         text = hone_read_stdin(&length);

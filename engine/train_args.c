@@ -314,9 +314,6 @@ static hn_status check_common(const hn_train_args *args, const char *output_for,
     if (args->fp16 || args->pure_bf16)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "%s is a GPU compute type, and the CUDA backend "
                        "is not built yet", args->fp16 ? "fp16" : "pure_bf16");
-    if (args->neat_packing && strcmp(args->stage, "pt") == 0)
-        return hn_fail(err, HN_ERR_ARGUMENT, "neat_packing is for stage sft (pt packs text into "
-                       "blocks that attend across documents, as upstream)");
     if (args->mask_history && args->train_on_prompt)
         return hn_fail(err, HN_ERR_ARGUMENT, "mask_history and train_on_prompt cannot both be "
                        "on: one trains only the last answer, the other every token");
