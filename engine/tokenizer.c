@@ -109,10 +109,6 @@ hn_status hn_tokenizer_load(const char *path, hn_tokenizer **out, hn_error *err)
     return status;
 }
 
-/* Normalizers of real tokenizers change lengths by small factors; a tokenizer.json whose
- * Prepend/Replace chain multiplies the text beyond this is refused rather than run. */
-enum { MAX_NORMALIZED_GROWTH = 64, MAX_NORMALIZED_SLACK = 4096 };
-
 /* Normalizes the text pieces of `in` and splits out tokens that match normalized text. */
 static hn_status normalize_pieces(const hn_tokenizer *tok, const hn_piece_list *in,
                                   hn_piece_list *out, hn_error *err)
@@ -127,13 +123,12 @@ static hn_status normalize_pieces(const hn_tokenizer *tok, const hn_piece_list *
         }
         size_t length = p->length;
         if (tok->normalizer != NULL) {
-            hn_normalize(tok->normalizer, text, p->length, normalized);
-            if (normalized->len > MAX_NORMALIZED_GROWTH * p->length + MAX_NORMALIZED_SLACK) {
+            if (!hn_normalize(tok->normalizer, text, p->length, normalized)) {
                 hn_status s = hn_fail(err, HN_ERR_UNSUPPORTED,
-                                      "%s: the normalizer turns %zu bytes into %zu (more than "
-                                      "%dx); Hone refuses such a tokenizer",
-                                      tok->label, p->length, normalized->len,
-                                      MAX_NORMALIZED_GROWTH);
+                                      "%s: the normalizer turns %zu bytes into more than %zu "
+                                      "(over %dx); Hone refuses such a tokenizer",
+                                      tok->label, p->length, HN_NORMALIZED_LIMIT(p->length),
+                                      HN_NORMALIZED_GROWTH);
                 g_string_free(normalized, TRUE);
                 return s;
             }

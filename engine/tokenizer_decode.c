@@ -121,22 +121,23 @@ static char *metaspace_token(const hn_decoder *dec, const char *t, bool first)
     return g_string_free(out, FALSE);
 }
 
-void hn_decode_chain(const hn_decoder *dec, GPtrArray *tokens)
+bool hn_decode_chain(const hn_decoder *dec, GPtrArray *tokens)
 {
     switch (dec->kind) {
     case HN_DEC_BYTE_LEVEL:
         decode_byte_level(tokens);
-        return;
+        return true;
     case HN_DEC_BYTE_FALLBACK:
         decode_byte_fallback(tokens);
-        return;
+        return true;
     case HN_DEC_FUSE:
         decode_fuse(tokens);
-        return;
+        return true;
     case HN_DEC_SEQUENCE:
         for (int i = 0; i < dec->n_children; i++)
-            hn_decode_chain(dec->children[i], tokens);
-        return;
+            if (!hn_decode_chain(dec->children[i], tokens))
+                return false;
+        return true;
     case HN_DEC_STRIP:
     case HN_DEC_REPLACE:
     case HN_DEC_METASPACE:
@@ -149,14 +150,20 @@ void hn_decode_chain(const hn_decoder *dec, GPtrArray *tokens)
             changed = strip_token(t, dec->content, dec->start, dec->stop);
         } else if (dec->kind == HN_DEC_REPLACE) {
             GString *out = g_string_new(NULL);
-            hn_pattern_replace(&dec->pattern, t, strlen(t), dec->content, out);
+            bool fits = hn_pattern_replace(&dec->pattern, t, strlen(t), dec->content, out,
+                                           HN_DECODED_TOKEN_LIMIT);
             changed = g_string_free(out, FALSE);
+            if (!fits) {
+                g_free(changed);
+                return false;
+            }
         } else {
             changed = metaspace_token(dec, t, i == 0);
         }
         g_free(t);
         tokens->pdata[i] = changed;
     }
+    return true;
 }
 
 void hn_decoder_free(hn_decoder *dec)
@@ -190,7 +197,13 @@ hn_status hn_tokenizer_decode(const hn_tokenizer *tok, const int32_t *ids, size_
     }
     GString *out = g_string_new(NULL);
     if (tok->decoder != NULL) {
-        hn_decode_chain(tok->decoder, tokens);
+        if (!hn_decode_chain(tok->decoder, tokens)) {
+            g_ptr_array_free(tokens, TRUE);
+            g_string_free(out, TRUE);
+            return hn_fail(err, HN_ERR_UNSUPPORTED, "%s: the decoder's Replace steps grow a "
+                           "token beyond %d bytes; Hone refuses such a tokenizer", tok->label,
+                           HN_DECODED_TOKEN_LIMIT);
+        }
         for (guint i = 0; i < tokens->len; i++)
             g_string_append(out, g_ptr_array_index(tokens, i));
     } else {

@@ -47,9 +47,11 @@ typedef void (*hn_span_fn)(size_t start, size_t end, bool is_match, void *user);
 void hn_pattern_spans(const hn_pattern *pattern, const char *text, size_t length,
                       hn_span_fn on_span, void *user);
 
-/* Appends text to out with every match of pattern replaced by content. */
-void hn_pattern_replace(const hn_pattern *pattern, const char *text, size_t length,
-                        const char *content, GString *out);
+/* Appends text to out with every match of pattern replaced by content. Returns false, leaving
+ * out partly written, as soon as out would grow past limit bytes (Replace steps chained in a
+ * Sequence can otherwise grow a short text exponentially). */
+bool hn_pattern_replace(const hn_pattern *pattern, const char *text, size_t length,
+                        const char *content, GString *out, size_t limit);
 
 /* ---- normalizers ---- */
 typedef enum {
@@ -66,8 +68,12 @@ typedef struct hn_normalizer {
     int n_children;
 } hn_normalizer;
 
-/* Normalizes text into out (replacing its content). */
-void hn_normalize(const hn_normalizer *norm, const char *text, size_t length, GString *out);
+/* Normalizes text into out (replacing its content). Returns false when the normalized text
+ * would pass HN_NORMALIZED_LIMIT(length) bytes: a tokenizer that grows text that much is
+ * refused rather than allowed to exhaust memory. */
+#define HN_NORMALIZED_GROWTH 64
+#define HN_NORMALIZED_LIMIT(length) (HN_NORMALIZED_GROWTH * (size_t)(length) + 4096)
+bool hn_normalize(const hn_normalizer *norm, const char *text, size_t length, GString *out);
 
 /* ---- pre-tokenizers ---- */
 typedef enum {
@@ -187,7 +193,10 @@ typedef struct hn_decoder {
 } hn_decoder;
 
 /* Runs the decoder over tokens (GPtrArray of g_malloc'ed strings, replaced in place). */
-void hn_decode_chain(const hn_decoder *dec, GPtrArray *tokens);
+/* Returns false when a Replace step would make one token longer than HN_DECODED_TOKEN_LIMIT
+ * bytes (real decoders never come near it). */
+#define HN_DECODED_TOKEN_LIMIT 65536
+bool hn_decode_chain(const hn_decoder *dec, GPtrArray *tokens);
 /* Appends bytes to out as UTF-8, each maximal invalid subpart as U+FFFD (Rust's
  * String::from_utf8_lossy). */
 void hn_append_utf8_lossy(GString *out, const unsigned char *bytes, size_t length);

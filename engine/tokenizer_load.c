@@ -419,7 +419,7 @@ static hn_status read_added_tokens(const loader *l, hn_tokenizer *tok, const cJS
 
 /* The two tries of added tokens: matched on the raw text, or on normalized text (their
  * contents normalized the same way). */
-static void build_tries(hn_tokenizer *tok)
+static hn_status build_tries(const loader *l, hn_tokenizer *tok)
 {
     tok->raw_trie = hn_trie_new();
     tok->normalized_trie = hn_trie_new();
@@ -427,7 +427,13 @@ static void build_tries(hn_tokenizer *tok)
     for (int i = 0; i < tok->n_added; i++) {
         const hn_added_token *t = &tok->added[i];
         if (t->normalized && tok->normalizer != NULL) {
-            hn_normalize(tok->normalizer, t->content, strlen(t->content), normalized);
+            if (!hn_normalize(tok->normalizer, t->content, strlen(t->content), normalized)) {
+                g_string_free(normalized, TRUE);
+                return hn_fail(l->err, HN_ERR_UNSUPPORTED,
+                               "%s: normalizer: it grows the added token \"%s\" more than %dx; "
+                               "Hone refuses such a tokenizer",
+                               l->label, t->content, HN_NORMALIZED_GROWTH);
+            }
             hn_trie_insert(tok->normalized_trie, normalized->str, normalized->len, i);
         } else if (t->normalized) {
             hn_trie_insert(tok->normalized_trie, t->content, strlen(t->content), i);
@@ -436,6 +442,7 @@ static void build_tries(hn_tokenizer *tok)
         }
     }
     g_string_free(normalized, TRUE);
+    return HN_OK;
 }
 
 hn_status hn_tokenizer_read_components(hn_tokenizer *tok, const cJSON *root, hn_error *err)
@@ -454,8 +461,7 @@ hn_status hn_tokenizer_read_components(hn_tokenizer *tok, const cJSON *root, hn_
     json = hn_json_field(root, "decoder");
     if (json != NULL)
         HN_TRY(read_decoder(l, json, &tok->decoder));
-    build_tries(tok);
-    return HN_OK;
+    return build_tries(l, tok);
 }
 
 static hn_status read_root(const loader *l, hn_tokenizer *tok, const cJSON *root)

@@ -44,8 +44,9 @@ static void strip(const char *text, size_t length, bool left, bool right, GStrin
     g_string_append_len(out, begin, end - begin);
 }
 
-static void normalize_into(const hn_normalizer *norm, const char *text, size_t length,
-                           GString *out)
+/* Appends the normalized text to out; false once out passes limit bytes. */
+static bool normalize_into(const hn_normalizer *norm, const char *text, size_t length,
+                           GString *out, size_t limit)
 {
     static const GNormalizeMode modes[] = {
         [HN_NORM_NFC] = G_NORMALIZE_NFC, [HN_NORM_NFD] = G_NORMALIZE_NFD,
@@ -64,10 +65,8 @@ static void normalize_into(const hn_normalizer *norm, const char *text, size_t l
     case HN_NORM_LOWERCASE:
         lowercase(text, length, out);
         break;
-    case HN_NORM_REPLACE: {
-        hn_pattern_replace(&norm->pattern, text, length, norm->content, out);
-        break;
-    }
+    case HN_NORM_REPLACE:
+        return hn_pattern_replace(&norm->pattern, text, length, norm->content, out, limit);
     case HN_NORM_PREPEND:
         if (length > 0)
             g_string_append(out, norm->content);
@@ -79,25 +78,30 @@ static void normalize_into(const hn_normalizer *norm, const char *text, size_t l
     case HN_NORM_SEQUENCE: {
         GString *current = g_string_new_len(text, (gssize)length);
         GString *next = g_string_sized_new(length + 16);
-        for (int i = 0; i < norm->n_children; i++) {
+        bool fits = true;
+        for (int i = 0; i < norm->n_children && fits; i++) {
             g_string_truncate(next, 0);
-            normalize_into(norm->children[i], current->str, current->len, next);
+            fits = normalize_into(norm->children[i], current->str, current->len, next, limit);
             GString *swap = current;
             current = next;
             next = swap;
         }
-        g_string_append_len(out, current->str, (gssize)current->len);
+        if (fits)
+            g_string_append_len(out, current->str, (gssize)current->len);
         g_string_free(current, TRUE);
         g_string_free(next, TRUE);
+        if (!fits)
+            return false;
         break;
     }
     }
+    return out->len <= limit;
 }
 
-void hn_normalize(const hn_normalizer *norm, const char *text, size_t length, GString *out)
+bool hn_normalize(const hn_normalizer *norm, const char *text, size_t length, GString *out)
 {
     g_string_truncate(out, 0);
-    normalize_into(norm, text, length, out);
+    return normalize_into(norm, text, length, out, HN_NORMALIZED_LIMIT(length));
 }
 
 void hn_normalizer_free(hn_normalizer *norm)

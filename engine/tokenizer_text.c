@@ -93,23 +93,32 @@ void hn_pattern_spans(const hn_pattern *pattern, const char *text, size_t length
 typedef struct {
     const char *text;
     const char *content;
+    size_t content_length;
     GString *out;
+    size_t limit;
+    bool too_long;
 } replace_state;
 
 static void replace_span(size_t start, size_t end, bool is_match, void *user)
 {
     replace_state *state = user;
+    size_t add = is_match ? state->content_length : end - start;
+    if (state->too_long || state->out->len + add > state->limit) {
+        state->too_long = true;
+        return;
+    }
     if (is_match)
-        g_string_append(state->out, state->content);
+        g_string_append_len(state->out, state->content, (gssize)add);
     else
-        g_string_append_len(state->out, state->text + start, (gssize)(end - start));
+        g_string_append_len(state->out, state->text + start, (gssize)add);
 }
 
-void hn_pattern_replace(const hn_pattern *pattern, const char *text, size_t length,
-                        const char *content, GString *out)
+bool hn_pattern_replace(const hn_pattern *pattern, const char *text, size_t length,
+                        const char *content, GString *out, size_t limit)
 {
-    replace_state state = {text, content, out};
+    replace_state state = {text, content, strlen(content), out, limit, false};
     hn_pattern_spans(pattern, text, length, replace_span, &state);
+    return !state.too_long;
 }
 
 /* GPT-2's bytes_to_unicode: printable Latin-1 bytes stand for themselves, the other 68 bytes

@@ -223,10 +223,66 @@ static void test_bad_files(void)
                HN_ERR_FORMAT, "model.vocab: expected ids that number the vocabulary densely");
 }
 
+/* A chain of Replace steps, each doubling every "a": as normalizer or decoder. */
+static char *doubling_chain(const char *field, const char *list_key, int steps)
+{
+    GString *json = g_string_new("{\"model\": {\"type\": \"BPE\", " VOCAB ", \"merges\": []}, \"");
+    g_string_append_printf(json, "%s\": {\"type\": \"Sequence\", \"%s\": [", field, list_key);
+    for (int i = 0; i < steps; i++)
+        g_string_append_printf(json, "%s{\"type\": \"Replace\", \"pattern\": {\"String\": \"a\"}, "
+                               "\"content\": \"aa\"}", i > 0 ? ", " : "");
+    g_string_append(json, "]}}");
+    return g_string_free(json, FALSE);
+}
+
+/* Found by the fuzzer: Replace steps chained in a Sequence grew a short text exponentially
+ * until memory ran out. Past a fixed growth the text is refused; short chains still work. */
+static void test_runaway_growth(void)
+{
+    hn_tokenizer *tok = NULL;
+    hn_error err = {0};
+    int32_t *ids = NULL;
+    size_t n = 0;
+    char *json = doubling_chain("normalizer", "normalizers", 40);
+    g_assert_cmpint(hn_tokenizer_parse(json, strlen(json), "tokenizer.json", &tok, &err), ==, HN_OK);
+    g_assert_cmpint(hn_tokenizer_encode(tok, "ab", 2, false, &ids, &n, &err), ==, HN_ERR_UNSUPPORTED);
+    test_assert_contains(err.message, "tokenizer.json: the normalizer turns 2 bytes into more than 4224");
+    hn_tokenizer_free(tok);
+    g_free(json);
+
+    json = doubling_chain("normalizer", "normalizers", 2); /* "ab" -> "aaaab" */
+    g_assert_cmpint(hn_tokenizer_parse(json, strlen(json), "tokenizer.json", &tok, &err), ==, HN_OK);
+    g_assert_cmpint(hn_tokenizer_encode(tok, "ab", 2, false, &ids, &n, &err), ==, HN_OK);
+    g_assert_cmpuint(n, ==, 5);
+    g_free(ids);
+    hn_tokenizer_free(tok);
+    g_free(json);
+
+    /* An added token matched on normalized text is normalized when the file loads. */
+    json = doubling_chain("normalizer", "normalizers", 40);
+    GString *with_added = g_string_new_len(json, (gssize)strlen(json) - 1);
+    g_string_append(with_added, ", \"added_tokens\": [{\"id\": 0, \"content\": \"a\", "
+                                "\"normalized\": true}]}");
+    expect_bad(with_added->str, HN_ERR_UNSUPPORTED, "normalizer: it grows the added token \"a\" more than 64x");
+    g_string_free(with_added, TRUE);
+    g_free(json);
+
+    json = doubling_chain("decoder", "decoders", 40);
+    g_assert_cmpint(hn_tokenizer_parse(json, strlen(json), "tokenizer.json", &tok, &err), ==, HN_OK);
+    char *text = NULL;
+    const int32_t a = 0;
+    g_assert_cmpint(hn_tokenizer_decode(tok, &a, 1, false, &text, &err), ==, HN_ERR_UNSUPPORTED);
+    test_assert_contains(err.message, "the decoder's Replace steps grow a token beyond 65536 bytes");
+    g_assert_null(text);
+    hn_tokenizer_free(tok);
+    g_free(json);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/engine/tokenizer/bad-files", test_bad_files);
+    g_test_add_func("/engine/tokenizer/runaway-growth", test_runaway_growth);
     if (g_test_subprocess())
         return g_test_run();
     reference_dir = test_write_reference("tokenizer_ref.py");
