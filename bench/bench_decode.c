@@ -2,7 +2,8 @@
  * (hn_generate, as `hone chat` runs it), a fixed number of new tokens (no stop ids, so eos
  * does not end it). Each repeat empties the cache and runs the prompt again; prints one JSON
  * line with the median prefill and decode tokens per second over the timed repeats and the
- * ids generated (decode.py checks that both sides chose the same tokens).
+ * ids generated (decode.py checks that both sides chose the same tokens), and the bytes of
+ * weights one decoded token reads as Hone stores them (a GGUF's Q8_0 / Q4_1 blocks in place).
  *
  *   bench_decode MODEL NEW_TOKENS REPEATS ID[,ID...]
  *
@@ -16,6 +17,21 @@
 #include "generate.h"
 #include "model_dir.h"
 #include "model_open.h"
+
+/* Every parameter's stored bytes, but only one row of an embedding that is not also the LM
+ * head (a model without lm_head.weight ties the head to the embedding and reads all of it). */
+static size_t weight_bytes_per_token(const hn_model *model)
+{
+    bool tied = hn_model_param_find(model, "lm_head.weight") < 0;
+    size_t total = 0;
+    for (size_t i = 0; i < hn_model_param_count(model); i++) {
+        hn_param_info info;
+        hn_model_param_info(model, i, &info);
+        bool embedding = strcmp(info.name, "model.embed_tokens.weight") == 0;
+        total += embedding && !tied ? info.stored_bytes / (size_t)info.shape[0] : info.stored_bytes;
+    }
+    return total;
+}
 
 static int compare_doubles(const void *a, const void *b)
 {
@@ -96,8 +112,9 @@ int main(int argc, char **argv)
             decode[r] = (result.n_ids - 1) / result.decode_seconds;
         }
     }
-    printf("{\"prefill_tokens_per_s\": %.3f, \"decode_tokens_per_s\": %.3f, \"ids\": [",
-           median(prefill, repeats), median(decode, repeats));
+    printf("{\"prefill_tokens_per_s\": %.3f, \"decode_tokens_per_s\": %.3f, "
+           "\"weight_bytes_per_token\": %zu, \"ids\": [",
+           median(prefill, repeats), median(decode, repeats), weight_bytes_per_token(model));
     for (int i = 0; i < result.n_ids; i++)
         printf("%s%d", i ? ", " : "", result.ids[i]);
     printf("]}\n");

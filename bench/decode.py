@@ -4,12 +4,14 @@ the same number of new tokens; then the memory-bandwidth limit: the bytes Hone r
 decoded token over the read bandwidth bench_bandwidth measures on this machine.
 
   .venv-test/bin/python bench/decode.py [--model GGUF_OR_DIR] [--new 128] [--repeats 3]
-        [--rounds 3] [--threads 2] [--wait-policy passive|active|default]
+        [--rounds 3] [--threads 2] [--wait-policy short-spin|passive|active|default]
 
 Default model: SmolLM2-135M-Instruct's GGUF (tools/fetch-models.sh). transformers loads it with
-gguf_file= (dequantized to float32, sdpa attention); Hone dequantizes it to float32 too (it
-keeps bf16 only for frozen weights a safetensors file stores in bf16), so both read the same
-float32 weights. The prompt is a chat prompt from the model's template. Both sides generate
+gguf_file= (dequantized to float32, sdpa attention); Hone keeps the file's Q8_0 and Q4_1 blocks
+as they are and decodes them in registers (the same weight values as the float32
+dequantization; only the order of the additions differs), so the two read different numbers of
+bytes for the same weights, and each side's fraction of the bandwidth limit counts its own
+bytes (bench_decode reports Hone's). The prompt is a chat prompt from the model's template. Both sides generate
 exactly --new tokens: Hone with no stop ids, transformers with min_new_tokens = --new (eos is
 masked until then); the script reports how many leading ids the two agree on.
 Each side runs in its own process: a warm-up generation, then --repeats timed ones (median);
@@ -18,9 +20,10 @@ out a shared machine's load; the fraction of the bandwidth limit is taken per ro
 the best read bandwidth of that round (STREAM reports the best of its repeats), then the
 median. Decode tokens/s counts the tokens after the first (which comes from the prefill's
 logits); prefill tokens/s is the prompt's length over the time to the first logits.
-OMP_WAIT_POLICY: `hone chat` runs itself with PASSIVE unless the user chose a policy (spinning
-OpenMP threads starve each other on a busy machine); both sides get the same policy here,
-passive by default (torch's libgomp reads it too)."""
+Waiting threads: `hone chat` runs itself with GOMP_SPINCOUNT=10000 unless the user chose a
+policy (long-spinning OpenMP threads starve each other on a busy machine, passive ones wake
+slowly on a quiet one); both sides get the same setting here, that short spin by default
+(torch's libgomp reads it too)."""
 import argparse
 import json
 import os
@@ -82,11 +85,10 @@ def peer(model_path, new, repeats, ids):
 
 
 def bytes_per_token(model, new, n_prompt):
-    """What one decoded token reads: every float32 weight matrix of the layers, the norms, the
-    LM head (the tied embedding matrix when tied; the embedding itself is one row), and the
-    key/value cache at the average position of the decoded tokens. All float32, as Hone holds
-    a GGUF's weights; for a bf16 safetensors model Hone keeps the frozen matrices in bf16 and
-    reads half of this (not counted here)."""
+    """What one decoded token reads in transformers: every float32 weight matrix of the layers,
+    the norms, the LM head (the tied embedding matrix when tied; the embedding itself is one
+    row), and the float32 key/value cache at the average position of the decoded tokens (both
+    sides keep it in float32)."""
     c = model.config
     total = 0
     for name, p in model.named_parameters():
@@ -112,8 +114,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
-    parser.add_argument("--wait-policy", choices=["passive", "active", "default"],
-                        default="passive")
+    parser.add_argument("--wait-policy", choices=["short-spin", "passive", "active", "default"],
+                        default="short-spin")
     parser.add_argument("--peer", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.peer:
@@ -124,10 +126,12 @@ def main():
         return
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                OPENBLAS_NUM_THREADS=str(args.threads))
-    if args.wait_policy != "default":
+    env.pop("OMP_WAIT_POLICY", None)
+    env.pop("GOMP_SPINCOUNT", None)
+    if args.wait_policy == "short-spin":
+        env["GOMP_SPINCOUNT"] = "10000"
+    elif args.wait_policy != "default":
         env["OMP_WAIT_POLICY"] = args.wait_policy.upper()
-    else:
-        env.pop("OMP_WAIT_POLICY", None)
     tokenizer, model = load_peer(args.model)
     ids = prompt_ids(tokenizer)
     weights, kv = bytes_per_token(model, args.new, len(ids))
@@ -149,11 +153,12 @@ def main():
     def med(side, key):
         return statistics.median(r[key] for r in rounds[side])
 
-    per_token = weights + kv
+    hone_weights = rounds["hone"][-1]["weight_bytes_per_token"]
+    per_token = {"hone": hone_weights + kv, "peer": weights + kv}
     hone_dec, peer_dec = med("hone", "decode_tokens_per_s"), med("peer", "decode_tokens_per_s")
     hone_pre, peer_pre = med("hone", "prefill_tokens_per_s"), med("peer", "prefill_tokens_per_s")
     # each round's fraction against the bandwidth measured in that round (the load moves)
-    fractions = {side: [r["decode_tokens_per_s"] * per_token / (bw["read_best_gbs"] * 1e9)
+    fractions = {side: [r["decode_tokens_per_s"] * per_token[side] / (bw["read_best_gbs"] * 1e9)
                         for r, bw in zip(rounds[side], rounds["bw"])] for side in ("hone", "peer")}
     for i in range(args.rounds):
         h, p, bw = rounds["hone"][i], rounds["peer"][i], rounds["bw"][i]
@@ -165,8 +170,9 @@ def main():
     a, b = rounds["hone"][-1]["ids"], rounds["peer"][-1]["ids"]
     same = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
     print(f"same ids: the first {same} of {len(a)} new tokens agree")
-    print(f"bytes per decoded token: weights {weights / 1e6:.1f} MB (fp32) + KV cache "
-          f"{kv / 1e6:.1f} MB (at the mean position)")
+    print(f"bytes per decoded token: weights Hone {hone_weights / 1e6:.1f} MB (as stored), "
+          f"transformers {weights / 1e6:.1f} MB (fp32); KV cache {kv / 1e6:.1f} MB (fp32, at "
+          f"the mean position)")
     print(f"median of the rounds: decode Hone {hone_dec:.2f} tok/s | transformers {peer_dec:.2f} "
           f"tok/s | x{hone_dec / peer_dec:.2f}; prefill Hone {hone_pre:.1f} tok/s | transformers "
           f"{peer_pre:.1f} tok/s | x{hone_pre / peer_pre:.2f}")

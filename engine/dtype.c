@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "weight_blocks.h"
+
 static const struct {
     const char *name;
     size_t size;
@@ -60,24 +62,7 @@ static uint32_t f32_bits(float f)
 /* IEEE 754 binary16: 1 sign, 5 exponent (bias 15), 10 mantissa bits. */
 float hn_f16_to_f32(uint16_t h)
 {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exponent = (h >> 10) & 0x1fu;
-    uint32_t mantissa = h & 0x3ffu;
-    if (exponent == 0x1f) /* inf or NaN: keep the payload */
-        return f32_from_bits(sign | 0x7f800000u | (mantissa << 13));
-    if (exponent == 0) {
-        if (mantissa == 0)
-            return f32_from_bits(sign);
-        /* subnormal: normalise the mantissa */
-        int shift = 0;
-        while ((mantissa & 0x400u) == 0) {
-            mantissa <<= 1;
-            shift++;
-        }
-        mantissa &= 0x3ffu;
-        return f32_from_bits(sign | ((uint32_t)(127 - 15 + 1 - shift) << 23) | (mantissa << 13));
-    }
-    return f32_from_bits(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
+    return hn_half_to_f32(h);
 }
 
 float hn_bf16_to_f32(uint16_t b)

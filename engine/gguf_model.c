@@ -380,6 +380,34 @@ static int64_t permuted_heads(const hn_gguf_file *file, const hn_gguf_tensor *t,
     return 0;
 }
 
+/* Checks that a Q/K tensor's rows are `heads` heads of head_dim. */
+static hn_status check_permuted_rows(const hn_gguf_file *file, const hn_gguf_tensor *tensor,
+                                     const hn_model_config *config, int64_t heads, int64_t rows,
+                                     hn_error *err)
+{
+    if (rows == heads * config->head_dim)
+        return HN_OK;
+    return hn_fail(err, HN_ERR_FORMAT,
+                   "%s: tensor \"%s\": expected %" PRId64 " rows (%" PRId64 " heads of %" PRId64
+                   "), found %" PRId64,
+                   hn_gguf_path(file), tensor->name, heads * config->head_dim, heads,
+                   config->head_dim, rows);
+}
+
+/* dst = stored with the rows of every head back in transformers' order: llama.cpp's converter
+ * moved row 2i + j of a head (j < 2) to row j * head_dim / 2 + i. */
+static void unpermute_rows(void *dst, const void *stored, int64_t heads, int64_t head_dim,
+                           size_t row_bytes)
+{
+    const int64_t half = head_dim / 2;
+    for (int64_t h = 0; h < heads; h++)
+        for (int64_t j = 0; j < 2; j++)
+            for (int64_t i = 0; i < half; i++)
+                memcpy((char *)dst + (size_t)(h * head_dim + j * half + i) * row_bytes,
+                       (const char *)stored + (size_t)(h * head_dim + 2 * i + j) * row_bytes,
+                       row_bytes);
+}
+
 hn_status hn_gguf_hf_tensor_f32(const hn_gguf_file *file, const hn_gguf_tensor *tensor,
                                 const hn_model_config *config, float *dst, hn_error *err)
 {
@@ -389,23 +417,29 @@ hn_status hn_gguf_hf_tensor_f32(const hn_gguf_file *file, const hn_gguf_tensor *
     /* rows: output features (the last ggml dimension); cols: 1 for a bias */
     int64_t cols = tensor->n_dims >= 2 ? tensor->dims[0] : 1;
     int64_t rows = tensor->numel / cols;
-    if (rows != heads * config->head_dim)
-        return hn_fail(err, HN_ERR_FORMAT,
-                       "%s: tensor \"%s\": expected %" PRId64 " rows (%" PRId64 " heads of %" PRId64
-                       "), found %" PRId64,
-                       hn_gguf_path(file), tensor->name, heads * config->head_dim, heads,
-                       config->head_dim, rows);
+    HN_TRY(check_permuted_rows(file, tensor, config, heads, rows, err));
     float *stored = g_try_malloc((size_t)tensor->numel * sizeof(float));
     if (stored == NULL)
         return hn_fail(err, HN_ERR_NOMEM, "%s: tensor \"%s\": cannot allocate %" PRId64 " floats",
                        hn_gguf_path(file), tensor->name, tensor->numel);
     hn_status status = hn_gguf_tensor_to_f32(file, tensor, stored, err);
-    const int64_t d = config->head_dim, half = d / 2;
-    for (int64_t h = 0; status == HN_OK && h < heads; h++)
-        for (int64_t j = 0; j < 2; j++)
-            for (int64_t i = 0; i < half; i++)
-                memcpy(dst + (h * d + j * half + i) * cols, stored + (h * d + 2 * i + j) * cols,
-                       (size_t)cols * sizeof(float));
+    if (status == HN_OK)
+        unpermute_rows(dst, stored, heads, config->head_dim, (size_t)cols * sizeof(float));
     g_free(stored);
     return status;
+}
+
+hn_status hn_gguf_hf_tensor_bytes(const hn_gguf_file *file, const hn_gguf_tensor *tensor,
+                                  const hn_model_config *config, void *dst, hn_error *err)
+{
+    int64_t heads = permuted_heads(file, tensor, config);
+    if (heads == 0 || tensor->numel == 0) {
+        memcpy(dst, tensor->data, (size_t)tensor->nbytes);
+        return HN_OK;
+    }
+    int64_t cols = tensor->n_dims >= 2 ? tensor->dims[0] : 1;
+    HN_TRY(check_permuted_rows(file, tensor, config, heads, tensor->numel / cols, err));
+    unpermute_rows(dst, tensor->data, heads, config->head_dim,
+                   (size_t)hn_ggml_row_bytes(tensor->type, cols));
+    return HN_OK;
 }

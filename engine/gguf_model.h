@@ -46,3 +46,7 @@ void hn_gguf_hf_shape(const hn_gguf_tensor *tensor, int *ndim, int64_t shape[HN_
  * config. */
 hn_status hn_gguf_hf_tensor_f32(const hn_gguf_file *file, const hn_gguf_tensor *tensor,
                                 const hn_model_config *config, float *dst, hn_error *err);
+/* The tensor's stored bytes (tensor->nbytes, in its ggml type) with the rows in transformers'
+ * order, un-permuted as hn_gguf_hf_tensor_f32 does. */
+hn_status hn_gguf_hf_tensor_bytes(const hn_gguf_file *file, const hn_gguf_tensor *tensor,
+                                  const hn_model_config *config, void *dst, hn_error *err);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "dtype.h"
+#include "weight_blocks.h"
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -105,20 +106,12 @@ const char *hn_ggml_dequantizable_names(void)
     return "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K";
 }
 
-/* An fp16 (ggml_half) stored little-endian at p. */
-static inline float half_at(const uint8_t *p)
-{
-    uint16_t h;
-    memcpy(&h, p, sizeof h);
-    return hn_f16_to_f32(h);
-}
-
 /* block_q4_0, 18 bytes: d (fp16) | qs[16]: element j in the low nibble of qs[j], element
  * j + 16 in its high nibble; x = d * (q - 8). */
 static void dequantize_q4_0(const uint8_t *restrict src, float *restrict y, int64_t n_blocks)
 {
     for (int64_t b = 0; b < n_blocks; b++, src += 18, y += QK) {
-        const float d = half_at(src);
+        const float d = hn_half_at(src);
         const uint8_t *qs = src + 2;
         for (int j = 0; j < QK / 2; j++) {
             y[j] = d * (float)((qs[j] & 0x0f) - 8);
@@ -127,17 +120,12 @@ static void dequantize_q4_0(const uint8_t *restrict src, float *restrict y, int6
     }
 }
 
-/* block_q4_1, 20 bytes: d (fp16) | m (fp16) | qs[16] as in Q4_0; x = d * q + m. */
+/* block_q4_1, 20 bytes: d (fp16) | m (fp16) | qs[16] as in Q4_0; x = d * q + m. The
+ * backends read these blocks in place with the same decoder (weight_blocks.h). */
 static void dequantize_q4_1(const uint8_t *restrict src, float *restrict y, int64_t n_blocks)
 {
-    for (int64_t b = 0; b < n_blocks; b++, src += 20, y += QK) {
-        const float d = half_at(src), m = half_at(src + 2);
-        const uint8_t *qs = src + 4;
-        for (int j = 0; j < QK / 2; j++) {
-            y[j] = d * (float)(qs[j] & 0x0f) + m;
-            y[j + QK / 2] = d * (float)(qs[j] >> 4) + m;
-        }
-    }
+    for (int64_t b = 0; b < n_blocks; b++, src += HN_Q4_1_BLOCK_BYTES, y += QK)
+        hn_block_q4_1_to_f32(src, y);
 }
 
 /* The 5-bit quants of a Q5_0 / Q5_1 block: low nibbles from qs, fifth bits from qh. Decoded
@@ -157,7 +145,7 @@ static inline void unpack_q5(const uint8_t *qs, uint32_t qh, int32_t *q)
 static void dequantize_q5_0(const uint8_t *restrict src, float *restrict y, int64_t n_blocks)
 {
     for (int64_t b = 0; b < n_blocks; b++, src += 22, y += QK) {
-        const float d = half_at(src);
+        const float d = hn_half_at(src);
         uint32_t qh;
         memcpy(&qh, src + 2, sizeof qh);
         const uint8_t *qs = src + 6;
@@ -172,7 +160,7 @@ static void dequantize_q5_0(const uint8_t *restrict src, float *restrict y, int6
 static void dequantize_q5_1(const uint8_t *restrict src, float *restrict y, int64_t n_blocks)
 {
     for (int64_t b = 0; b < n_blocks; b++, src += 24, y += QK) {
-        const float d = half_at(src), m = half_at(src + 2);
+        const float d = hn_half_at(src), m = hn_half_at(src + 2);
         uint32_t qh;
         memcpy(&qh, src + 4, sizeof qh);
         const uint8_t *qs = src + 8;
@@ -183,15 +171,11 @@ static void dequantize_q5_1(const uint8_t *restrict src, float *restrict y, int6
     }
 }
 
-/* block_q8_0, 34 bytes: d (fp16) | qs[32] (int8); x = d * q. */
+/* block_q8_0, 34 bytes: d (fp16) | qs[32] (int8); x = d * q (weight_blocks.h, as Q4_1). */
 static void dequantize_q8_0(const uint8_t *restrict src, float *restrict y, int64_t n_blocks)
 {
-    for (int64_t b = 0; b < n_blocks; b++, src += 34, y += QK) {
-        const float d = half_at(src);
-        const int8_t *qs = (const int8_t *)(src + 2);
-        for (int j = 0; j < QK; j++)
-            y[j] = d * (float)qs[j];
-    }
+    for (int64_t b = 0; b < n_blocks; b++, src += HN_Q8_0_BLOCK_BYTES, y += QK)
+        hn_block_q8_0_to_f32(src, y);
 }
 
 /* block_q2_K, 84 bytes: scales[16] (low nibble: scale, high nibble: min, one pair per 16
@@ -201,7 +185,7 @@ static void dequantize_q2_k(const uint8_t *restrict src, float *restrict y, int6
 {
     for (int64_t b = 0; b < n_blocks; b++, src += 84, y += QK_K) {
         const uint8_t *scales = src, *qs = src + 16;
-        const float d = half_at(src + 80), dmin = half_at(src + 82);
+        const float d = hn_half_at(src + 80), dmin = hn_half_at(src + 82);
         for (int h = 0; h < 2; h++)
             for (int j = 0; j < 4; j++)
                 for (int g = 0; g < 2; g++) { /* two groups of 16 share a scale */
@@ -223,7 +207,7 @@ static void dequantize_q3_k(const uint8_t *restrict src, float *restrict y, int6
 {
     for (int64_t b = 0; b < n_blocks; b++, src += 110, y += QK_K) {
         const uint8_t *hmask = src, *qs = src + 32, *packed = src + 96;
-        const float d = half_at(src + 108);
+        const float d = hn_half_at(src + 108);
         float dl[16];
         for (int i = 0; i < 16; i++) {
             int low = (packed[i % 8] >> (4 * (i / 8))) & 0x0f;
@@ -265,7 +249,7 @@ static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *scale, uint8_t
 static void dequantize_q4_k(const uint8_t *restrict src, float *restrict y, int64_t n_blocks)
 {
     for (int64_t b = 0; b < n_blocks; b++, src += 144, y += QK_K) {
-        const float d = half_at(src), dmin = half_at(src + 2);
+        const float d = hn_half_at(src), dmin = hn_half_at(src + 2);
         const uint8_t *scales = src + 4, *qs = src + 16;
         float dl[8], ml[8];
         for (int s = 0; s < 8; s++) {
@@ -291,7 +275,7 @@ static void dequantize_q4_k(const uint8_t *restrict src, float *restrict y, int6
 static void dequantize_q5_k(const uint8_t *restrict src, float *restrict y, int64_t n_blocks)
 {
     for (int64_t b = 0; b < n_blocks; b++, src += 176, y += QK_K) {
-        const float d = half_at(src), dmin = half_at(src + 2);
+        const float d = hn_half_at(src), dmin = hn_half_at(src + 2);
         const uint8_t *scales = src + 4, *qh = src + 16, *qs = src + 48;
         for (int s = 0; s < 8; s++) {
             uint8_t sc, mn;
@@ -315,7 +299,7 @@ static void dequantize_q6_k(const uint8_t *restrict src, float *restrict y, int6
     for (int64_t b = 0; b < n_blocks; b++, src += 210, y += QK_K) {
         const uint8_t *ql = src, *qh = src + 128;
         const int8_t *scales = (const int8_t *)(src + 192);
-        const float d = half_at(src + 208);
+        const float d = hn_half_at(src + 208);
         for (int h = 0; h < 2; h++)
             for (int r = 0; r < 4; r++)
                 for (int g = 0; g < 2; g++) { /* two groups of 16 with their own scale */

@@ -1,7 +1,7 @@
 /* Building an hn_model from an opened model: which parameters train (trainable.c), where
  * each lives (one weights buffer and one gradients buffer, carved by model_arena.c), loading
- * the values (frozen bf16 weights as they are, the rest as fp32), LoRA adapters initialised
- * as PEFT does, and the parameter accessors. */
+ * the values (frozen bf16 weights, and for inference GGUF blocks, as they are; the rest as
+ * fp32), LoRA adapters initialised as PEFT does, and the parameter accessors. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +10,9 @@
 #include "lora_pissa.h"
 #include "model_internal.h"
 #include "model_layout.h"
+#include "gguf_model.h"
+#include "gguf_quant.h"
+#include "weight_blocks.h"
 
 void hn_model_options_init(hn_model_options *options)
 {
@@ -195,29 +198,61 @@ static hn_status create_loras(hn_model *m, const hn_train_kind *kinds, hn_error 
     return HN_OK;
 }
 
-/* Frozen matrices keep bf16 when the file stores bf16; everything else is fp32. */
+/* How a frozen matrix may stay as its file stores it: bf16 from safetensors; with
+ * keep_gguf_blocks, GGUF's Q8_0 and Q4_1 blocks (rows a multiple of 32 long). */
+static hn_weight_type stored_type(const hn_model *m, const hn_model_weight *w, const hn_param *p)
+{
+    if (w == NULL)
+        return HN_WEIGHT_F32;
+    if (w->st != NULL && w->st->dtype == HN_DTYPE_BF16)
+        return HN_WEIGHT_BF16;
+    if (w->gguf == NULL || !m->options.keep_gguf_blocks || p->shape[1] % HN_BLOCK_ELEMENTS != 0)
+        return HN_WEIGHT_F32;
+    if (w->gguf->type == HN_GGML_Q8_0)
+        return HN_WEIGHT_Q8_0;
+    if (w->gguf->type == HN_GGML_Q4_1)
+        return HN_WEIGHT_Q4_1;
+    return HN_WEIGHT_F32;
+}
+
+/* Frozen matrices keep their stored type where stored_type allows; everything else is fp32. */
 static void choose_types(hn_model *m, const hn_model_dir *dir, const bool *trained, size_t n_base)
 {
     for (size_t i = 0; i < n_base; i++) {
         hn_param *p = g_ptr_array_index(m->params, i);
         const hn_model_weight *w = hn_model_dir_find_weight(dir, p->name);
-        bool bf16 = w != NULL && w->st != NULL && w->st->dtype == HN_DTYPE_BF16;
-        p->type = !trained[i] && p->ndim == 2 && bf16 ? HN_WEIGHT_BF16 : HN_WEIGHT_F32;
+        p->type = !trained[i] && p->ndim == 2 ? stored_type(m, w, p) : HN_WEIGHT_F32;
     }
 }
 
-static size_t element_size(hn_weight_type type)
+/* Bytes of a parameter in its type. */
+static size_t param_bytes(const hn_param *p)
 {
-    return type == HN_WEIGHT_BF16 ? 2 : sizeof(float);
+    if (p->ndim != 2)
+        return p->numel * sizeof(float);
+    return (size_t)p->shape[0] * hn_weight_row_bytes(p->type, (int)p->shape[1]);
 }
 
 static void layout_params(hn_model *m, hn_arena *weights, hn_arena *grads, const bool *trained)
 {
     for (guint i = 0; i < m->params->len; i++) {
         hn_param *p = g_ptr_array_index(m->params, i);
-        p->data = hn_arena_take(weights, p->numel * element_size(p->type));
+        p->data = hn_arena_take(weights, param_bytes(p));
         p->grad = trained[i] ? hn_arena_take(grads, p->numel * sizeof(float)) : NULL;
     }
+}
+
+static hn_status load_gguf_blocks(hn_model *m, const hn_model_dir *dir,
+                                  const hn_model_weight *w, hn_param *p, hn_error *err)
+{
+    void *host = g_try_malloc(param_bytes(p));
+    if (host == NULL)
+        return hn_fail(err, HN_ERR_NOMEM, "out of memory loading %s", p->name);
+    hn_status s = hn_gguf_hf_tensor_bytes(dir->gguf, w->gguf, &dir->config, host, err);
+    if (s == HN_OK)
+        m->be->copy_to_device(p->data, host, param_bytes(p));
+    g_free(host);
+    return s;
 }
 
 static hn_status load_base_values(hn_model *m, const hn_model_dir *dir, size_t n_base,
@@ -232,6 +267,10 @@ static hn_status load_base_values(hn_model *m, const hn_model_dir *dir, size_t n
                            w != NULL ? w->numel : 0, p->numel);
         if (p->type == HN_WEIGHT_BF16) {
             m->be->copy_to_device(p->data, w->st->data, p->numel * 2);
+            continue;
+        }
+        if (p->type != HN_WEIGHT_F32) { /* GGUF blocks */
+            HN_TRY(load_gguf_blocks(m, dir, w, p, err));
             continue;
         }
         float *host = g_try_malloc(p->numel * sizeof(float));
@@ -440,7 +479,7 @@ void hn_model_param_info(const hn_model *model, size_t index, hn_param_info *inf
 {
     const hn_param *p = g_ptr_array_index(model->params, index);
     *info = (hn_param_info){p->name, p->ndim, {p->shape[0], p->shape[1]}, p->numel,
-                            p->grad != NULL};
+                            p->grad != NULL, param_bytes(p)};
 }
 
 ptrdiff_t hn_model_param_find(const hn_model *model, const char *name)
@@ -458,12 +497,17 @@ hn_status hn_model_param_read(const hn_model *model, size_t index, float *dst, h
         model->be->copy_to_host(dst, p->data, p->numel * sizeof(float));
         return HN_OK;
     }
-    uint16_t *bits = g_try_malloc(p->numel * 2);
-    if (bits == NULL)
+    static const uint32_t ggml_types[] = {[HN_WEIGHT_Q8_0] = HN_GGML_Q8_0,
+                                          [HN_WEIGHT_Q4_1] = HN_GGML_Q4_1};
+    void *stored = g_try_malloc(param_bytes(p));
+    if (stored == NULL)
         return hn_fail(err, HN_ERR_NOMEM, "out of memory reading %s", p->name);
-    model->be->copy_to_host(bits, p->data, p->numel * 2);
-    hn_convert_to_f32(dst, bits, HN_DTYPE_BF16, p->numel);
-    g_free(bits);
+    model->be->copy_to_host(stored, p->data, param_bytes(p));
+    if (p->type == HN_WEIGHT_BF16)
+        hn_convert_to_f32(dst, stored, HN_DTYPE_BF16, p->numel);
+    else
+        hn_ggml_dequantize(ggml_types[p->type], stored, dst, (int64_t)p->numel);
+    g_free(stored);
     return HN_OK;
 }
 
@@ -471,8 +515,8 @@ hn_status hn_model_param_write(hn_model *model, size_t index, const float *src, 
 {
     hn_param *p = g_ptr_array_index(model->params, index);
     if (p->type != HN_WEIGHT_F32)
-        return hn_fail(err, HN_ERR_ARGUMENT, "%s is a frozen bf16 weight; it is not written",
-                       p->name);
+        return hn_fail(err, HN_ERR_ARGUMENT, "%s is a frozen weight kept in its stored type "
+                       "(bf16 or GGUF blocks); it is not written", p->name);
     model->be->copy_to_device(p->data, src, p->numel * sizeof(float));
     return HN_OK;
 }

@@ -43,6 +43,9 @@ typedef struct {
                                         -1: a full SVD */
     bool use_dora;                   /* DoRA: a trained magnitude per output row */
     uint64_t seed;                   /* LoRA initialisation and dropout */
+    bool keep_gguf_blocks;           /* inference: frozen GGUF matrices stored as Q8_0 or Q4_1
+                                        stay in those blocks (weight_blocks.h) instead of fp32;
+                                        hn_model_param_write then refuses them */
 } hn_model_options;
 
 /* LLaMA-Factory's defaults for everything but the backend (the CPU) and the method (none). */
@@ -92,6 +95,7 @@ typedef struct {
     int64_t shape[2];
     size_t numel;
     bool trained;
+    size_t stored_bytes; /* in backend memory: fp32, or a frozen weight's bf16 / GGUF blocks */
 } hn_param_info;
 
 size_t hn_model_param_count(const hn_model *model);

@@ -12,6 +12,7 @@ hn_status hn_model_open_inference(const hn_model_dir *dir, const char *adapter_p
     hn_model_options options;
     hn_model_options_init(&options);
     options.backend = backend;
+    options.keep_gguf_blocks = true; /* decoding reads the Q8_0 / Q4_1 blocks in place */
     if (adapter_path == NULL || adapter_path[0] == '\0')
         return hn_model_new(dir, &options, out, err);
     if (strchr(adapter_path, ',') != NULL)

@@ -1,5 +1,7 @@
-/* A model built for inference (chat, generation): the base weights, and a PEFT LoRA adapter
- * applied without merging when one is named, with LoRA dropout off. */
+/* A model built for inference (chat, generation, eval, score): the base weights (a GGUF
+ * file's Q8_0 / Q4_1 matrices kept in their blocks, so a decoded token reads those bytes
+ * rather than fp32), and a PEFT LoRA adapter applied without merging when one is named, with
+ * LoRA dropout off. */
 #pragma once
 
 #include "model.h"

@@ -37,10 +37,15 @@
 extern "C" {
 #endif
 
-/* How a weight is stored. Compute is fp32 either way; bf16 is widened tile by tile. */
+/* How a weight is stored. Compute is fp32 either way; bf16 and the blocks are widened tile by
+ * tile, or decoded in registers when one row is multiplied. The block formats are GGUF's
+ * (weight_blocks.h), for rows whose length is a multiple of 32; only models opened for
+ * inference keep them. */
 typedef enum {
     HN_WEIGHT_F32,
     HN_WEIGHT_BF16, /* the upper 16 bits of an fp32 (safetensors "BF16") */
+    HN_WEIGHT_Q8_0, /* ggml's block_q8_0, rows of C / 32 blocks */
+    HN_WEIGHT_Q4_1, /* ggml's block_q4_1, rows of C / 32 blocks */
 } hn_weight_type;
 
 /* The label id that cross-entropy skips, as torch.nn.CrossEntropyLoss's ignore_index. */

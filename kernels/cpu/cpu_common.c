@@ -5,12 +5,28 @@
 void hn_cpu_weight_row_to_f32(float *dst, const void *weight, hn_weight_type type, size_t row,
                               int C)
 {
-    if (type == HN_WEIGHT_BF16) {
-        const uint16_t *src = (const uint16_t *)weight + row * (size_t)C;
-        for (int c = 0; c < C; c++)
-            dst[c] = hn_cpu_bf16_to_f32(src[c]);
-    } else {
-        memcpy(dst, (const float *)weight + row * (size_t)C, (size_t)C * sizeof *dst);
+    const uint8_t *src = (const uint8_t *)weight + row * hn_weight_row_bytes(type, C);
+    switch (type) {
+    case HN_WEIGHT_BF16:
+        for (int c = 0; c < C; c++) {
+            uint16_t bits;
+            memcpy(&bits, src + 2 * (size_t)c, sizeof bits);
+            dst[c] = hn_cpu_bf16_to_f32(bits);
+        }
+        break;
+    case HN_WEIGHT_Q8_0:
+        for (int b = 0; b < C / HN_BLOCK_ELEMENTS; b++)
+            hn_block_q8_0_to_f32(src + (size_t)b * HN_Q8_0_BLOCK_BYTES,
+                                 dst + b * HN_BLOCK_ELEMENTS);
+        break;
+    case HN_WEIGHT_Q4_1:
+        for (int b = 0; b < C / HN_BLOCK_ELEMENTS; b++)
+            hn_block_q4_1_to_f32(src + (size_t)b * HN_Q4_1_BLOCK_BYTES,
+                                 dst + b * HN_BLOCK_ELEMENTS);
+        break;
+    default:
+        memcpy(dst, src, (size_t)C * sizeof *dst);
+        break;
     }
 }
 

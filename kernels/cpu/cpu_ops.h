@@ -2,11 +2,13 @@
  * hands them to the engine is in cpu_backend.c; the contracts are in backend.h. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "backend.h"
+#include "weight_blocks.h"
 
 /* bf16 is the upper half of an fp32, so widening is a shift. */
 static inline float hn_cpu_bf16_to_f32(uint16_t bits)
@@ -28,12 +30,17 @@ static inline float hn_cpu_max(float a, float b)
 void hn_cpu_weight_row_to_f32(float *dst, const void *weight, hn_weight_type type, size_t row,
                               int C);
 
+/* out[o] (+)= weight[o] . x for every row o of a [OC, C] weight stored in GGUF blocks
+ * (HN_WEIGHT_Q8_0 or HN_WEIGHT_Q4_1), the blocks decoded in registers: one token's linear
+ * layer (matvec_blocks.c). accumulate: add to out instead of overwriting it. */
+void hn_cpu_block_matvec(float *out, const float *x, const void *weight, hn_weight_type type,
+                         bool accumulate, int C, int OC);
+
 /* Where row `first` of a [rows, C] weight stored as `type` starts. */
 static inline const void *hn_cpu_weight_rows(const void *weight, hn_weight_type type, int first,
                                              int C)
 {
-    size_t element_size = type == HN_WEIGHT_BF16 ? sizeof(uint16_t) : sizeof(float);
-    return (const char *)weight + (size_t)first * (size_t)C * element_size;
+    return (const char *)weight + (size_t)first * hn_weight_row_bytes(type, C);
 }
 
 /* Gradients summed over many rows are split across threads by column blocks of this many

@@ -1,6 +1,7 @@
 /* The linear layer out = inp @ W^T + b and its backward, on OpenBLAS's sgemm. An fp32 weight
- * goes to sgemm as it is; a bf16 weight is widened a tile of rows at a time into a small fp32
- * buffer, so the whole matrix is never expanded. */
+ * goes to sgemm as it is; a bf16 or block weight is widened a tile of rows at a time into a
+ * small fp32 buffer, so the whole matrix is never expanded; one row times a block weight
+ * decodes the blocks in registers instead (matvec_blocks.c). */
 #include <cblas.h>
 #include <glib.h>
 
@@ -44,6 +45,10 @@ void hn_cpu_matmul_forward(float *out, const float *inp, const void *weight,
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, OC, C, 1.0f, inp, C, weight,
                         C, beta, out, OC);
+        return;
+    }
+    if (N == 1 && (weight_type == HN_WEIGHT_Q8_0 || weight_type == HN_WEIGHT_Q4_1)) {
+        hn_cpu_block_matvec(out, inp, weight, weight_type, bias != NULL, C, OC);
         return;
     }
     int rows = tile_rows(C, OC);
