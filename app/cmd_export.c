@@ -66,13 +66,6 @@ int hone_cmd_export(int argc, char **argv)
             code = hone_fail("export", "%s", err.message);
         else
             fprintf(stderr, "hone export: the model is in %s\n", args.export_dir);
-        if (code == HONE_EXIT_OK && hn_model_dir_is_gguf(args.model_name_or_path))
-            fprintf(stderr,
-                    "hone export: note: the source is a GGUF file, whose tokenizer is in its "
-                    "metadata: the folder has no tokenizer files (Hone does not convert them); "
-                    "transformers reads it with AutoTokenizer.from_pretrained(DIR, "
-                    "gguf_file=FILE) from the source%s\n",
-                    args.gguf != HN_EXPORT_GGUF_NONE ? " or the exported GGUF" : "");
     }
     hn_export_args_clear(&args);
     return code;

@@ -12,6 +12,7 @@
 #include "atomic_file.h"
 #include "export.h"
 #include "export_gguf.h"
+#include "export_tokenizer.h"
 #include "gguf_model.h"
 #include "model_layout.h"
 #include "py_json.h"
@@ -203,21 +204,6 @@ static hn_status write_generation_config(const char *folder, const hn_model_dir 
     return s;
 }
 
-static hn_status copy_tokenizer_files(const char *folder, const hn_model_dir *dir, hn_error *err)
-{
-    GPtrArray *files = dir->tokenizer_files;
-    for (guint i = 0; files != NULL && i < files->len; i++) {
-        const char *name = g_ptr_array_index(files, i);
-        char *from = g_build_filename(dir->path, name, NULL);
-        char *to = g_build_filename(folder, name, NULL);
-        hn_status s = hn_atomic_copy_file(from, to, err);
-        g_free(from);
-        g_free(to);
-        HN_TRY(s);
-    }
-    return HN_OK;
-}
-
 static hn_status write_modelfile(const hn_export_args *args, hn_error *err)
 {
     char *text = NULL;
@@ -242,19 +228,28 @@ static hn_status export_opened(const hn_export_args *args, const hn_model_dir *d
         HN_TRY(hn_export_modelfile(args->model_name_or_path, args->template_name,
                                    args->default_system, &modelfile, err));
     g_free(modelfile);
-    HN_TRY(prepare_folder(args, err));
-    HN_TRY(write_weights(args, dir, adapters, n_adapters, dtype, progress, user, err));
-    HN_TRY(write_config(args->export_dir, dir, dtype, err));
-    HN_TRY(write_generation_config(args->export_dir, dir, err));
-    HN_TRY(copy_tokenizer_files(args->export_dir, dir, err));
+    if (args->gguf != HN_EXPORT_GGUF_NONE)
+        HN_TRY(hn_export_gguf_check(dir, err));
+    hn_export_tokenizer tokenizer;
+    HN_TRY(hn_export_tokenizer_prepare(dir, &tokenizer, err));
+    hn_status s = prepare_folder(args, err);
+    if (s == HN_OK)
+        s = write_weights(args, dir, adapters, n_adapters, dtype, progress, user, err);
+    if (s == HN_OK)
+        s = write_config(args->export_dir, dir, dtype, err);
+    if (s == HN_OK)
+        s = write_generation_config(args->export_dir, dir, err);
+    if (s == HN_OK)
+        s = hn_export_tokenizer_write(&tokenizer, dir, args->export_dir, err);
+    hn_export_tokenizer_clear(&tokenizer);
+    HN_TRY(s);
     if (args->template_name != NULL)
         HN_TRY(write_modelfile(args, err));
     if (args->gguf != HN_EXPORT_GGUF_NONE) {
         char *base = g_path_get_basename(args->export_dir);
         char *name = g_strdup_printf("%s-%s.gguf", base, hn_export_gguf_name(args->gguf));
         char *path = g_build_filename(args->export_dir, name, NULL);
-        hn_status s = hn_export_gguf(dir, adapters, n_adapters, args->gguf, path,
-                                     progress, user, err);
+        s = hn_export_gguf(dir, adapters, n_adapters, args->gguf, path, progress, user, err);
         g_free(path);
         g_free(name);
         g_free(base);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "gguf_model.h"
+#include "gguf_tokenizer_write.h"
 #include "gguf_write.h"
 #include "model_layout.h"
 
@@ -171,17 +172,13 @@ static void add_arch_metadata(hn_gguf_writer *w, const hn_model_dir *dir, const 
 #undef ARCH_KEY
 }
 
-/* The tokenizer.* metadata. */
-static hn_status add_tokenizer(hn_gguf_writer *w, const hn_model_dir *dir, hn_error *err)
+/* The tokenizer.* metadata: a GGUF source's copied, a folder's built as llama.cpp's converter
+ * builds it. */
+static hn_status add_tokenizer(hn_gguf_writer *w, const hn_model_dir *dir, const char *arch,
+                               hn_error *err)
 {
     if (dir->gguf == NULL)
-        return hn_fail(err, HN_ERR_UNSUPPORTED,
-                       "export_gguf from a model folder (%s) is not built yet: llama.cpp names "
-                       "a BPE tokenizer's pre-tokenizer (tokenizer.ggml.pre) by hashing its "
-                       "output on a fixed text against a table Hone does not have. Export the "
-                       "folder without export_gguf and convert it with llama.cpp's "
-                       "convert_hf_to_gguf.py, or start from a GGUF model",
-                       dir->path);
+        return hn_gguf_add_folder_tokenizer(w, dir->path, arch, dir->config.vocab_size, err);
     for (size_t i = 0; i < hn_gguf_kv_count(dir->gguf); i++) {
         const hn_gguf_kv *kv = hn_gguf_kv_get(dir->gguf, i);
         if (g_str_has_prefix(kv->key, "tokenizer."))
@@ -203,7 +200,7 @@ hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter
     const char *arch = arch_name(dir->config.arch);
     hn_gguf_writer *w = hn_gguf_writer_new();
     add_arch_metadata(w, dir, arch, type);
-    hn_status s = add_tokenizer(w, dir, err);
+    hn_status s = add_tokenizer(w, dir, arch, err);
     gguf_job job = {.dir = dir, .adapters = adapters, .n_adapters = n_adapters,
                     .permute_qk = strcmp(arch, "llama") == 0, .progress = progress,
                     .user = user};
@@ -229,6 +226,14 @@ hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter
     g_strfreev(job.names);
     g_free(job.types);
     g_free(job.specs);
+    hn_gguf_writer_free(w);
+    return s;
+}
+
+hn_status hn_export_gguf_check(const hn_model_dir *dir, hn_error *err)
+{
+    hn_gguf_writer *w = hn_gguf_writer_new();
+    hn_status s = add_tokenizer(w, dir, arch_name(dir->config.arch), err);
     hn_gguf_writer_free(w);
     return s;
 }

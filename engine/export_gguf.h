@@ -9,3 +9,5 @@ hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter
                          size_t n_adapters,
                          hn_export_gguf_type type, const char *path,
                          hn_export_progress progress, void *user, hn_error *err);
+/* Whether the GGUF's tokenizer metadata can be made (run before anything is written). */
+hn_status hn_export_gguf_check(const hn_model_dir *dir, hn_error *err);

@@ -197,13 +197,17 @@ static hn_status file_merges(hn_tokenizer *tok, const gguf_vocab *v, hn_error *e
     return HN_OK;
 }
 
+/* An added token with every field tokenizers writes (the export saves these as they are). */
 static cJSON *added_token(const char *content, int32_t id, bool special)
 {
     cJSON *t = cJSON_CreateObject();
     cJSON_AddNumberToObject(t, "id", id);
     cJSON_AddStringToObject(t, "content", content);
-    cJSON_AddBoolToObject(t, "special", special);
+    cJSON_AddBoolToObject(t, "single_word", false);
+    cJSON_AddBoolToObject(t, "lstrip", false);
+    cJSON_AddBoolToObject(t, "rstrip", false);
     cJSON_AddBoolToObject(t, "normalized", false);
+    cJSON_AddBoolToObject(t, "special", special);
     return t;
 }
 
@@ -221,18 +225,23 @@ static void add_added_tokens(const hn_tokenizer *tok, const gguf_vocab *v, char 
             cJSON_AddItemToArray(list, added_token(raw[i], hn_bpe_lookup(&tok->bpe, raw[i]), false));
 }
 
+/* The parts besides the model and the pre-tokenizer, spelled out in full as tokenizers saves
+ * them (the export writes them as they are). */
+#define PLAIN_TEMPLATE_PROCESSING                                                              \
+    " \"post_processor\": {\"type\": \"TemplateProcessing\","                                  \
+    " \"single\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}],"                         \
+    " \"pair\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}},"                            \
+    " {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}], \"special_tokens\": {}},"
+
 static const char *byte_level_components =
-    "{\"normalizer\": null,"
-    " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"Sequence\": {\"id\": \"A\"}}],"
-    " \"special_tokens\": {}},"
-    " \"decoder\": {\"type\": \"ByteLevel\"}}";
+    "{\"normalizer\": null," PLAIN_TEMPLATE_PROCESSING
+    " \"decoder\": {\"type\": \"ByteLevel\", \"add_prefix_space\": true, \"trim_offsets\": true,"
+    " \"use_regex\": true}}";
 
 static const char *gemma_components =
     "{\"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"String\": \" \"}, \"content\": \"\\u2581\"},"
     " \"pre_tokenizer\": {\"type\": \"Split\", \"pattern\": {\"String\": \" \"},"
-    " \"behavior\": \"MergedWithPrevious\", \"invert\": false},"
-    " \"post_processor\": {\"type\": \"TemplateProcessing\", \"single\": [{\"Sequence\": {\"id\": \"A\"}}],"
-    " \"special_tokens\": {}},"
+    " \"behavior\": \"MergedWithPrevious\", \"invert\": false}," PLAIN_TEMPLATE_PROCESSING
     " \"decoder\": {\"type\": \"Sequence\", \"decoders\": [{\"type\": \"Replace\", \"pattern\":"
     " {\"String\": \"\\u2581\"}, \"content\": \" \"}, {\"type\": \"ByteFallback\"}, {\"type\": \"Fuse\"}]}}";
 
@@ -246,6 +255,7 @@ static void add_byte_level_pretokenizer(const gguf_vocab *v, cJSON *root)
     cJSON *byte_level = cJSON_CreateObject();
     cJSON_AddStringToObject(byte_level, "type", "ByteLevel");
     cJSON_AddBoolToObject(byte_level, "add_prefix_space", false);
+    cJSON_AddBoolToObject(byte_level, "trim_offsets", true);
     cJSON_AddBoolToObject(byte_level, "use_regex", split == NULL);
     if (split == NULL) {
         cJSON_AddItemToObject(root, "pre_tokenizer", byte_level);
@@ -306,8 +316,11 @@ static hn_status read_config(const hn_gguf_file *gguf, const gguf_vocab *v, hn_t
     return HN_OK;
 }
 
+/* Builds tok; with components non-NULL, hands over the tokenizer.json parts it was built from
+ * (all but "model"). */
 static hn_status build(const hn_gguf_file *gguf, const gguf_vocab *v, hn_tokenizer *tok,
-                       char **raw, char **spelled, bool byte_level, hn_error *err)
+                       char **raw, char **spelled, bool byte_level, cJSON **components,
+                       hn_error *err)
 {
     hn_bpe *bpe = &tok->bpe;
     hn_bpe_begin(bpe);
@@ -331,13 +344,18 @@ static hn_status build(const hn_gguf_file *gguf, const gguf_vocab *v, hn_tokeniz
         add_byte_level_pretokenizer(v, root);
     add_added_tokens(tok, v, raw, byte_level, root);
     hn_status status = hn_tokenizer_read_components(tok, root, err);
-    cJSON_Delete(root);
+    if (status == HN_OK && components != NULL)
+        *components = root;
+    else
+        cJSON_Delete(root);
     if (status == HN_OK)
         status = read_config(gguf, v, tok, err);
     return status;
 }
 
-hn_status hn_tokenizer_from_gguf(const hn_gguf_file *gguf, hn_tokenizer **out, hn_error *err)
+/* The tokenizer and, with components non-NULL, its tokenizer.json parts but "model". */
+static hn_status from_gguf(const hn_gguf_file *gguf, hn_tokenizer **out, cJSON **components,
+                           hn_error *err)
 {
     gguf_vocab v = {.label = hn_gguf_path(gguf)};
     HN_TRY(read_vocab_facts(gguf, &v, err));
@@ -357,14 +375,35 @@ hn_status hn_tokenizer_from_gguf(const hn_gguf_file *gguf, hn_tokenizer **out, h
         spelled[i] = byte_level ? byte_level_spelling(raw[i]) : gemma_spelling(raw[i]);
     }
     hn_tokenizer *tok = hn_tokenizer_new(v.label);
-    hn_status status = build(gguf, &v, tok, raw, spelled, byte_level, err);
+    hn_status status = build(gguf, &v, tok, raw, spelled, byte_level, components, err);
     g_strfreev(raw);
     g_strfreev(spelled);
     if (status != HN_OK) {
         hn_tokenizer_free(tok);
+        if (components != NULL) {
+            cJSON_Delete(*components);
+            *components = NULL;
+        }
         return status;
     }
     *out = tok;
+    return HN_OK;
+}
+
+hn_status hn_tokenizer_from_gguf(const hn_gguf_file *gguf, hn_tokenizer **out, hn_error *err)
+{
+    return from_gguf(gguf, out, NULL, err);
+}
+
+hn_status hn_tokenizer_json_from_gguf(const hn_gguf_file *gguf, hn_tokenizer **tok,
+                                      cJSON **json, hn_error *err)
+{
+    *json = NULL;
+    HN_TRY(from_gguf(gguf, tok, json, err));
+    cJSON_AddStringToObject(*json, "version", "1.0");
+    cJSON_AddNullToObject(*json, "truncation");
+    cJSON_AddNullToObject(*json, "padding");
+    cJSON_AddItemToObject(*json, "model", hn_bpe_model_json(&(*tok)->bpe));
     return HN_OK;
 }
 

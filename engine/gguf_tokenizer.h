@@ -1,6 +1,8 @@
 /* The tokenizer of a GGUF file, from its tokenizer.ggml.* metadata. */
 #pragma once
 
+#include <cjson/cJSON.h>
+
 #include "gguf.h"
 #include "tokenizer.h"
 
@@ -11,6 +13,11 @@
  * them. tokenizer_config comes from the bos/eos/unk/pad ids, add_bos/add_eos and
  * tokenizer.chat_template. */
 hn_status hn_tokenizer_from_gguf(const hn_gguf_file *gguf, hn_tokenizer **out, hn_error *err);
+
+/* The same tokenizer, and the tokenizer.json document it stands for (what transformers'
+ * save_pretrained writes after loading the GGUF): for exporting a GGUF model as a folder. */
+hn_status hn_tokenizer_json_from_gguf(const hn_gguf_file *gguf, hn_tokenizer **tok,
+                                      cJSON **json, hn_error *err);
 
 /* The tokenizer of whatever a user points at: a GGUF file, a tokenizer.json file, or a model
  * folder holding tokenizer.json. */

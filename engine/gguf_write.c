@@ -108,6 +108,15 @@ void hn_gguf_add_strings(hn_gguf_writer *w, const char *key, const char *const *
         put_string(w->kv, values[i]);
 }
 
+void hn_gguf_add_i32s(hn_gguf_writer *w, const char *key, const int32_t *values, size_t n)
+{
+    begin_kv(w, key, HN_GGUF_ARRAY);
+    put_u32(w->kv, HN_GGUF_INT32);
+    put_u64(w->kv, n);
+    for (size_t i = 0; i < n; i++)
+        put_u32(w->kv, (uint32_t)values[i]);
+}
+
 static size_t scalar_size(hn_gguf_type type)
 {
     switch (type) {

@@ -22,6 +22,8 @@ void hn_gguf_add_string(hn_gguf_writer *w, const char *key, const char *value);
 /* An array of strings. */
 void hn_gguf_add_strings(hn_gguf_writer *w, const char *key, const char *const *values,
                          size_t n);
+/* An array of int32. */
+void hn_gguf_add_i32s(hn_gguf_writer *w, const char *key, const int32_t *values, size_t n);
 /* A value read from another file, copied as it is (any type, arrays of arrays included). */
 void hn_gguf_add_value(hn_gguf_writer *w, const char *key, const hn_gguf_value *value);
 /* Whether a key was added. */

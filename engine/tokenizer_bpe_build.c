@@ -1,6 +1,7 @@
 /* Building a BPE model: the vocabulary (token -> id, last one wins as in a Python dict) and
  * the merges table (pair of ids -> rank and merged id), from tokenizer.json or a GGUF file. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tokenizer_internal.h"
@@ -82,4 +83,46 @@ hn_status hn_bpe_add_merge(hn_bpe *bpe, const char *left, const char *right, int
         insert_merge(bpe, a, b, rank, merged);
     g_free(joined);
     return status;
+}
+
+static int compare_rank(const void *a, const void *b)
+{
+    const hn_merge_slot *x = a, *y = b;
+    return (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+cJSON *hn_bpe_model_json(const hn_bpe *bpe)
+{
+    cJSON *model = cJSON_CreateObject();
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddNullToObject(model, "dropout");
+    const char *unk = bpe->unk_id >= 0 ? bpe->id_to_token[bpe->unk_id] : NULL;
+    if (unk != NULL)
+        cJSON_AddStringToObject(model, "unk_token", unk);
+    else
+        cJSON_AddNullToObject(model, "unk_token");
+    cJSON_AddNullToObject(model, "continuing_subword_prefix");
+    cJSON_AddNullToObject(model, "end_of_word_suffix");
+    cJSON_AddBoolToObject(model, "fuse_unk", bpe->fuse_unk);
+    cJSON_AddBoolToObject(model, "byte_fallback", bpe->byte_fallback);
+    cJSON_AddBoolToObject(model, "ignore_merges", bpe->ignore_merges);
+    cJSON *vocab = cJSON_AddObjectToObject(model, "vocab");
+    for (int32_t id = 0; id < bpe->n_ids; id++)
+        if (bpe->id_to_token[id] != NULL)
+            cJSON_AddItemToObject(vocab, bpe->id_to_token[id], cJSON_CreateNumber(id));
+    size_t n = 0;
+    hn_merge_slot *slots = g_new(hn_merge_slot, bpe->merge_capacity + 1);
+    for (size_t i = 0; i < bpe->merge_capacity; i++)
+        if (bpe->merges[i].key != 0)
+            slots[n++] = bpe->merges[i];
+    qsort(slots, n, sizeof *slots, compare_rank);
+    cJSON *merges = cJSON_AddArrayToObject(model, "merges");
+    for (size_t i = 0; i < n; i++) {
+        int32_t left = (int32_t)(slots[i].key >> 32) - 1;
+        int32_t right = (int32_t)(uint32_t)slots[i].key - 1;
+        const char *pair[2] = {bpe->id_to_token[left], bpe->id_to_token[right]};
+        cJSON_AddItemToArray(merges, cJSON_CreateStringArray(pair, 2));
+    }
+    g_free(slots);
+    return model;
 }

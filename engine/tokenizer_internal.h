@@ -135,6 +135,10 @@ void hn_bpe_set_token(hn_bpe *bpe, const char *token, int32_t id);
 int32_t hn_bpe_lookup(const hn_bpe *bpe, const char *token);
 /* After the last token: the id table, unk, byte-fallback and single-character ids. */
 void hn_bpe_end_vocab(hn_bpe *bpe, const char *unk_token);
+/* The model as tokenizer.json's "model" object: type BPE, the flags, the vocabulary and the
+ * merges best first (as [left, right] pairs, which tokenizers reads since 0.20 and which stay
+ * unambiguous for tokens holding spaces). */
+cJSON *hn_bpe_model_json(const hn_bpe *bpe);
 void hn_bpe_begin_merges(hn_bpe *bpe, size_t n);
 /* Adds merge number `rank`; a token it needs that is not in the vocabulary is an error
  * naming `label` and `where`. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the Python virtual environment with the reference packages that the
 # tests compare Hone against: safetensors, numpy, ml_dtypes, huggingface_hub, transformers,
-# LLaMA-Factory (chat templates).
+# LLaMA-Factory (chat templates), llama.cpp's HF-to-GGUF converter (its Python files only).
 # The venv lives in the cache, named by the hash of the requirements, so every clone shares it
 # and a change of requirements makes a new one; .venv-test at the repository root links to it.
 # Usage: tests/setup-venv.sh [VENV_DIR]   (default: ~/.cache/hone/venv-HASH, linked as .venv-test)
@@ -20,7 +20,32 @@ link() {  # the repository's .venv-test points at the venv in use
   fi
 }
 
+# llama.cpp's own HF-to-GGUF converter, the reference for Hone's GGUF tokenizer metadata: its
+# Python files from llama-cpp-python's source archive on PyPI (the C++ is not built), unpacked
+# into VENV/llama.cpp, and sentencepiece, which the converter imports.
+llamacpp_version=0.3.36
+converter() {
+  local dest=$venv/llama.cpp
+  if [ ! -f "$dest/.version" ] || [ "$(cat "$dest/.version")" != "$llamacpp_version" ]; then
+    echo "unpacking llama.cpp's convert_hf_to_gguf.py (llama-cpp-python $llamacpp_version sdist)..."
+    local tmp
+    tmp=$(mktemp -d)
+    "$venv/bin/python" -m pip download --quiet --disable-pip-version-check --no-deps \
+      --no-binary :all: -d "$tmp" "llama-cpp-python==$llamacpp_version"
+    local top=llama_cpp_python-$llamacpp_version/vendor/llama.cpp
+    tar -xzf "$tmp/llama_cpp_python-$llamacpp_version.tar.gz" -C "$tmp" \
+      "$top/convert_hf_to_gguf.py" "$top/conversion" "$top/gguf-py"
+    rm -rf "$dest"
+    mv "$tmp/$top" "$dest"
+    echo "$llamacpp_version" > "$dest/.version"
+    rm -rf "$tmp"
+  fi
+  "$venv/bin/python" -c 'import sentencepiece' 2>/dev/null ||
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check sentencepiece==0.2.3
+}
+
 if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  converter
   link "${1:-}"
   echo "reference venv is up to date: $venv"
   exit 0
@@ -38,5 +63,6 @@ rm -rf "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$nodeps"
 echo "$want" > "$stamp"
+converter
 link "${1:-}"
 echo "reference venv ready: $venv"

@@ -311,6 +311,8 @@ static void export_smollm(const char *type, double tolerance, const char *matrix
     g_free(gguf_source);
 }
 
+static void refused(const char *args, int want_status, const char *message);
+
 static void test_smollm_q8_0(void)
 {
     export_smollm("q8_0", GGUF_Q8_0_TOLERANCE, "Q8_0");
@@ -332,6 +334,27 @@ static void test_smollm_q8_0(void)
                 (int)g_bytes_get_size(want), (const char *)g_bytes_get_data(want, NULL));
     g_bytes_unref(want);
     g_bytes_unref(got);
+    /* the tokenizer files written from the GGUF's metadata: transformers reads the folder's
+     * tokenizer exactly as its GGUF loader reads the source (ids, decoding, chat template) */
+    char *tokenizer_check = g_build_filename(out, "tokenizer.check.json", NULL);
+    const char *tok_args[] = {"tokenizer", gguf_source, out, tokenizer_check, NULL};
+    test_run_reference_args("export_ref.py", tok_args);
+    cJSON *tok = test_load_json(tokenizer_check);
+    const cJSON *differences = cJSON_GetObjectItem(tok, "differences");
+    if (cJSON_GetArraySize(differences) != 0)
+        g_error("the exported tokenizer differs from transformers' GGUF tokenizer: %s",
+                cJSON_Print(differences));
+    g_assert_cmpfloat(number(tok, "vocab_size"), ==, 49152);
+    cJSON_Delete(tok);
+    g_free(tokenizer_check);
+    /* that folder to GGUF again: its tokenizer (the one transformers' GGUF loader builds, without
+     * SmolLM's digit split) has a pre-tokenizer hash llama.cpp does not know: refused */
+    char *again = g_build_filename(ref, "out_smollm_again", NULL);
+    char *again_args = g_strdup_printf("--model_name_or_path %s --export_dir %s --export_gguf q8_0",
+                                       out, again);
+    refused(again_args, 1, "llama.cpp does not know this tokenizer's pre-tokenizer");
+    g_free(again_args);
+    g_free(again);
     g_free(got_path);
     g_free(want_path);
     g_free(gguf_source);
@@ -347,6 +370,34 @@ static void test_smollm_f16(void)
 static void test_smollm_bf16(void)
 {
     export_smollm("bf16", GGUF_BF16_TOLERANCE, "BF16");
+}
+
+/* A model folder to GGUF: the tokenizer metadata equals what llama.cpp's own converter writes
+ * for the same folder (the real Llama 3 tokenizer on a tiny Llama). */
+static void test_folder_gguf_tokenizer(void)
+{
+    char *folder = g_build_filename(ref, "llama3_tokenizer", NULL);
+    char *out = g_build_filename(ref, "out_llama3_tokenizer", NULL);
+    char *args = g_strdup_printf("--model_name_or_path %s --export_dir %s --export_gguf f16",
+                                 folder, out);
+    export_ok(args);
+    char *gguf_path = g_build_filename(out, "out_llama3_tokenizer-f16.gguf", NULL);
+    char *check_path = g_build_filename(out, "gguf_tokenizer.check.json", NULL);
+    const char *ref_args[] = {"gguf_tokenizer", folder, gguf_path, check_path, NULL};
+    test_run_reference_args("export_ref.py", ref_args);
+    cJSON *check = test_load_json(check_path);
+    const cJSON *differences = cJSON_GetObjectItem(check, "differences");
+    if (cJSON_GetArraySize(differences) != 0)
+        g_error("tokenizer metadata differs from llama.cpp's converter: %s",
+                cJSON_Print(differences));
+    g_assert_cmpint(cJSON_GetArraySize(cJSON_GetObjectItem(check, "keys")), >=, 9);
+    g_assert_nonnull(text(check, "pre"));
+    cJSON_Delete(check);
+    g_free(check_path);
+    g_free(gguf_path);
+    g_free(args);
+    g_free(out);
+    g_free(folder);
 }
 
 /* A refusal: the exit status and a message naming what is wrong. */
@@ -410,7 +461,8 @@ static void test_bad_input(void)
     g_free(args);
     args = g_strdup_printf("--model_name_or_path %s --export_dir %s --export_gguf f16", model,
                            fresh);
-    refused(args, 1, "export_gguf from a model folder");
+    refused(args, 1, "no tokenizer.json: a GGUF needs the tokenizer"); /* checked before writing */
+    g_assert_false(g_file_test(fresh, G_FILE_TEST_EXISTS));
     g_free(args);
     args = g_strdup_printf("--model_name_or_path %s --export_dir %s --no_such_key 1", model,
                            fresh);
@@ -439,6 +491,7 @@ int main(int argc, char **argv)
     g_test_add_func("/export/smollm_q8_0", test_smollm_q8_0);
     g_test_add_func("/export/smollm_f16", test_smollm_f16);
     g_test_add_func("/export/smollm_bf16", test_smollm_bf16);
+    g_test_add_func("/export/folder_gguf_tokenizer", test_folder_gguf_tokenizer);
     g_test_add_func("/export/bad_input", test_bad_input);
     int status = g_test_run();
     test_remove_tree(ref);

@@ -30,7 +30,16 @@ LLaMA-Factory.
       GGUF (from_pretrained(gguf_file=)) against the folder's logits (or its error message).
   export_ref.py modelfile MODEL TEMPLATE OUT_FILE
       LLaMA-Factory's get_template_and_fix_tokenizer + Template.get_ollama_modelfile with the
-      tokenizer transformers loads from MODEL (a GGUF file), written to OUT_FILE."""
+      tokenizer transformers loads from MODEL (a GGUF file), written to OUT_FILE.
+  export_ref.py tokenizer GGUF_FILE EXPORT_DIR OUT_JSON
+      transformers' tokenizer of the exported folder (AutoTokenizer.from_pretrained(EXPORT_DIR))
+      against the one its GGUF loader builds from GGUF_FILE: ids of fixed texts (with and
+      without special tokens), decoding them back, the special tokens and the chat template
+      applied to a conversation; OUT_JSON lists every difference and the tokenizer class.
+  export_ref.py gguf_tokenizer MODEL_DIR GGUF_FILE OUT_JSON
+      llama.cpp's convert_hf_to_gguf.py --vocab-only on MODEL_DIR (the copy tests/setup-venv.sh
+      unpacks from llama-cpp-python's sdist into the venv) against GGUF_FILE: every
+      tokenizer.* key's value; OUT_JSON lists the keys that differ or are missing on one side."""
 import json
 import os
 import sys
@@ -129,8 +138,30 @@ def make_smollm(out, models):
     save_expected(model, folder, torch.randint(0, 49152, (1, 12)))
 
 
+def make_llama3_tokenizer(out, models):
+    """A tiny Llama with the real Llama 3 tokenizer.json (128,256 tokens) and a
+    tokenizer_config.json in the style of Meta's: the GGUF tokenizer case."""
+    import shutil
+    from transformers import LlamaConfig, LlamaForCausalLM
+    torch.manual_seed(4000)
+    folder = os.path.join(out, "llama3_tokenizer")
+    config = LlamaConfig(vocab_size=128256, hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+                         bos_token_id=128000, eos_token_id=128009)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    shutil.copy(os.path.join(models, "llama3-tokenizer.json"), os.path.join(folder, "tokenizer.json"))
+    template = ("{{ bos_token }}{% for m in messages %}<|start_header_id|>{{ m['role'] }}"
+                "<|end_header_id|>\n\n{{ m['content'] }}<|eot_id|>{% endfor %}")
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as fh:
+        json.dump({"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>",
+                   "add_prefix_space": False, "chat_template": template,
+                   "clean_up_tokenization_spaces": True, "model_max_length": 131072,
+                   "tokenizer_class": "PreTrainedTokenizerFast"}, fh)
+
+
 def make(out, models):
     torch.set_num_threads(2)
+    make_llama3_tokenizer(out, models)
     for index, name in enumerate(CASES):
         make_tiny(out, index, name)
     make_second_adapter(out)
@@ -297,6 +328,88 @@ def modelfile(model, template, out_file):
         fh.write(fixed.get_ollama_modelfile(tokenizer))
 
 
+TOKENIZER_TEXTS = [
+    "Hello, world! How are you doing today?",
+    "  leading spaces, trailing spaces   ",
+    "Numbers: 1234567890 3.14159 and 12,345.",
+    "Tabs\tand\nnew lines\r\n\n\nmany",
+    "中文测试：你好，世界！",
+    "Emoji 🙂🚀 and accents: café naïve Ærøskøbing",
+    "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\n",
+    "<|endoftext|>text after the end",
+    "def f(x):\n    return x ** 2  # code",
+    "",
+]
+
+
+def check_tokenizer(gguf_file, export_dir, out_json):
+    got = AutoTokenizer.from_pretrained(export_dir)
+    want = AutoTokenizer.from_pretrained(os.path.dirname(gguf_file),
+                                         gguf_file=os.path.basename(gguf_file))
+    differences = []
+    for text in TOKENIZER_TEXTS:
+        for special in (True, False):
+            a = got(text, add_special_tokens=special)["input_ids"]
+            b = want(text, add_special_tokens=special)["input_ids"]
+            if a != b:
+                differences.append({"text": text, "special": special, "got": a, "want": b})
+            for skip in (True, False):
+                da = got.decode(b, skip_special_tokens=skip)
+                db = want.decode(b, skip_special_tokens=skip)
+                if da != db:
+                    differences.append({"decode": text, "skip": skip, "got": da, "want": db})
+    for key in ("bos_token", "eos_token", "pad_token", "unk_token"):
+        if getattr(got, key) != getattr(want, key):
+            differences.append({key: [getattr(got, key), getattr(want, key)]})
+    conversation = [{"role": "system", "content": "Be brief."},
+                    {"role": "user", "content": "What is 2+2?"},
+                    {"role": "assistant", "content": "4"},
+                    {"role": "user", "content": "And 3+3?"}]
+    a = got.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+    b = want.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+    if a != b:
+        differences.append({"chat_template": [a, b]})
+    with open(out_json, "w") as fh:
+        json.dump({"differences": differences, "class": type(got).__name__,
+                   "vocab_size": len(got)}, fh, indent=1, ensure_ascii=False)
+
+
+def gguf_tokenizer_keys(path):
+    import gguf
+    reader = gguf.GGUFReader(path)
+    keys = {}
+    for field in reader.fields.values():
+        if field.name.startswith("tokenizer."):
+            keys[field.name] = field.contents()
+    return keys
+
+
+def check_gguf_tokenizer(model_dir, gguf_file, out_json):
+    import subprocess
+    import tempfile
+    converter = os.path.join(sys.prefix, "llama.cpp", "convert_hf_to_gguf.py")
+    with tempfile.TemporaryDirectory() as tmp:
+        want_file = os.path.join(tmp, "vocab.gguf")
+        subprocess.run([sys.executable, converter, model_dir, "--vocab-only", "--outfile",
+                        want_file], check=True, capture_output=True)
+        want = gguf_tokenizer_keys(want_file)
+    got = gguf_tokenizer_keys(gguf_file)
+    differences = []
+    for key in sorted(set(want) | set(got)):
+        if key not in got or key not in want:
+            differences.append({"key": key, "missing_in": "hone" if key not in got else "llama.cpp"})
+        elif got[key] != want[key]:
+            a, b = got[key], want[key]
+            if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+                first = next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)
+                differences.append({"key": key, "index": first, "hone": a[first], "llama.cpp": b[first]})
+            else:
+                differences.append({"key": key, "hone": str(a)[:200], "llama.cpp": str(b)[:200]})
+    with open(out_json, "w") as fh:
+        json.dump({"differences": differences, "keys": sorted(want),
+                   "pre": want.get("tokenizer.ggml.pre")}, fh, indent=1, ensure_ascii=False)
+
+
 if __name__ == "__main__":
     hf_logging.set_verbosity_error()
     warnings.filterwarnings("ignore")
@@ -310,5 +423,9 @@ if __name__ == "__main__":
         check_gguf(*args, models)
     elif command == "modelfile" and len(args) == 3:
         modelfile(*args)
+    elif command == "tokenizer" and len(args) == 3:
+        check_tokenizer(*args)
+    elif command == "gguf_tokenizer" and len(args) == 3:
+        check_gguf_tokenizer(*args)
     else:
         sys.exit(__doc__)
