@@ -81,6 +81,7 @@ static void load(events *e, const char *path)
   g_main_loop_run(e->loop);
   g_source_remove(id);
   g_assert_true(e->loaded_ok);
+  g_assert_cmpint(ticks, >, 0); /* the main loop ran while the worker loaded */
   g_assert_false(hone_chat_session_busy(e->session));
   g_assert_true(hone_chat_session_loaded(e->session));
   g_test_message("load: %d main-loop ticks of 5 ms while loading", ticks);
@@ -153,7 +154,7 @@ static void test_answer_matches_hone_chat(void)
   g_assert_cmpint(e->n_pieces, >, 1);
   g_assert_cmpuint(hone_chat_session_n_messages(e->session), ==, 2);
 
-  /* a second turn sees the first: it differs from the same question asked afresh */
+  /* a second turn joins the conversation */
   ask(e, "And 3+3?", 16);
   g_assert_true(e->answered_ok);
   g_assert_cmpuint(hone_chat_session_n_messages(e->session), ==, 4);
