@@ -14,7 +14,8 @@ struct _HoneChatPage {
   GHashTable *top_inputs; /* not owned */
   HoneChatSession *session;
   GtkWidget *load_button, *unload_button, *spinner, *status;
-  GtkWidget *system, *temperature, *top_p, *top_k, *repetition_penalty, *max_new_tokens;
+  GtkWidget *system, *thinking;
+  GtkWidget *temperature, *top_p, *top_k, *repetition_penalty, *max_new_tokens;
   GtkWidget *bubbles, *scroll;
   GtkWidget *entry, *send_button, *stop_button, *clear_button;
   /* the answer being streamed: its labels (the thought's made when one comes) */
@@ -237,7 +238,9 @@ hone_chat_page_send (HoneChatPage *self, const char *text)
   gboolean ok = message[0] != '\0' && read_options (self, &options) &&
                 hone_chat_session_send (self->session, message,
                                         gtk_editable_get_text (GTK_EDITABLE (self->system)),
-                                        TRUE, &options);
+                                        gtk_check_button_get_active (
+                                            GTK_CHECK_BUTTON (self->thinking)),
+                                        &options);
   if (ok) {
     GtkWidget *user = add_bubble (self, "user");
     gtk_box_append (GTK_BOX (user), bubble_label (message));
@@ -379,6 +382,9 @@ build_settings (HoneChatPage *self)
   add_setting (grid, 3, "Top-k", "top_k", self->top_k);
   add_setting (grid, 4, "Repetition penalty", "repetition_penalty", self->repetition_penalty);
   add_setting (grid, 5, "Max new tokens", "max_new_tokens", self->max_new_tokens);
+  self->thinking = gtk_check_button_new_with_label ("Thinking");
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->thinking), defaults.enable_thinking);
+  add_setting (grid, 6, "Reasoning models", "enable_thinking", self->thinking);
   hn_chat_args_clear (&defaults);
   return grid;
 }
