@@ -141,9 +141,9 @@ post (HoneChatSession *s, Message *m)
 {
   m->session = session_ref (s);
   /* always queued (g_main_context_invoke could run it here, on the worker, when the main
-   * loop is between iterations); sources of one priority run in the order they came */
+   * loop is between iterations); idle sources of one priority run in the order they came,
+   * after input and redrawing, so a fast stream never starves the window */
   GSource *source = g_idle_source_new ();
-  g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, deliver, m, message_free);
   g_source_attach (source, s->context);
   g_source_unref (source);
