@@ -7,6 +7,9 @@
 # SmolLM2-135M-Instruct on identity.json, presses Start and waits for the run (hone train as a
 # child process of the app), then checks the output folder and that the chart got one point per
 # loss line of the run's trainer_log.jsonl (screenshots in $HONE_GUI_SCREENSHOT_DIR-train).
+# With the argument `chat` it loads the real SmolLM2-135M-Instruct GGUF on the Chat page, sends
+# a message, waits for the streamed answer and checks it is not empty (screenshots in
+# $HONE_GUI_SCREENSHOT_DIR-chat).
 # Exit 77 (skipped) when xvfb-run or dbus-run-session is missing (tools/install-deps.sh --tests).
 set -eu
 for tool in xvfb-run dbus-run-session; do
@@ -18,6 +21,13 @@ pages="train evaluate chat export train-end"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 HONE_GUI_TRAIN=
+HONE_GUI_CHAT=
+if [ "$mode" = chat ]; then
+  out=$out-chat
+  HONE_GUI_CHAT=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
+  [ -f "$HONE_GUI_CHAT" ] || { echo "$HONE_GUI_CHAT is missing (tools/fetch-models.sh): skipped"; exit 77; }
+  pages="$pages chat-run"
+fi
 if [ "$mode" = train ]; then
   out=$out-train
   model=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -41,7 +51,7 @@ cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
 # GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
 # LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
-HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN GSK_RENDERER=cairo GDK_DEBUG=gl-disable \
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT GSK_RENDERER=cairo GDK_DEBUG=gl-disable \
   NO_AT_BRIDGE=1 \
   GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config \
   timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
@@ -82,6 +92,13 @@ if [ "$mode" = train ]; then
     echo "ok: the chart has the run's $want loss points"
   else
     echo "not ok: the chart's points differ from trainer_log.jsonl's $want loss lines"; status=1
+  fi
+fi
+if [ "$mode" = chat ]; then
+  if grep -q '^chat status: Ready\.$' "$work/stdout" && grep -q '^chat reply: ..*' "$work/stdout"; then
+    echo "ok: the Chat page answered"
+  else
+    echo "not ok: no answer on the Chat page"; status=1
   fi
 fi
 exit $status

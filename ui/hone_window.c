@@ -2,6 +2,7 @@
 #include "hone_window.h"
 
 #include "app_settings.h"
+#include "chat_page.h"
 #include "form_input.h"
 #include "train_form.h"
 #include "train_page.h"
@@ -12,6 +13,7 @@ struct _HoneWindow {
   AdwViewStack *stack;
   GHashTable *top_inputs; /* key -> input */
   GtkWidget *train_page;
+  GtkWidget *chat_page;
 };
 
 G_DEFINE_FINAL_TYPE (HoneWindow, hone_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -26,6 +28,12 @@ GtkWidget *
 hone_window_train_page (HoneWindow *self)
 {
   return self->train_page;
+}
+
+GtkWidget *
+hone_window_chat_page (HoneWindow *self)
+{
+  return self->chat_page;
 }
 
 /* The top bar: a caption over each top field's input, the paths taking the spare width. */
@@ -133,13 +141,8 @@ hone_window_init (HoneWindow *self)
                          "loss and perplexity, predictions with BLEU-4 and ROUGE scores, with "
                          "progress and a results table."),
             "evaluate", "Evaluate", "emblem-ok-symbolic");
-  add_page (self,
-            coming_page ("chat-message-new-symbolic", "Chat",
-                         "Not built yet. This page will load the model of the top bar with its "
-                         "adapters and chat with it: a system prompt, answers streamed token by "
-                         "token, a Stop button and the sampling settings. Until then: hone chat "
-                         "in a terminal."),
-            "chat", "Chat", "chat-message-new-symbolic");
+  self->chat_page = hone_chat_page_new (self->top_inputs);
+  add_page (self, self->chat_page, "chat", "Chat", "chat-message-new-symbolic");
   add_page (self,
             coming_page ("document-save-symbolic", "Export",
                          "Not built yet. This page will merge the adapters into the model and "

@@ -14,5 +14,7 @@ GtkWidget *hone_window_new (AdwApplication *app);
 AdwViewStack *hone_window_stack (HoneWindow *window);
 /* The Train page (train_page.h). */
 GtkWidget *hone_window_train_page (HoneWindow *window);
+/* The Chat page (chat_page.h). */
+GtkWidget *hone_window_chat_page (HoneWindow *window);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chat_page.h"
 #include "form_input.h"
 #include "loss_chart.h"
 #include "train_page.h"
@@ -19,6 +20,7 @@ typedef struct {
   guint next;
   int failures;
   gboolean waiting; /* for the run that train-run started */
+  int chatting;     /* chat-run: 1 loading, 2 answering */
 } Shooter;
 
 static gboolean
@@ -86,6 +88,20 @@ shoot_next (gpointer data)
             hone_loss_chart_n_eval (chart));
     return G_SOURCE_CONTINUE; /* shot at the next tick, once scrolled and drawn */
   }
+  if (s->chatting > 0) {
+    HoneChatPage *chat = HONE_CHAT_PAGE (hone_window_chat_page (s->window));
+    if (hone_chat_page_busy (chat))
+      return G_SOURCE_CONTINUE;
+    if (s->chatting == 1 && hone_chat_page_loaded (chat) &&
+        hone_chat_page_send (chat, "What is 2+2?")) {
+      s->chatting = 2;
+      return G_SOURCE_CONTINUE;
+    }
+    printf ("chat status: %s\nchat reply: %s\n", hone_chat_page_status (chat),
+            hone_chat_page_last_answer (chat));
+    s->chatting = 0;
+    return G_SOURCE_CONTINUE; /* shot at the next tick, once drawn */
+  }
   if (s->next > 0) { /* the page shown last time has drawn by now */
     const char *name = g_ptr_array_index (s->pages, s->next - 1);
     char *file = g_strdup_printf ("%s.png", name);
@@ -124,6 +140,15 @@ shoot_next (gpointer data)
       fprintf (stderr, "hone gui: Start did not start a run (the page's log says why)\n");
       s->failures++;
     }
+  } else if (strcmp (name, "chat-run") == 0) { /* HONE_GUI_CHAT's model: Load, then Send */
+    adw_view_stack_set_visible_child_name (stack, "chat");
+    hone_form_input_set_text (hone_train_page_input (train, "model_name_or_path"),
+                              g_getenv ("HONE_GUI_CHAT"));
+    s->chatting = hone_chat_page_load (HONE_CHAT_PAGE (hone_window_chat_page (s->window)));
+    if (!s->chatting) {
+      fprintf (stderr, "hone gui: Load did not start\n");
+      s->failures++;
+    }
   } else {
     adw_view_stack_set_visible_child_name (stack, name);
   }
@@ -146,6 +171,9 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   const char *train = g_getenv ("HONE_GUI_TRAIN");
   if (train != NULL && train[0] != '\0')
     g_ptr_array_add (s->pages, "train-run");
+  const char *chat = g_getenv ("HONE_GUI_CHAT");
+  if (chat != NULL && chat[0] != '\0')
+    g_ptr_array_add (s->pages, "chat-run");
   g_mkdir_with_parents (dir, 0755);
   g_timeout_add (SETTLE_MS, shoot_next, s);
 }

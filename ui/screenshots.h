@@ -2,7 +2,10 @@
  * each page (train, evaluate, chat, export, and train-end: the Train page scrolled to its end
  * after Preview command) once it has drawn, then quits. With HONE_GUI_TRAIN set to "key=value"
  * lines it then fills those Train fields, presses Start, waits for the run to end, prints the
- * chart's point counts and saves train-run.png. Used by the Xvfb
+ * chart's point counts and saves train-run.png. With HONE_GUI_CHAT set to a model path it
+ * shows the Chat page, sets the top bar's model to it, presses Load, sends "What is 2+2?",
+ * waits for the answer, prints "chat status: ..." and "chat reply: ..." lines and saves
+ * chat-run.png. Used by the Xvfb
  * smoke test (tests/test_gui_smoke.sh); nothing else calls it. */
 #pragma once
 

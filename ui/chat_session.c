@@ -1,0 +1,351 @@
+/* chat_session.c: a chat on a worker thread, its results posted to the main loop (see
+ * chat_session.h). The worker only touches what the main thread leaves alone while busy: the
+ * loaded model and a copy of the conversation; every message posted holds a reference to the
+ * session and is dropped unread once the session is freed. */
+#include "chat_session.h"
+
+#include <stdatomic.h>
+
+#include "chat_prompt.h"
+#include "chat_thought.h"
+#include "gguf_tokenizer.h"
+#include "model_dir.h"
+#include "model_open.h"
+
+/* What a load makes, freed together. */
+typedef struct {
+  hn_model_dir *dir;
+  hn_tokenizer *tok;
+  hn_chat_prompt *prompt;
+  hn_model *model;
+  hn_kv_decoder *decoder;
+} ChatModel;
+
+struct _HoneChatSession {
+  gint ref_count;
+  GMainContext *context;
+  HoneChatSessionCallbacks callbacks;
+  gpointer user_data;
+  gboolean closed; /* hone_chat_session_free ran: messages are dropped */
+  GThread *worker; /* the running load or answer, NULL when idle */
+  ChatModel *model;
+  GPtrArray *history; /* char*: user, assistant, user, ... */
+  atomic_bool cancel;
+  /* the running operation's input */
+  hn_chat_args load_args;
+  hn_chat_message *messages;
+  size_t n_messages;
+  char *system;
+  gboolean enable_thinking;
+  hn_generate_options options;
+};
+
+static void
+chat_model_free (ChatModel *m)
+{
+  if (m == NULL)
+    return;
+  hn_kv_decoder_free (m->decoder);
+  hn_model_free (m->model);
+  hn_chat_prompt_free (m->prompt);
+  hn_tokenizer_free (m->tok);
+  hn_model_dir_close (m->dir);
+  g_free (m);
+}
+
+static HoneChatSession *
+session_ref (HoneChatSession *s)
+{
+  g_atomic_int_inc (&s->ref_count);
+  return s;
+}
+
+static void
+session_unref (HoneChatSession *s)
+{
+  if (!g_atomic_int_dec_and_test (&s->ref_count))
+    return;
+  g_main_context_unref (s->context);
+  g_free (s);
+}
+
+/* ---- messages from the worker to the main loop ---- */
+
+typedef enum { MSG_LOADED, MSG_PIECE, MSG_ANSWERED } MessageKind;
+
+typedef struct {
+  HoneChatSession *session;
+  MessageKind kind;
+  gboolean ok, thought;
+  hn_finish_reason finish;
+  char *text, *message;
+  ChatModel *model; /* MSG_LOADED */
+} Message;
+
+static void
+message_free (gpointer data)
+{
+  Message *m = data;
+  chat_model_free (m->model);
+  g_free (m->text);
+  g_free (m->message);
+  session_unref (m->session);
+  g_free (m);
+}
+
+/* The worker has ended: it is joined (it returns right after posting). */
+static void
+join_worker (HoneChatSession *s)
+{
+  if (s->worker != NULL)
+    g_thread_join (s->worker);
+  s->worker = NULL;
+}
+
+static gboolean
+deliver (gpointer data)
+{
+  Message *m = data;
+  HoneChatSession *s = m->session;
+  if (s->closed)
+    return G_SOURCE_REMOVE;
+  switch (m->kind) {
+  case MSG_PIECE:
+    if (s->callbacks.piece != NULL)
+      s->callbacks.piece (m->text, m->thought, s->user_data);
+    break;
+  case MSG_LOADED:
+    join_worker (s);
+    hn_chat_args_clear (&s->load_args);
+    s->model = g_steal_pointer (&m->model);
+    if (s->callbacks.loaded != NULL)
+      s->callbacks.loaded (m->ok, m->message, s->user_data);
+    break;
+  case MSG_ANSWERED:
+    join_worker (s);
+    g_clear_pointer (&s->messages, g_free);
+    g_clear_pointer (&s->system, g_free);
+    if (m->ok || m->text != NULL) /* the answer (or what came of it) joins the conversation */
+      g_ptr_array_add (s->history, g_strdup (m->text != NULL ? m->text : ""));
+    else /* it could not be asked: the question leaves it (as hone chat) */
+      g_ptr_array_remove_index (s->history, s->history->len - 1);
+    if (s->callbacks.answered != NULL)
+      s->callbacks.answered (m->ok, m->finish, m->text, m->message, s->user_data);
+    break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post (HoneChatSession *s, Message *m)
+{
+  m->session = session_ref (s);
+  /* always queued (g_main_context_invoke could run it here, on the worker, when the main
+   * loop is between iterations); idle sources of one priority run in the order they came,
+   * after input and redrawing, so a fast stream never starves the window */
+  GSource *source = g_idle_source_new ();
+  g_source_set_callback (source, deliver, m, message_free);
+  g_source_attach (source, s->context);
+  g_source_unref (source);
+}
+
+/* ---- the worker ---- */
+
+static gpointer
+load_worker (gpointer data)
+{
+  HoneChatSession *s = data;
+  const hn_chat_args *a = &s->load_args;
+  hn_error err = { 0 };
+  ChatModel *m = g_new0 (ChatModel, 1);
+  gboolean ok =
+      hn_model_dir_open (a->model_name_or_path, &m->dir, &err) == HN_OK &&
+      hn_tokenizer_load_model (a->model_name_or_path, &m->tok, &err) == HN_OK &&
+      hn_chat_prompt_new (m->tok, a->template_name, &m->dir->generation, &m->prompt, &err) ==
+          HN_OK &&
+      hn_model_open_inference (m->dir, a->adapter_name_or_path, NULL, &m->model, &err) ==
+          HN_OK &&
+      hn_kv_decoder_new (m->model, &m->decoder, &err) == HN_OK;
+  Message *msg = g_new0 (Message, 1);
+  msg->kind = MSG_LOADED;
+  msg->ok = ok;
+  if (ok) {
+    msg->model = m;
+  } else {
+    msg->message = g_strdup (err.message);
+    chat_model_free (m);
+  }
+  post (s, msg);
+  return NULL;
+}
+
+static void
+post_piece (const char *text, bool thought, void *user)
+{
+  if (text[0] == '\0') /* the splitter may flush an empty rest */
+    return;
+  Message *msg = g_new0 (Message, 1);
+  msg->kind = MSG_PIECE;
+  msg->text = g_strdup (text);
+  msg->thought = thought;
+  post (user, msg);
+}
+
+static void
+feed_splitter (const char *piece, void *user)
+{
+  hn_thought_splitter_feed (user, piece);
+}
+
+static gpointer
+answer_worker (gpointer data)
+{
+  HoneChatSession *s = data;
+  ChatModel *m = s->model;
+  hn_error err = { 0 };
+  Message *msg = g_new0 (Message, 1);
+  msg->kind = MSG_ANSWERED;
+  int32_t *ids = NULL;
+  int n_ids = 0;
+  if (hn_chat_prompt_encode (m->prompt, s->messages, s->n_messages, s->system,
+                             s->enable_thinking, &ids, &n_ids, &err) != HN_OK) {
+    msg->message = g_strdup (err.message);
+    post (s, msg);
+    return NULL;
+  }
+  hn_generate_options options = s->options;
+  options.stop_ids = hn_chat_prompt_stop_ids (m->prompt, &options.n_stop);
+  hn_thought_splitter splitter;
+  hn_thought_splitter_init (&splitter, hn_chat_prompt_thought_open (m->prompt),
+                            hn_chat_prompt_thought_close (m->prompt), post_piece, s);
+  hn_generate_result result;
+  hn_status st = hn_generate (m->decoder, m->tok, ids, n_ids, &options, feed_splitter,
+                              &splitter, &s->cancel, &result, &err);
+  hn_thought_splitter_finish (&splitter);
+  hn_thought_splitter_clear (&splitter);
+  g_free (ids);
+  msg->ok = st == HN_OK;
+  msg->finish = result.finish;
+  msg->text = g_strdup (result.text != NULL ? result.text : "");
+  if (st != HN_OK)
+    msg->message = g_strdup (err.message);
+  hn_generate_result_clear (&result);
+  post (s, msg);
+  return NULL;
+}
+
+/* ---- the API ---- */
+
+HoneChatSession *
+hone_chat_session_new (const HoneChatSessionCallbacks *callbacks, gpointer user_data)
+{
+  HoneChatSession *s = g_new0 (HoneChatSession, 1);
+  s->ref_count = 1;
+  s->context = g_main_context_ref_thread_default ();
+  s->callbacks = *callbacks;
+  s->user_data = user_data;
+  s->history = g_ptr_array_new_with_free_func (g_free);
+  hn_chat_args_init (&s->load_args);
+  atomic_init (&s->cancel, false);
+  return s;
+}
+
+void
+hone_chat_session_free (HoneChatSession *s)
+{
+  if (s == NULL)
+    return;
+  s->closed = TRUE;
+  atomic_store (&s->cancel, true);
+  join_worker (s); /* a load cannot be cut short: it is waited for */
+  chat_model_free (s->model);
+  s->model = NULL;
+  g_ptr_array_free (s->history, TRUE);
+  hn_chat_args_clear (&s->load_args);
+  g_free (s->messages);
+  g_free (s->system);
+  session_unref (s); /* messages still queued hold the rest */
+}
+
+gboolean
+hone_chat_session_load (HoneChatSession *s, const hn_chat_args *args)
+{
+  if (s->worker != NULL)
+    return FALSE;
+  chat_model_free (s->model);
+  s->model = NULL;
+  g_ptr_array_set_size (s->history, 0);
+  hn_chat_args_clear (&s->load_args);
+  hn_chat_args_init (&s->load_args);
+  s->load_args.model_name_or_path = g_strdup (args->model_name_or_path);
+  if (args->adapter_name_or_path != NULL && args->adapter_name_or_path[0] != '\0')
+    s->load_args.adapter_name_or_path = g_strdup (args->adapter_name_or_path);
+  if (args->template_name != NULL && args->template_name[0] != '\0')
+    s->load_args.template_name = g_strdup (args->template_name);
+  s->worker = g_thread_new ("hone-chat-load", load_worker, s);
+  return TRUE;
+}
+
+gboolean
+hone_chat_session_unload (HoneChatSession *s)
+{
+  if (s->worker != NULL)
+    return FALSE;
+  chat_model_free (s->model);
+  s->model = NULL;
+  g_ptr_array_set_size (s->history, 0);
+  return TRUE;
+}
+
+gboolean
+hone_chat_session_send (HoneChatSession *s, const char *text, const char *system,
+                        gboolean enable_thinking, const hn_generate_options *options)
+{
+  if (s->worker != NULL || s->model == NULL)
+    return FALSE;
+  g_ptr_array_add (s->history, g_strdup (text));
+  s->n_messages = s->history->len;
+  s->messages = g_new (hn_chat_message, s->n_messages);
+  for (size_t i = 0; i < s->n_messages; i++)
+    s->messages[i] = (hn_chat_message){ i % 2 == 0 ? HN_ROLE_USER : HN_ROLE_ASSISTANT,
+                                        g_ptr_array_index (s->history, i) };
+  s->system = system != NULL && system[0] != '\0' ? g_strdup (system) : NULL;
+  s->enable_thinking = enable_thinking;
+  s->options = *options;
+  atomic_store (&s->cancel, false);
+  s->worker = g_thread_new ("hone-chat-answer", answer_worker, s);
+  return TRUE;
+}
+
+void
+hone_chat_session_stop (HoneChatSession *s)
+{
+  atomic_store (&s->cancel, true);
+}
+
+gboolean
+hone_chat_session_clear (HoneChatSession *s)
+{
+  if (s->worker != NULL)
+    return FALSE;
+  g_ptr_array_set_size (s->history, 0);
+  return TRUE;
+}
+
+gboolean
+hone_chat_session_loaded (HoneChatSession *s)
+{
+  return s->model != NULL;
+}
+
+gboolean
+hone_chat_session_busy (HoneChatSession *s)
+{
+  return s->worker != NULL;
+}
+
+guint
+hone_chat_session_n_messages (HoneChatSession *s)
+{
+  return s->history->len;
+}
