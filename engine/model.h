@@ -125,6 +125,17 @@ hn_status hn_model_options_for_adapter(hn_model_options *options, const hn_peft_
  * model's parameters; every LoRA layer of the model must get weights. */
 hn_status hn_model_load_adapter(hn_model *model, const hn_peft_adapter *adapter, hn_error *err);
 
+/* Several plain LoRA adapters at once, unmerged (model_adapter_stack.c): the options of one
+ * stacked LoRA of rank sum r_k over the union of their targets, then their weights stacked into
+ * it with each adapter's scaling folded into its B. paths name the adapters in messages.
+ * DoRA adapters, regex targets and more than one adapter with modules_to_save are refused. */
+hn_status hn_model_options_for_adapters(hn_model_options *options,
+                                        const hn_peft_adapter *adapters,
+                                        const char *const *paths, size_t n, char **targets,
+                                        char **saved, hn_error *err);
+hn_status hn_model_load_adapters(hn_model *model, const hn_peft_adapter *adapters,
+                                 const char *const *paths, size_t n, hn_error *err);
+
 /* The model's LoRA layers (and base weights trained beside them) as a PEFT adapter, ready for
  * hn_peft_write: config from the model options, target_modules the adapted layers' names,
  * modules_to_save the fully trained ones. Free with hn_peft_adapter_free. */

@@ -218,6 +218,46 @@ static void test_two_adapters(void)
     g_free(out);
 }
 
+/* Two plain LoRA adapters applied at once without merging (Hone's inference model) against
+ * PEFT with both active; a DoRA adapter among several is refused. */
+static void test_stacked_adapters(void)
+{
+    int B = 0, T = 0;
+    int32_t *ids = case_ids("stacked", &B, &T);
+    char *base = g_build_filename(ref, "lora", "model", NULL);
+    char *adapters = g_strdup_printf("%s/lora/adapter, %s/stacked/adapter_b", ref, ref);
+    size_t n = 0;
+    float *got = hone_logits(base, adapters, ids, B, T, &n);
+    char *expected = g_build_filename(ref, "stacked", "expected.safetensors", NULL);
+    hn_error err = {0};
+    hn_st_file *file = NULL;
+    g_assert_cmpint(hn_st_open(expected, &file, &err), ==, HN_OK);
+    const hn_st_tensor *want = hn_st_find(file, "logits");
+    g_assert_nonnull(want);
+    g_assert_cmpuint((size_t)want->numel, ==, n);
+    double error = test_relative_error(got, (const float *)want->data, n);
+    g_test_message("stacked adapters vs PEFT with both active: %.3g", error);
+    g_assert_cmpfloat(error, <=, FP32_LOGITS_TOLERANCE);
+    hn_st_close(file);
+
+    char *with_dora = g_strdup_printf("%s/lora/adapter,%s/dora/adapter", ref, ref);
+    hn_model_dir *dir = NULL;
+    hn_model *model = NULL;
+    g_assert_cmpint(hn_model_dir_open(base, &dir, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_open_inference(dir, with_dora, NULL, &model, &err), ==,
+                    HN_ERR_UNSUPPORTED);
+    g_assert_null(model);
+    test_assert_contains(err.message, "uses DoRA: several adapters at once are applied unmerged "
+                                      "for plain LoRA only");
+    hn_model_dir_close(dir);
+    g_free(with_dora);
+    g_free(expected);
+    g_free(got);
+    g_free(adapters);
+    g_free(base);
+    g_free(ids);
+}
+
 static void test_tied_bf16(void)
 {
     char *out = g_build_filename(ref, "out_tied", NULL);
@@ -490,6 +530,7 @@ int main(int argc, char **argv)
     g_test_add_func("/export/lora_shards", test_lora_shards);
     g_test_add_func("/export/dora_single_file", test_dora_single_file);
     g_test_add_func("/export/two_adapters", test_two_adapters);
+    g_test_add_func("/export/stacked_adapters", test_stacked_adapters);
     g_test_add_func("/export/tied_bf16", test_tied_bf16);
     g_test_add_func("/export/smollm_q8_0", test_smollm_q8_0);
     g_test_add_func("/export/smollm_f16", test_smollm_f16);

@@ -11,7 +11,7 @@
  *   the greedy tokens; a cancel flag stops generation at the next token;
  * - `hone chat --query` prints the greedy answer (base and adapter; keys on the command line
  *   or in a YAML config) and exits 0; a missing model, bad values (temperature, top_p), an
- *   unknown key or template and several adapters are clear errors;
+ *   unknown key or template and a missing adapter are clear errors;
  * - the thought / answer separation with the text cut at every byte. */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -390,7 +390,8 @@ static void test_chat_errors(void)
         {"--model_name_or_path M --top_p 1.5 --query hi", "top_p", 2},
         {"--model_name_or_path M --no_such_key 1 --query hi", "--no_such_key", 2},
         {"--model_name_or_path M --template no_such_template --query hi", "no_such_template", 1},
-        {"--model_name_or_path M --adapter_name_or_path a,b --query hi", "not built yet", 1},
+        {"--model_name_or_path M --adapter_name_or_path a,b --query hi",
+         "adapter a: a: not a folder", 1},
     };
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
         char *quoted = g_strdup_printf("'%s'", model_path);

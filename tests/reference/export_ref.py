@@ -138,6 +138,27 @@ def make_smollm(out, models):
     save_expected(model, folder, torch.randint(0, 49152, (1, 12)))
 
 
+def make_stacked(out):
+    """stacked: the lora case's adapter and a second plain LoRA (rank 3, rsLoRA, other targets)
+    made on the same base, both active at once without merging (LoraModel.set_adapter with a
+    list: each layer adds every active adapter's term). Expected logits in float32."""
+    from transformers import AutoModelForCausalLM
+    torch.manual_seed(2200)
+    folder = os.path.join(out, "stacked")
+    base_dir = os.path.join(out, "lora", "model")
+    second = get_peft_model(AutoModelForCausalLM.from_pretrained(base_dir), LoraConfig(
+        r=3, lora_alpha=5, lora_dropout=0.0, bias="none", use_rslora=True,
+        target_modules=["q_proj", "gate_proj", "up_proj"], task_type="CAUSAL_LM"))
+    randomize_lora_b(second, 0.1)
+    second.save_pretrained(os.path.join(folder, "adapter_b"))
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_dir),
+                                      os.path.join(out, "lora", "adapter"), adapter_name="first")
+    model.load_adapter(os.path.join(folder, "adapter_b"), adapter_name="second")
+    model.base_model.set_adapter(["first", "second"])
+    model.eval()
+    save_expected(model, folder, torch.randint(0, model_ref.VOCAB, (2, 20)))
+
+
 def make_llama3_tokenizer(out, models):
     """A tiny Llama with the real Llama 3 tokenizer.json (128,256 tokens) and a
     tokenizer_config.json in the style of Meta's: the GGUF tokenizer case."""
@@ -165,6 +186,7 @@ def make(out, models):
     for index, name in enumerate(CASES):
         make_tiny(out, index, name)
     make_second_adapter(out)
+    make_stacked(out)
     make_smollm(out, models)
 
 
