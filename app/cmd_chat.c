@@ -15,6 +15,7 @@
 #include "chat_thought.h"
 #include "cli.h"
 #include "commands.h"
+#include "omp_wait.h"
 #include "config_file.h"
 #include "gguf_tokenizer.h"
 #include "model_open.h"
@@ -284,30 +285,9 @@ static int interactive(chat_session *c)
     return HONE_EXIT_OK;
 }
 
-/* OpenMP threads that finish a parallel region spin, waiting for the next one. Decoding runs
- * a few hundred small regions per token: on a quiet machine spinning threads start the next
- * region at once, while on a busy one a spinning thread keeps the core its partner needs.
- * Measured on 2 cores with SmolLM2-135M (bench_decode, 2 threads, 2026-11-29): quiet,
- * libgomp's default 144 tokens/s, GOMP_SPINCOUNT=10000 139, passive waiting 66; with six
- * busy processes beside it, default 5.0, GOMP_SPINCOUNT=10000 14.8, passive 17.0. A short
- * spin is close to the best of both. libgomp reads these variables when it loads, before
- * main, so when the user has chosen neither the command runs itself again with the spin set. */
-static void prefer_short_spinning(int argc, char **argv)
-{
-    if (g_getenv("OMP_WAIT_POLICY") != NULL || g_getenv("GOMP_SPINCOUNT") != NULL)
-        return;
-    g_setenv("GOMP_SPINCOUNT", "10000", TRUE);
-    char **again = g_new0(char *, argc + 2);
-    again[0] = (char *)"hone";
-    for (int i = 0; i < argc; i++)
-        again[i + 1] = argv[i];
-    execv("/proc/self/exe", again);
-    g_free(again); /* exec failed: go on with libgomp's default waiting */
-}
-
 int hone_cmd_chat(int argc, char **argv)
 {
-    prefer_short_spinning(argc, argv);
+    hone_prefer_short_spinning(argc, argv);
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             print_usage();

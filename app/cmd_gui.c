@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "omp_wait.h"
 #include "config.h"
 
 #if HONE_HAVE_GUI
@@ -23,6 +24,7 @@ int hone_cmd_gui(int argc, char **argv)
         return HONE_EXIT_USAGE;
     }
 #if HONE_HAVE_GUI
+    hone_prefer_short_spinning(argc, argv); /* the Chat page decodes in this process */
     return hone_gui_run(argc, argv) == 0 ? HONE_EXIT_OK : HONE_EXIT_FAILURE;
 #else
     fprintf(stderr, "hone gui: this hone was built without the desktop app (-Dgui=disabled, or "
