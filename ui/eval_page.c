@@ -145,6 +145,22 @@ show_results (HoneEvalPage *self, const HoneEvalResults *r)
   gtk_widget_set_visible (self->results, TRUE);
 }
 
+void
+hone_eval_page_scroll_to_end (HoneEvalPage *self)
+{
+  GtkAdjustment *v = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scroll));
+  gtk_adjustment_set_value (v, gtk_adjustment_get_upper (v) - gtk_adjustment_get_page_size (v));
+}
+
+/* Once the results table has its size (an idle runs after the frame's layout). */
+static gboolean
+scroll_to_results (gpointer data)
+{
+  if (HONE_EVAL_PAGE (data)->scroll != NULL) /* not disposed meanwhile */
+    hone_eval_page_scroll_to_end (data);
+  return G_SOURCE_REMOVE;
+}
+
 /* ---- job callbacks ---- */
 
 static void
@@ -175,6 +191,7 @@ on_finished (gboolean ok, const char *message, const HoneEvalResults *results, g
     set_status (self, "Finished.", FALSE);
     show_results (self, results);
     append_log (self, "Finished.");
+    g_idle_add_full (G_PRIORITY_LOW, scroll_to_results, g_object_ref (self), g_object_unref);
   } else {
     char *text = g_strdup_printf ("Evaluation failed: %s", message);
     set_status (self, text, TRUE);

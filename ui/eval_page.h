@@ -28,5 +28,7 @@ const char *hone_eval_page_status (HoneEvalPage *page);
 /* The results table's value for a metric ("eval_loss", "predict_bleu-4", ...), NULL when the
  * table has none. */
 const char *hone_eval_page_result (HoneEvalPage *page, const char *metric);
+/* Scrolls the page to its end (the results table and the log). */
+void hone_eval_page_scroll_to_end (HoneEvalPage *page);
 
 G_END_DECLS
