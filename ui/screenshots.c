@@ -22,7 +22,7 @@ typedef struct {
   int failures;
   gboolean waiting; /* for the run that train-run started */
   int chatting;     /* chat-run: 1 loading, 2 answering */
-  gboolean evaluating; /* eval-run: the evaluation runs */
+  gboolean evaluating; /* eval-error, eval-run: the evaluation runs */
 } Shooter;
 
 static gboolean
@@ -181,10 +181,13 @@ shoot_next (gpointer data)
       fprintf (stderr, "hone gui: Load did not start\n");
       s->failures++;
     }
-  } else if (strcmp (name, "eval-run") == 0) { /* HONE_GUI_EVAL's fields, then Start */
+  } else if (g_str_has_prefix (name, "eval-")) {
+    /* HONE_GUI_EVAL's fields (eval-error: then HONE_GUI_EVAL_ERROR's), then Start */
     adw_view_stack_set_visible_child_name (stack, "evaluate");
     HoneEvalPage *eval = HONE_EVAL_PAGE (hone_window_eval_page (s->window));
     fill_fields (eval, eval_input, "HONE_GUI_EVAL");
+    if (strcmp (name, "eval-error") == 0)
+      fill_fields (eval, eval_input, "HONE_GUI_EVAL_ERROR");
     s->evaluating = hone_eval_page_start (eval);
     if (!s->evaluating) {
       fprintf (stderr, "hone gui: Start did not start an evaluation: %s\n",
@@ -217,6 +220,9 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   if (chat != NULL && chat[0] != '\0')
     g_ptr_array_add (s->pages, "chat-run");
   const char *eval = g_getenv ("HONE_GUI_EVAL");
+  const char *eval_error = g_getenv ("HONE_GUI_EVAL_ERROR");
+  if (eval != NULL && eval[0] != '\0' && eval_error != NULL && eval_error[0] != '\0')
+    g_ptr_array_add (s->pages, "eval-error");
   if (eval != NULL && eval[0] != '\0')
     g_ptr_array_add (s->pages, "eval-run");
   g_mkdir_with_parents (dir, 0755);
