@@ -10,6 +10,12 @@
 # With the argument `chat` it loads the real SmolLM2-135M-Instruct GGUF on the Chat page, sends
 # a message, waits for the streamed answer and checks it is not empty (screenshots in
 # $HONE_GUI_SCREENSHOT_DIR-chat).
+# With the argument `eval` it first starts the Evaluate page on a model file that does not exist
+# and checks the page shows the engine's error, then fills it for the real
+# SmolLM2-135M-Instruct GGUF on identity.json (eval loss and 8-token greedy predictions of 4
+# examples), presses Start, waits for the evaluation and checks the files it wrote and that the
+# results table shows eval_results.json's and predict_results.json's numbers (screenshots in
+# $HONE_GUI_SCREENSHOT_DIR-eval).
 # Exit 77 (skipped) when xvfb-run or dbus-run-session is missing (tools/install-deps.sh --tests).
 set -eu
 for tool in xvfb-run dbus-run-session; do
@@ -22,11 +28,29 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 HONE_GUI_TRAIN=
 HONE_GUI_CHAT=
+HONE_GUI_EVAL=
+HONE_GUI_EVAL_ERROR=
 if [ "$mode" = chat ]; then
   out=$out-chat
   HONE_GUI_CHAT=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
   [ -f "$HONE_GUI_CHAT" ] || { echo "$HONE_GUI_CHAT is missing (tools/fetch-models.sh): skipped"; exit 77; }
   pages="$pages chat-run"
+fi
+if [ "$mode" = eval ]; then
+  out=$out-eval
+  model=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
+  [ -f "$model" ] || { echo "$model is missing (tools/fetch-models.sh): skipped"; exit 77; }
+  HONE_GUI_EVAL="model_name_or_path=$model
+template=chatml
+dataset_dir=$HONE_SOURCE_DIR/data
+eval_dataset=identity
+cutoff_len=128
+max_samples=4
+max_new_tokens=8
+temperature=0
+output_dir=$work/eval"
+  HONE_GUI_EVAL_ERROR="model_name_or_path=$work/no-such-model.gguf"
+  pages="$pages eval-error eval-run"
 fi
 if [ "$mode" = train ]; then
   out=$out-train
@@ -51,7 +75,8 @@ cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
 # GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
 # LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
-HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT GSK_RENDERER=cairo GDK_DEBUG=gl-disable \
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT HONE_GUI_EVAL=$HONE_GUI_EVAL \
+  HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR GSK_RENDERER=cairo GDK_DEBUG=gl-disable \
   NO_AT_BRIDGE=1 \
   GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config \
   timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
@@ -100,5 +125,33 @@ if [ "$mode" = chat ]; then
   else
     echo "not ok: no answer on the Chat page"; status=1
   fi
+fi
+if [ "$mode" = eval ]; then
+  run=$work/eval
+  for f in eval_results.json predict_results.json generated_predictions.jsonl all_results.json; do
+    [ -s "$run/$f" ] && echo "ok: the evaluation wrote $f" || { echo "not ok: no $run/$f"; status=1; }
+  done
+  [ "$(wc -l <"$run/generated_predictions.jsonl")" -eq 4 ] \
+    || { echo "not ok: generated_predictions.jsonl does not have 4 lines"; status=1; }
+  if grep -q "^eval status: Evaluation failed: .*no-such-model.gguf" "$work/stdout"; then
+    echo "ok: the Evaluate page showed the engine's error for a missing model"
+  else
+    echo "not ok: no error on the Evaluate page for a missing model"; status=1
+  fi
+  grep -q '^eval status: Finished\.$' "$work/stdout" \
+    || { echo "not ok: the Evaluate page did not finish"; status=1; }
+  # each number in the table is the file's, as %.4f
+  for pair in eval_results.json:eval_loss eval_results.json:eval_perplexity \
+              predict_results.json:predict_bleu-4 predict_results.json:predict_rouge-1 \
+              predict_results.json:predict_rouge-2 predict_results.json:predict_rouge-l; do
+    file=${pair%%:*} key=${pair#*:}
+    want=$(sed -n "s/.*\"$key\": *\([-0-9.eE+]*\).*/\1/p" "$run/$file" | head -n 1)
+    want=$(awk -v v="$want" 'BEGIN { printf "%.4f", v }')
+    if grep -qx "eval result $key: $want" "$work/stdout"; then
+      echo "ok: the results table shows $key $want"
+    else
+      echo "not ok: the results table's $key is not $file's $want"; status=1
+    fi
+  done
 fi
 exit $status

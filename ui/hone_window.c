@@ -3,6 +3,7 @@
 
 #include "app_settings.h"
 #include "chat_page.h"
+#include "eval_page.h"
 #include "form_input.h"
 #include "train_form.h"
 #include "train_page.h"
@@ -14,6 +15,7 @@ struct _HoneWindow {
   GHashTable *top_inputs; /* key -> input */
   GtkWidget *train_page;
   GtkWidget *chat_page;
+  GtkWidget *eval_page;
 };
 
 G_DEFINE_FINAL_TYPE (HoneWindow, hone_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -34,6 +36,12 @@ GtkWidget *
 hone_window_chat_page (HoneWindow *self)
 {
   return self->chat_page;
+}
+
+GtkWidget *
+hone_window_eval_page (HoneWindow *self)
+{
+  return self->eval_page;
 }
 
 /* The top bar: a caption over each top field's input, the paths taking the spare width. */
@@ -135,12 +143,8 @@ hone_window_init (HoneWindow *self)
   build_top_bar (self);
   self->train_page = hone_train_page_new (self->top_inputs);
   add_page (self, self->train_page, "train", "Train", "applications-science-symbolic");
-  add_page (self,
-            coming_page ("emblem-ok-symbolic", "Evaluate",
-                         "Not built yet. This page will run hone eval on a dataset: evaluation "
-                         "loss and perplexity, predictions with BLEU-4 and ROUGE scores, with "
-                         "progress and a results table."),
-            "evaluate", "Evaluate", "emblem-ok-symbolic");
+  self->eval_page = hone_eval_page_new (self->top_inputs);
+  add_page (self, self->eval_page, "evaluate", "Evaluate", "emblem-ok-symbolic");
   self->chat_page = hone_chat_page_new (self->top_inputs);
   add_page (self, self->chat_page, "chat", "Chat", "chat-message-new-symbolic");
   add_page (self,

@@ -16,5 +16,7 @@ AdwViewStack *hone_window_stack (HoneWindow *window);
 GtkWidget *hone_window_train_page (HoneWindow *window);
 /* The Chat page (chat_page.h). */
 GtkWidget *hone_window_chat_page (HoneWindow *window);
+/* The Evaluate page (eval_page.h). */
+GtkWidget *hone_window_eval_page (HoneWindow *window);
 
 G_END_DECLS

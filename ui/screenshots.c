@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chat_page.h"
+#include "eval_page.h"
 #include "form_input.h"
 #include "loss_chart.h"
 #include "train_page.h"
@@ -21,6 +22,7 @@ typedef struct {
   int failures;
   gboolean waiting; /* for the run that train-run started */
   int chatting;     /* chat-run: 1 loading, 2 answering */
+  gboolean evaluating; /* eval-error, eval-run: the evaluation runs */
 } Shooter;
 
 static gboolean
@@ -46,23 +48,38 @@ save_window_png (GtkWidget *window, const char *path)
   return ok;
 }
 
-/* "key=value" lines into the Train page's inputs. */
+typedef GtkWidget *(*InputLookup) (gpointer page, const char *key);
+
+/* "key=value" lines (the variable env's) into a page's inputs. */
 static void
-fill_fields (HoneTrainPage *page, const char *text)
+fill_fields (gpointer page, InputLookup lookup, const char *env)
 {
+  const char *text = g_getenv (env);
   char **lines = g_strsplit (text, "\n", -1);
   for (char **line = lines; *line != NULL; line++) {
     char *eq = strchr (*line, '=');
     if (eq == NULL)
       continue;
     *eq = '\0';
-    GtkWidget *input = hone_train_page_input (page, g_strstrip (*line));
+    GtkWidget *input = lookup (page, g_strstrip (*line));
     if (input != NULL)
       hone_form_input_set_text (input, eq + 1);
     else
-      fprintf (stderr, "hone gui: HONE_GUI_TRAIN names no field %s\n", *line);
+      fprintf (stderr, "hone gui: %s names no field %s\n", env, *line);
   }
   g_strfreev (lines);
+}
+
+static GtkWidget *
+train_input (gpointer page, const char *key)
+{
+  return hone_train_page_input (page, key);
+}
+
+static GtkWidget *
+eval_input (gpointer page, const char *key)
+{
+  return hone_eval_page_input (page, key);
 }
 
 static gboolean
@@ -102,6 +119,21 @@ shoot_next (gpointer data)
     s->chatting = 0;
     return G_SOURCE_CONTINUE; /* shot at the next tick, once drawn */
   }
+  if (s->evaluating) {
+    HoneEvalPage *eval = HONE_EVAL_PAGE (hone_window_eval_page (s->window));
+    if (hone_eval_page_busy (eval))
+      return G_SOURCE_CONTINUE;
+    printf ("eval status: %s\n", hone_eval_page_status (eval));
+    const char *const metrics[] = { "eval_loss", "eval_perplexity", "predict_bleu-4",
+                                    "predict_rouge-1", "predict_rouge-2", "predict_rouge-l" };
+    for (size_t i = 0; i < G_N_ELEMENTS (metrics); i++) {
+      const char *value = hone_eval_page_result (eval, metrics[i]);
+      printf ("eval result %s: %s\n", metrics[i], value != NULL ? value : "(none)");
+    }
+    s->evaluating = FALSE;
+    hone_eval_page_scroll_to_end (eval);
+    return G_SOURCE_CONTINUE; /* shot at the next tick, once scrolled and drawn */
+  }
   if (s->next > 0) { /* the page shown last time has drawn by now */
     const char *name = g_ptr_array_index (s->pages, s->next - 1);
     char *file = g_strdup_printf ("%s.png", name);
@@ -134,7 +166,7 @@ shoot_next (gpointer data)
     g_timeout_add (SETTLE_MS / 2, scroll_to_end, train);
   } else if (strcmp (name, "train-run") == 0) { /* HONE_GUI_TRAIN's fields, then Start */
     adw_view_stack_set_visible_child_name (stack, "train");
-    fill_fields (train, g_getenv ("HONE_GUI_TRAIN"));
+    fill_fields (train, train_input, "HONE_GUI_TRAIN");
     s->waiting = hone_train_page_start (train);
     if (!s->waiting) {
       fprintf (stderr, "hone gui: Start did not start a run (the page's log says why)\n");
@@ -147,6 +179,19 @@ shoot_next (gpointer data)
     s->chatting = hone_chat_page_load (HONE_CHAT_PAGE (hone_window_chat_page (s->window)));
     if (!s->chatting) {
       fprintf (stderr, "hone gui: Load did not start\n");
+      s->failures++;
+    }
+  } else if (g_str_has_prefix (name, "eval-")) {
+    /* HONE_GUI_EVAL's fields (eval-error: then HONE_GUI_EVAL_ERROR's), then Start */
+    adw_view_stack_set_visible_child_name (stack, "evaluate");
+    HoneEvalPage *eval = HONE_EVAL_PAGE (hone_window_eval_page (s->window));
+    fill_fields (eval, eval_input, "HONE_GUI_EVAL");
+    if (strcmp (name, "eval-error") == 0)
+      fill_fields (eval, eval_input, "HONE_GUI_EVAL_ERROR");
+    s->evaluating = hone_eval_page_start (eval);
+    if (!s->evaluating) {
+      fprintf (stderr, "hone gui: Start did not start an evaluation: %s\n",
+               hone_eval_page_status (eval));
       s->failures++;
     }
   } else {
@@ -174,6 +219,12 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   const char *chat = g_getenv ("HONE_GUI_CHAT");
   if (chat != NULL && chat[0] != '\0')
     g_ptr_array_add (s->pages, "chat-run");
+  const char *eval = g_getenv ("HONE_GUI_EVAL");
+  const char *eval_error = g_getenv ("HONE_GUI_EVAL_ERROR");
+  if (eval != NULL && eval[0] != '\0' && eval_error != NULL && eval_error[0] != '\0')
+    g_ptr_array_add (s->pages, "eval-error");
+  if (eval != NULL && eval[0] != '\0')
+    g_ptr_array_add (s->pages, "eval-run");
   g_mkdir_with_parents (dir, 0755);
   g_timeout_add (SETTLE_MS, shoot_next, s);
 }

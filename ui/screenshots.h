@@ -5,7 +5,11 @@
  * chart's point counts and saves train-run.png. With HONE_GUI_CHAT set to a model path it
  * shows the Chat page, sets the top bar's model to it, presses Load, sends "What is 2+2?",
  * waits for the answer, prints "chat status: ..." and "chat reply: ..." lines and saves
- * chat-run.png. Used by the Xvfb
+ * chat-run.png. With HONE_GUI_EVAL set to "key=value" lines it fills those Evaluate page (or
+ * top bar) fields, presses Start, waits for the evaluation to end, prints "eval status: ..."
+ * and "eval result METRIC: VALUE" lines and saves eval-run.png; with HONE_GUI_EVAL_ERROR
+ * ("key=value" lines over HONE_GUI_EVAL's) it first runs those the same way into
+ * eval-error.png. Used by the Xvfb
  * smoke test (tests/test_gui_smoke.sh); nothing else calls it. */
 #pragma once
 
