@@ -87,7 +87,7 @@ int hone_cmd_eval(int argc, char **argv)
     int code = hone_read_config("eval", argc, argv, set_arg, &args);
     if (code == HONE_EXIT_OK) {
         eval_view view = {.terminal = isatty(STDERR_FILENO) != 0};
-        hn_eval_callbacks callbacks = {on_note, on_progress, &view};
+        hn_eval_callbacks callbacks = {on_note, on_progress, &view, NULL};
         hn_error err = {0};
         hn_status s = hn_eval_run(&args, &callbacks, &err);
         end_line(&view);

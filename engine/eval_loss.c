@@ -36,8 +36,9 @@ hn_status hn_eval_loss(hn_model *model, const hn_sft_data *data, const size_t *i
             counted++;
         }
         tokens += (int64_t)batch.B * batch.T;
-        if (s == HN_OK && progress != NULL)
-            progress(user, first + count, n, tokens);
+        if (s == HN_OK && progress != NULL && !progress(user, first + count, n, tokens))
+            s = hn_fail(err, HN_ERR_STOPPED, "evaluation stopped after %zu of %zu examples",
+                        first + count, n);
     }
     hn_model_set_evaluating(model, false);
     hn_batch_buffers_clear(&buffers);

@@ -7,6 +7,8 @@
  * `hone eval`; tests/test_eval.c checks it against Trainer.evaluate with a partial batch. */
 #pragma once
 
+#include <stdbool.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,8 +16,8 @@
 #include "sft_data.h"
 
 /* After each batch: the examples done so far of total, and the tokens (padding included) run
- * so far. */
-typedef void (*hn_eval_loss_progress)(void *user, size_t done, size_t total, int64_t tokens);
+ * so far. Returning false stops the evaluation: hn_eval_loss then returns HN_ERR_STOPPED. */
+typedef bool (*hn_eval_loss_progress)(void *user, size_t done, size_t total, int64_t tokens);
 
 /* The loss over examples index [n] of data (index NULL: the first n in order); NaN when no
  * batch has a target. The model evaluates (dropout off) during the call and is left training

@@ -97,9 +97,16 @@ static void add_common_metrics(const eval_run *r, cJSON *metrics, const char *sp
                                (double)(((int64_t)n + bs - 1) / bs));
 }
 
-static void eval_progress(void *user, size_t done, size_t total, int64_t tokens)
+/* Whether the caller asked the run to stop. */
+static bool cancelled(const eval_run *r)
+{
+    return r->callbacks != NULL && r->callbacks->cancel != NULL && atomic_load(r->callbacks->cancel);
+}
+
+static bool eval_progress(void *user, size_t done, size_t total, int64_t tokens)
 {
     progress(user, "eval", done, total, (double)tokens);
+    return !cancelled(user);
 }
 
 static hn_status evaluate(eval_run *r, const hn_sft_data *data, hn_error *err)
@@ -157,8 +164,13 @@ static hn_status predict_one(eval_run *r, hn_kv_decoder *decoder,
     hn_generate_options o = *options;
     o.seed = options->seed + index; /* each example its own draws, whatever ran before */
     hn_generate_result result;
-    HN_TRY(hn_generate(decoder, r->tok, e->prompt, (int)e->n_prompt, &o, NULL, NULL, NULL,
+    const atomic_bool *cancel = r->callbacks != NULL ? r->callbacks->cancel : NULL;
+    HN_TRY(hn_generate(decoder, r->tok, e->prompt, (int)e->n_prompt, &o, NULL, NULL, cancel,
                        &result, err));
+    if (cancelled(r)) {
+        hn_generate_result_clear(&result);
+        return hn_fail(err, HN_ERR_STOPPED, "prediction stopped at example %zu", index + 1);
+    }
     *generated += result.n_ids;
     bool skip = r->args->skip_special_tokens;
     char *prompt = NULL, *predict = NULL, *label = NULL, *predict_plain = NULL,

@@ -16,6 +16,7 @@
  * append; all_results.json, read back and rewritten, has "epoch": 0.0 where upstream keeps 0. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "hn_error.h"
@@ -29,6 +30,9 @@ typedef struct {
     void (*on_progress)(void *user, const char *phase, size_t done, size_t total,
                         double tokens_per_s);
     void *user;
+    /* NULL, or a flag another thread may set: the run then stops after the batch or the token
+     * it is on and returns HN_ERR_STOPPED (files of a phase that finished stay written). */
+    const atomic_bool *cancel;
 } hn_eval_callbacks;
 
 /* Runs it; args are checked with hn_train_args_check_eval first. callbacks may be NULL. */

@@ -18,6 +18,7 @@ typedef struct {
   gboolean finished, ok;
   char *message;
   HoneEvalResults results;
+  HoneEvalJob *stop_job; /* set: the job is asked to stop at the first progress report */
 } events;
 
 static void on_note(const char *line, gpointer data)
@@ -43,6 +44,8 @@ static void on_progress(const char *phase, gsize done, gsize total, double token
     e->predict_total = total;
   }
   e->last_tokens_per_s = tokens_per_s;
+  if (e->stop_job != NULL)
+    hone_eval_job_stop(e->stop_job);
 }
 
 static void on_finished(gboolean ok, const char *message, const HoneEvalResults *results,
@@ -257,6 +260,45 @@ static void test_missing_dataset(void)
   g_free(model);
 }
 
+/* Abort: asked to stop at its first progress report (batches of one example), the run ends
+ * after that batch with the engine's message, before the prediction phase and before any
+ * result file. */
+static void test_stop(void)
+{
+  char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+  char *data_dir = g_build_filename(g_getenv("HONE_SOURCE_DIR"), "data", NULL);
+  char *tmp = test_make_tmpdir();
+  char *out = g_build_filename(tmp, "eval", NULL);
+  events e = {.loop = g_main_loop_new(NULL, FALSE)};
+  HoneEvalJob *job = hone_eval_job_new(&callbacks, &e);
+  e.stop_job = job;
+  hn_train_args args;
+  args_from_keys(&args, eval_keys(model, data_dir, "identity", out));
+  hn_error err = {0};
+  g_assert_cmpint(hn_train_args_set(&args, "per_device_eval_batch_size", "1", "test", &err), ==,
+                  HN_OK);
+  g_assert_true(hone_eval_job_start(job, &args));
+  g_main_loop_run(e.loop);
+  g_assert_true(e.finished);
+  g_assert_false(e.ok);
+  g_test_message("message: %s", e.message);
+  test_assert_contains(e.message, "evaluation stopped after 1 of 4 examples");
+  g_assert_cmpint(e.n_eval_progress, ==, 1);
+  g_assert_cmpint(e.n_predict_progress, ==, 0);
+  char *results = g_build_filename(out, "eval_results.json", NULL);
+  g_assert_false(g_file_test(results, G_FILE_TEST_EXISTS));
+  hone_eval_job_free(job);
+  hn_train_args_clear(&args);
+  g_free(results);
+  g_free(e.message);
+  g_main_loop_unref(e.loop);
+  test_remove_tree(tmp);
+  g_free(out);
+  g_free(tmp);
+  g_free(data_dir);
+  g_free(model);
+}
+
 /* "eval_" and the local time as LLaMA-Factory's get_time() writes it. */
 static void test_output_name(void)
 {
@@ -273,5 +315,6 @@ int main(int argc, char **argv)
   g_test_add_func("/eval_job/output_name", test_output_name);
   g_test_add_func("/eval_job/matches_hone_eval", test_matches_hone_eval);
   g_test_add_func("/eval_job/missing_dataset", test_missing_dataset);
+  g_test_add_func("/eval_job/stop", test_stop);
   return g_test_run();
 }

@@ -3,6 +3,7 @@
  * reference to the job and is dropped unread once the job is freed (as chat_session.c). */
 #include "eval_job.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "eval_run.h"
@@ -16,6 +17,7 @@ struct _HoneEvalJob {
   gboolean closed; /* hone_eval_job_free ran: messages are dropped */
   GThread *worker; /* the running evaluation, NULL when idle */
   hn_train_args args;
+  atomic_bool cancel; /* set by hone_eval_job_stop, read by the engine */
 };
 
 char *
@@ -190,7 +192,7 @@ eval_worker (gpointer data)
 {
   HoneEvalJob *job = data;
   const hn_train_args *args = &job->args;
-  hn_eval_callbacks callbacks = { on_note, on_progress, job };
+  hn_eval_callbacks callbacks = { on_note, on_progress, job, &job->cancel };
   hn_error err = { 0 };
   Message *m = g_new0 (Message, 1);
   m->kind = MSG_FINISHED;
@@ -225,7 +227,8 @@ hone_eval_job_free (HoneEvalJob *job)
   if (job == NULL)
     return;
   job->closed = TRUE;
-  if (job->worker != NULL) /* hn_eval_run has no cancel: it is waited for */
+  atomic_store (&job->cancel, true); /* the engine stops after its batch or token */
+  if (job->worker != NULL)
     g_thread_join (job->worker);
   job->worker = NULL;
   job_unref (job); /* messages still queued hold the rest */
@@ -239,8 +242,15 @@ hone_eval_job_start (HoneEvalJob *job, hn_train_args *args)
   hn_train_args_clear (&job->args);
   job->args = *args; /* taken: the caller's is left empty */
   hn_train_args_init (args);
+  atomic_store (&job->cancel, false);
   job->worker = g_thread_new ("hone-eval", eval_worker, job);
   return TRUE;
+}
+
+void
+hone_eval_job_stop (HoneEvalJob *job)
+{
+  atomic_store (&job->cancel, true);
 }
 
 gboolean

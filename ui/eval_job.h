@@ -1,8 +1,8 @@
 /* An evaluation for the Evaluate page, without widgets: hn_eval_run (engine/eval_run.h, what
  * `hone eval` runs) on a worker thread, its notes and progress posted to the main loop of the
  * thread that made the job as idle sources, then the results read back from the files it
- * wrote. One run at a time. The engine's hn_eval_run has no cancel flag, so a run cannot be
- * cut short: freeing the job waits for it to end. */
+ * wrote. One run at a time; hone_eval_job_stop asks the engine to stop after the batch or the
+ * token it is on (the run then finishes with the engine's "stopped" message). */
 #pragma once
 
 #include <glib.h>
@@ -40,13 +40,15 @@ typedef struct _HoneEvalJob HoneEvalJob;
 
 /* Callbacks run on the calling thread's default main context. */
 HoneEvalJob *hone_eval_job_new (const HoneEvalJobCallbacks *callbacks, gpointer user_data);
-/* Waits for a running evaluation (no cancel in the engine); no callback comes after this. */
+/* Stops a running evaluation and waits for it; no callback comes after this. */
 void hone_eval_job_free (HoneEvalJob *job);
 
 /* Starts hn_eval_run on args, which the job takes (args is left initialised and empty). FALSE
  * (nothing started, args untouched) while a run goes. */
 gboolean hone_eval_job_start (HoneEvalJob *job, hn_train_args *args);
 gboolean hone_eval_job_busy (HoneEvalJob *job);
+/* Asks the running evaluation to stop soon; it finishes with ok FALSE. No-op when idle. */
+void hone_eval_job_stop (HoneEvalJob *job);
 
 /* "eval_2026-11-29-11-39-17" (LLaMA-Factory's Web UI default eval output name). g_free. */
 char *hone_eval_output_name (GDateTime *now);

@@ -92,7 +92,17 @@ append_log (HoneEvalPage *self, const char *line)
 static void
 update_sensitivity (HoneEvalPage *self)
 {
-  gtk_widget_set_sensitive (self->start_button, !hone_eval_job_busy (self->job));
+  gboolean busy = hone_eval_job_busy (self->job);
+  gtk_widget_set_sensitive (self->start_button, !busy);
+  gtk_widget_set_sensitive (self->abort_button, busy);
+}
+
+static void
+abort_clicked (GtkButton *button, HoneEvalPage *self)
+{
+  (void) button;
+  hone_eval_job_stop (self->job);
+  gtk_label_set_text (GTK_LABEL (self->status), "Stopping after the current batch or token…");
 }
 
 /* ---- results table ---- */
@@ -406,11 +416,10 @@ build (HoneEvalPage *self)
   self->abort_button = gtk_button_new_with_mnemonic ("_Abort");
   gtk_widget_add_css_class (self->abort_button, "destructive-action");
   gtk_widget_add_css_class (self->abort_button, "pill");
-  /* hn_eval_run takes no cancel flag: nothing could stop a run short, so no fake Abort */
+  g_signal_connect (self->abort_button, "clicked", G_CALLBACK (abort_clicked), self);
   gtk_widget_set_sensitive (self->abort_button, FALSE);
   gtk_widget_set_tooltip_text (self->abort_button,
-                               "An evaluation cannot be stopped yet: the engine's evaluation "
-                               "has no cancel; it runs to its end");
+                               "Stop the evaluation after the current batch or token");
   gtk_box_append (GTK_BOX (run_row), self->start_button);
   gtk_box_append (GTK_BOX (run_row), self->abort_button);
   gtk_box_append (GTK_BOX (box), run_row);
