@@ -3,6 +3,7 @@
 
 #include "app_settings.h"
 #include "chat_page.h"
+#include "export_page.h"
 #include "form_input.h"
 #include "train_form.h"
 #include "train_page.h"
@@ -14,6 +15,7 @@ struct _HoneWindow {
   GHashTable *top_inputs; /* key -> input */
   GtkWidget *train_page;
   GtkWidget *chat_page;
+  GtkWidget *export_page;
 };
 
 G_DEFINE_FINAL_TYPE (HoneWindow, hone_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -34,6 +36,12 @@ GtkWidget *
 hone_window_chat_page (HoneWindow *self)
 {
   return self->chat_page;
+}
+
+GtkWidget *
+hone_window_export_page (HoneWindow *self)
+{
+  return self->export_page;
 }
 
 /* The top bar: a caption over each top field's input, the paths taking the spare width. */
@@ -143,12 +151,8 @@ hone_window_init (HoneWindow *self)
             "evaluate", "Evaluate", "emblem-ok-symbolic");
   self->chat_page = hone_chat_page_new (self->top_inputs);
   add_page (self, self->chat_page, "chat", "Chat", "chat-message-new-symbolic");
-  add_page (self,
-            coming_page ("document-save-symbolic", "Export",
-                         "Not built yet. This page will merge the adapters into the model and "
-                         "write safetensors shards or a GGUF file, with progress and a summary "
-                         "of what was written."),
-            "export", "Export", "document-save-symbolic");
+  self->export_page = hone_export_page_new (self->top_inputs);
+  add_page (self, self->export_page, "export", "Export", "document-save-symbolic");
 }
 
 GtkWidget *

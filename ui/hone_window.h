@@ -16,5 +16,7 @@ AdwViewStack *hone_window_stack (HoneWindow *window);
 GtkWidget *hone_window_train_page (HoneWindow *window);
 /* The Chat page (chat_page.h). */
 GtkWidget *hone_window_chat_page (HoneWindow *window);
+/* The Export page (export_page.h). */
+GtkWidget *hone_window_export_page (HoneWindow *window);
 
 G_END_DECLS
