@@ -5,7 +5,10 @@
  * chart's point counts and saves train-run.png. With HONE_GUI_CHAT set to a model path it
  * shows the Chat page, sets the top bar's model to it, presses Load, sends "What is 2+2?",
  * waits for the answer, prints "chat status: ..." and "chat reply: ..." lines and saves
- * chat-run.png. Used by the Xvfb
+ * chat-run.png. With HONE_GUI_EXPORT set to a model path (and HONE_GUI_EXPORT_DIR to a folder)
+ * it shows the Export page, sets the top bar's model and the export folder, presses Export,
+ * waits for the end, prints "export status: ..." and one "export file: NAME<tab>BYTES" line
+ * per file of the summary and saves export-run.png. Used by the Xvfb
  * smoke test (tests/test_gui_smoke.sh); nothing else calls it. */
 #pragma once
 
