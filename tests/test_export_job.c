@@ -90,18 +90,22 @@ static void events_free(events *e)
   g_free(e);
 }
 
-/* The keys both the job and `hone export` get. */
-static const char *const KEYS[] = {"infer_dtype", "float32", "template", "chatml"};
+/* The keys both the job and `hone export` get (key, value, ..., NULL). */
+static const char *const KEYS[] = {"infer_dtype", "float32", "template", "chatml", NULL};
+/* A GGUF file beside 0.2 GB shards (SmolLM2's 538 MB in fp32: three shards and the index). */
+static const char *const GGUF_KEYS[] = {"infer_dtype", "float32", "export_size", "0.2",
+                                        "export_gguf", "q8_0", NULL};
 
-static void set_args(hn_export_args *args, const char *model, const char *dir)
+static void set_args(hn_export_args *args, const char *model, const char *dir,
+                     const char *const *keys)
 {
   hn_export_args_init(args);
   hn_error err = {0};
   g_assert_cmpint(hn_export_args_set(args, "model_name_or_path", model, "test", &err), ==,
                   HN_OK);
   g_assert_cmpint(hn_export_args_set(args, "export_dir", dir, "test", &err), ==, HN_OK);
-  for (size_t i = 0; i < G_N_ELEMENTS(KEYS); i += 2)
-    g_assert_cmpint(hn_export_args_set(args, KEYS[i], KEYS[i + 1], "test", &err), ==, HN_OK);
+  for (size_t i = 0; keys[i] != NULL; i += 2)
+    g_assert_cmpint(hn_export_args_set(args, keys[i], keys[i + 1], "test", &err), ==, HN_OK);
 }
 
 static gboolean count_tick(gpointer data)
@@ -112,17 +116,17 @@ static gboolean count_tick(gpointer data)
 
 /* Starts the job on dir and runs the main loop until it finishes. */
 static void run_job(HoneExportJob *job, events *e, const char *model, const char *dir,
-                    int *ticks)
+                    const char *const *keys, int *ticks)
 {
   hn_export_args args;
-  set_args(&args, model, dir);
+  set_args(&args, model, dir, keys);
   hn_error err = {0};
   g_assert_true(hone_export_job_start(job, &args, &err));
   g_assert_null(args.model_name_or_path); /* taken over */
   g_assert_true(hone_export_job_busy(job));
   /* one export at a time: refused without a message, args untouched */
   hn_export_args again;
-  set_args(&again, model, dir);
+  set_args(&again, model, dir, keys);
   hn_error busy_err = {0};
   g_assert_false(hone_export_job_start(job, &again, &busy_err));
   g_assert_cmpstr(busy_err.message, ==, "");
@@ -137,14 +141,15 @@ static void run_job(HoneExportJob *job, events *e, const char *model, const char
 }
 
 /* `hone export` with the same keys into dir; returns its stderr. */
-static char *run_cli(const char *model, const char *dir, int want_status)
+static char *run_cli(const char *model, const char *dir, const char *const *keys,
+                     int want_status)
 {
   char *argv[16] = {(char *)g_getenv("HONE_BIN"), "export", "--model_name_or_path",
                     (char *)model, "--export_dir", (char *)dir};
   int n = 6;
-  for (size_t i = 0; i < G_N_ELEMENTS(KEYS); i += 2) {
-    argv[n++] = g_strdup_printf("--%s", KEYS[i]);
-    argv[n++] = (char *)KEYS[i + 1];
+  for (size_t i = 0; keys[i] != NULL; i += 2) {
+    argv[n++] = g_strdup_printf("--%s", keys[i]);
+    argv[n++] = (char *)keys[i + 1];
   }
   argv[n] = NULL;
   char *out = NULL, *err = NULL;
@@ -170,6 +175,29 @@ static void assert_same_bytes(const char *a, const char *b)
     g_error("%s and %s differ", a, b);
   g_mapped_file_unref(fa);
   g_mapped_file_unref(fb);
+}
+
+/* The job's files (listed in job_dir) are those `hone export` wrote in cli_dir: names, sizes,
+ * bytes. */
+static void assert_same_folders(GPtrArray *files, const char *job_dir, const char *cli_dir)
+{
+  hn_error err = {0};
+  GPtrArray *cli_files = hone_export_list_files(cli_dir, &err);
+  g_assert_nonnull(cli_files);
+  g_assert_cmpuint(cli_files->len, ==, files->len);
+  for (guint i = 0; i < cli_files->len; i++) {
+    const HoneExportFile *got = g_ptr_array_index(files, i);
+    const HoneExportFile *want = g_ptr_array_index(cli_files, i);
+    g_assert_cmpstr(got->name, ==, want->name);
+    g_assert_cmpuint(got->size, ==, want->size);
+    char *a = g_build_filename(job_dir, got->name, NULL);
+    char *b = g_build_filename(cli_dir, want->name, NULL);
+    assert_same_bytes(a, b);
+    g_test_message("%s: %" G_GUINT64_FORMAT " bytes, identical", got->name, got->size);
+    g_free(a);
+    g_free(b);
+  }
+  g_ptr_array_unref(cli_files);
 }
 
 static const HoneExportFile *find_file(GPtrArray *files, const char *name)
@@ -220,7 +248,7 @@ static void test_export_matches_cli(void)
   HoneExportJob *job = hone_export_job_new(&callbacks, e);
 
   int ticks = 0;
-  run_job(job, e, model, job_dir, &ticks);
+  run_job(job, e, model, job_dir, KEYS, &ticks);
   if (!e->ok)
     g_error("the export failed: %s", e->message);
   g_assert_cmpint(ticks, >, 0); /* the main loop ran while the worker exported */
@@ -241,33 +269,18 @@ static void test_export_matches_cli(void)
                     <, 0);
 
   /* `hone export`, same keys, another folder: the same files, sizes and bytes */
-  g_free(run_cli(model, cli_dir, 0));
+  g_free(run_cli(model, cli_dir, KEYS, 0));
+  assert_same_folders(e->files, job_dir, cli_dir);
   hn_error err = {0};
-  GPtrArray *cli_files = hone_export_list_files(cli_dir, &err);
-  g_assert_nonnull(cli_files);
-  g_assert_cmpuint(cli_files->len, ==, e->files->len);
-  for (guint i = 0; i < cli_files->len; i++) {
-    const HoneExportFile *got = g_ptr_array_index(e->files, i);
-    const HoneExportFile *want = g_ptr_array_index(cli_files, i);
-    g_assert_cmpstr(got->name, ==, want->name);
-    g_assert_cmpuint(got->size, ==, want->size);
-    char *a = g_build_filename(job_dir, got->name, NULL);
-    char *b = g_build_filename(cli_dir, want->name, NULL);
-    assert_same_bytes(a, b);
-    g_test_message("%s: %" G_GUINT64_FORMAT " bytes, identical", got->name, got->size);
-    g_free(a);
-    g_free(b);
-  }
-  g_ptr_array_unref(cli_files);
 
   /* the folder is not empty now: without overwrite the engine refuses it, as hone export */
   GPtrArray *before = hone_export_list_files(job_dir, &err);
   events_reset(e);
-  run_job(job, e, model, job_dir, &ticks);
+  run_job(job, e, model, job_dir, KEYS, &ticks);
   g_assert_false(e->ok);
   g_assert_nonnull(e->message);
   g_assert_cmpuint(e->whats->len, ==, 0);
-  char *cli_err = run_cli(model, job_dir, 1); /* the same folder: the same message */
+  char *cli_err = run_cli(model, job_dir, KEYS, 1); /* the same folder: the same message */
   char *line = g_strdup_printf("hone export: error: %s\n", e->message);
   g_assert_cmpstr(cli_err, ==, line);
   g_assert_nonnull(strstr(e->message, job_dir));
@@ -282,6 +295,50 @@ static void test_export_matches_cli(void)
   g_free(line);
   g_free(cli_err);
 
+  hone_export_job_free(job);
+  events_free(e);
+  test_remove_tree(tmp);
+  g_free(job_dir);
+  g_free(cli_dir);
+  g_free(tmp);
+  g_free(model);
+}
+
+/* Shards and a Q8_0 GGUF: progress counts the safetensors' tensors (0 .. n-1, then the index
+ * file at n), then starts again for the GGUF's (0 .. m-1 of m, llama.cpp's names marked
+ * "(GGUF)", as many tensors); the folder is `hone export`'s, byte for byte. */
+static void test_gguf_and_shards(void)
+{
+  char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+  char *tmp = test_make_tmpdir();
+  /* one folder name: the GGUF is named after it (NAME-q8_0.gguf) */
+  char *job_dir = g_build_filename(tmp, "job", "out", NULL);
+  char *cli_dir = g_build_filename(tmp, "cli", "out", NULL);
+  events *e = events_new();
+  HoneExportJob *job = hone_export_job_new(&callbacks, e);
+  int ticks = 0;
+  run_job(job, e, model, job_dir, GGUF_KEYS, &ticks);
+  if (!e->ok)
+    g_error("the export failed: %s", e->message);
+  gsize n = g_array_index(e->totals, gsize, 0);
+  g_assert_cmpuint(n, >, 2);
+  g_assert_cmpuint(e->whats->len, ==, n + 1 + n);
+  for (gsize i = 0; i <= n; i++) {
+    g_assert_cmpuint(g_array_index(e->indexes, gsize, i), ==, i);
+    g_assert_cmpuint(g_array_index(e->totals, gsize, i), ==, n);
+  }
+  g_assert_cmpstr(g_ptr_array_index(e->whats, n), ==, "model.safetensors");
+  for (gsize i = 0; i < n; i++) {
+    g_assert_cmpuint(g_array_index(e->indexes, gsize, n + 1 + i), ==, i);
+    g_assert_cmpuint(g_array_index(e->totals, gsize, n + 1 + i), ==, n);
+  }
+  g_assert_cmpstr(g_ptr_array_index(e->whats, n + 1), ==, "token_embd.weight (GGUF)");
+  g_assert_nonnull(find_file(e->files, "model.safetensors.index.json"));
+  g_assert_nonnull(find_file(e->files, "model-00003-of-00003.safetensors"));
+  g_assert_null(find_file(e->files, "model-00001-of-00004.safetensors"));
+  g_assert_nonnull(find_file(e->files, "out-q8_0.gguf"));
+  g_free(run_cli(model, cli_dir, GGUF_KEYS, 0));
+  assert_same_folders(e->files, job_dir, cli_dir);
   hone_export_job_free(job);
   events_free(e);
   test_remove_tree(tmp);
@@ -322,7 +379,7 @@ static void test_missing_model(void)
   events *e = events_new();
   HoneExportJob *job = hone_export_job_new(&callbacks, e);
   int ticks = 0;
-  run_job(job, e, model, dir, &ticks);
+  run_job(job, e, model, dir, KEYS, &ticks);
   g_assert_false(e->ok);
   g_assert_nonnull(strstr(e->message, model));
   g_test_message("missing model: %s", e->message);
@@ -376,5 +433,6 @@ int main(int argc, char **argv)
   g_test_add_func("/export_job/bad_arguments", test_bad_arguments);
   g_test_add_func("/export_job/missing_model", test_missing_model);
   g_test_add_func("/export_job/matches_cli", test_export_matches_cli);
+  g_test_add_func("/export_job/gguf_and_shards", test_gguf_and_shards);
   return g_test_run();
 }
