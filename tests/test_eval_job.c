@@ -18,7 +18,6 @@ typedef struct {
   gboolean finished, ok;
   char *message;
   HoneEvalResults results;
-  HoneEvalJob *stop_job; /* set: the job is asked to stop at the first progress report */
 } events;
 
 static void on_note(const char *line, gpointer data)
@@ -44,8 +43,6 @@ static void on_progress(const char *phase, gsize done, gsize total, double token
     e->predict_total = total;
   }
   e->last_tokens_per_s = tokens_per_s;
-  if (e->stop_job != NULL)
-    hone_eval_job_stop(e->stop_job);
 }
 
 static void on_finished(gboolean ok, const char *message, const HoneEvalResults *results,
@@ -260,9 +257,9 @@ static void test_missing_dataset(void)
   g_free(model);
 }
 
-/* Abort: asked to stop at its first progress report (batches of one example), the run ends
- * after that batch with the engine's message, before the prediction phase and before any
- * result file. */
+/* Abort: asked to stop right after it starts (while the model loads), the run ends after its
+ * first batch of one example with the engine's message, before the prediction phase and
+ * before any result file. */
 static void test_stop(void)
 {
   char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
@@ -271,13 +268,13 @@ static void test_stop(void)
   char *out = g_build_filename(tmp, "eval", NULL);
   events e = {.loop = g_main_loop_new(NULL, FALSE)};
   HoneEvalJob *job = hone_eval_job_new(&callbacks, &e);
-  e.stop_job = job;
   hn_train_args args;
   args_from_keys(&args, eval_keys(model, data_dir, "identity", out));
   hn_error err = {0};
   g_assert_cmpint(hn_train_args_set(&args, "per_device_eval_batch_size", "1", "test", &err), ==,
                   HN_OK);
   g_assert_true(hone_eval_job_start(job, &args));
+  hone_eval_job_stop(job);
   g_main_loop_run(e.loop);
   g_assert_true(e.finished);
   g_assert_false(e.ok);

@@ -16,6 +16,9 @@
 # examples), presses Start, waits for the evaluation and checks the files it wrote and that the
 # results table shows eval_results.json's and predict_results.json's numbers (screenshots in
 # $HONE_GUI_SCREENSHOT_DIR-eval).
+# With the argument `export` it exports the real SmolLM2-135M-Instruct GGUF on the Export page
+# into a new folder, waits for the end and checks the summary's files and sizes against the
+# folder (screenshots in $HONE_GUI_SCREENSHOT_DIR-export).
 # Exit 77 (skipped) when xvfb-run or dbus-run-session is missing (tools/install-deps.sh --tests).
 set -eu
 for tool in xvfb-run dbus-run-session; do
@@ -30,6 +33,13 @@ HONE_GUI_TRAIN=
 HONE_GUI_CHAT=
 HONE_GUI_EVAL=
 HONE_GUI_EVAL_ERROR=
+HONE_GUI_EXPORT=
+if [ "$mode" = export ]; then
+  out=$out-export
+  HONE_GUI_EXPORT=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
+  [ -f "$HONE_GUI_EXPORT" ] || { echo "$HONE_GUI_EXPORT is missing (tools/fetch-models.sh): skipped"; exit 77; }
+  pages="$pages export-run"
+fi
 if [ "$mode" = chat ]; then
   out=$out-chat
   HONE_GUI_CHAT=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -76,8 +86,8 @@ cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
 # LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
 HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT HONE_GUI_EVAL=$HONE_GUI_EVAL \
-  HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR GSK_RENDERER=cairo GDK_DEBUG=gl-disable \
-  NO_AT_BRIDGE=1 \
+  HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
+  HONE_GUI_EXPORT_DIR=$work/export GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
   GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config \
   timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
   >"$work/stdout" 2>"$work/stderr" || { cat "$work/stdout" "$work/stderr"; exit 1; }
@@ -151,6 +161,26 @@ if [ "$mode" = eval ]; then
       echo "ok: the results table shows $key $want"
     else
       echo "not ok: the results table's $key is not $file's $want"; status=1
+    fi
+  done
+fi
+if [ "$mode" = export ]; then
+  if grep -q "^export status: Exported to $work/export: " "$work/stdout"; then
+    echo "ok: the Export page finished"
+  else
+    echo "not ok: the Export page did not finish"; status=1
+  fi
+  # the summary lists every file of the folder with its size, and the export's main files
+  listed=$(grep -c '^export file: ' "$work/stdout" || true)
+  present=$(find "$work/export" -type f | wc -l)
+  [ "$listed" -eq "$present" ] && echo "ok: the summary lists the folder's $present files" \
+    || { echo "not ok: the summary lists $listed files, the folder holds $present"; status=1; }
+  for f in config.json generation_config.json model.safetensors tokenizer.json; do
+    size=$(stat -c %s "$work/export/$f" 2>/dev/null || echo missing)
+    if grep -q "^export file: $f	$size\$" "$work/stdout"; then
+      echo "ok: the summary lists $f, $size bytes"
+    else
+      echo "not ok: the summary lacks $f with its $size bytes"; status=1
     fi
   done
 fi

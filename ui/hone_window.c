@@ -4,6 +4,7 @@
 #include "app_settings.h"
 #include "chat_page.h"
 #include "eval_page.h"
+#include "export_page.h"
 #include "form_input.h"
 #include "train_form.h"
 #include "train_page.h"
@@ -16,6 +17,7 @@ struct _HoneWindow {
   GtkWidget *train_page;
   GtkWidget *chat_page;
   GtkWidget *eval_page;
+  GtkWidget *export_page;
 };
 
 G_DEFINE_FINAL_TYPE (HoneWindow, hone_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -44,6 +46,12 @@ hone_window_eval_page (HoneWindow *self)
   return self->eval_page;
 }
 
+GtkWidget *
+hone_window_export_page (HoneWindow *self)
+{
+  return self->export_page;
+}
+
 /* The top bar: a caption over each top field's input, the paths taking the spare width. */
 static void
 build_top_bar (HoneWindow *self)
@@ -66,17 +74,6 @@ build_top_bar (HoneWindow *self)
     column++;
   }
   hone_form_inputs_set_defaults (self->top_inputs);
-}
-
-/* A page that is not built yet says so, and what it will hold. */
-static GtkWidget *
-coming_page (const char *icon, const char *title, const char *what)
-{
-  GtkWidget *page = adw_status_page_new ();
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (page), icon);
-  adw_status_page_set_title (ADW_STATUS_PAGE (page), title);
-  adw_status_page_set_description (ADW_STATUS_PAGE (page), what);
-  return page;
 }
 
 static void
@@ -147,12 +144,8 @@ hone_window_init (HoneWindow *self)
   add_page (self, self->eval_page, "evaluate", "Evaluate", "emblem-ok-symbolic");
   self->chat_page = hone_chat_page_new (self->top_inputs);
   add_page (self, self->chat_page, "chat", "Chat", "chat-message-new-symbolic");
-  add_page (self,
-            coming_page ("document-save-symbolic", "Export",
-                         "Not built yet. This page will merge the adapters into the model and "
-                         "write safetensors shards or a GGUF file, with progress and a summary "
-                         "of what was written."),
-            "export", "Export", "document-save-symbolic");
+  self->export_page = hone_export_page_new (self->top_inputs);
+  add_page (self, self->export_page, "export", "Export", "document-save-symbolic");
 }
 
 GtkWidget *

@@ -18,5 +18,7 @@ GtkWidget *hone_window_train_page (HoneWindow *window);
 GtkWidget *hone_window_chat_page (HoneWindow *window);
 /* The Evaluate page (eval_page.h). */
 GtkWidget *hone_window_eval_page (HoneWindow *window);
+/* The Export page (export_page.h). */
+GtkWidget *hone_window_export_page (HoneWindow *window);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 
 #include "chat_page.h"
 #include "eval_page.h"
+#include "export_page.h"
 #include "form_input.h"
 #include "loss_chart.h"
 #include "train_page.h"
@@ -23,6 +24,7 @@ typedef struct {
   gboolean waiting; /* for the run that train-run started */
   int chatting;     /* chat-run: 1 loading, 2 answering */
   gboolean evaluating; /* eval-error, eval-run: the evaluation runs */
+  gboolean exporting; /* export-run: waiting for the export */
 } Shooter;
 
 static gboolean
@@ -134,6 +136,19 @@ shoot_next (gpointer data)
     hone_eval_page_scroll_to_end (eval);
     return G_SOURCE_CONTINUE; /* shot at the next tick, once scrolled and drawn */
   }
+  if (s->exporting) {
+    HoneExportPage *export = HONE_EXPORT_PAGE (hone_window_export_page (s->window));
+    if (hone_export_page_busy (export))
+      return G_SOURCE_CONTINUE;
+    printf ("export status: %s\n", hone_export_page_status (export));
+    char **lines = g_strsplit (hone_export_page_summary (export), "\n", -1);
+    for (char **line = lines; *line != NULL; line++)
+      if ((*line)[0] != '\0')
+        printf ("export file: %s\n", *line);
+    g_strfreev (lines);
+    s->exporting = FALSE;
+    return G_SOURCE_CONTINUE; /* shot at the next tick, once drawn */
+  }
   if (s->next > 0) { /* the page shown last time has drawn by now */
     const char *name = g_ptr_array_index (s->pages, s->next - 1);
     char *file = g_strdup_printf ("%s.png", name);
@@ -194,6 +209,18 @@ shoot_next (gpointer data)
                hone_eval_page_status (eval));
       s->failures++;
     }
+  } else if (strcmp (name, "export-run") == 0) { /* HONE_GUI_EXPORT's model into _DIR */
+    adw_view_stack_set_visible_child_name (stack, "export");
+    hone_form_input_set_text (hone_train_page_input (train, "model_name_or_path"),
+                              g_getenv ("HONE_GUI_EXPORT"));
+    HoneExportPage *export = HONE_EXPORT_PAGE (hone_window_export_page (s->window));
+    const char *dir = g_getenv ("HONE_GUI_EXPORT_DIR");
+    hone_export_page_set_folder (export, dir != NULL ? dir : "");
+    s->exporting = hone_export_page_export (export);
+    if (!s->exporting) {
+      fprintf (stderr, "hone gui: Export did not start: %s\n", hone_export_page_status (export));
+      s->failures++;
+    }
   } else {
     adw_view_stack_set_visible_child_name (stack, name);
   }
@@ -225,6 +252,9 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
     g_ptr_array_add (s->pages, "eval-error");
   if (eval != NULL && eval[0] != '\0')
     g_ptr_array_add (s->pages, "eval-run");
+  const char *export = g_getenv ("HONE_GUI_EXPORT");
+  if (export != NULL && export[0] != '\0')
+    g_ptr_array_add (s->pages, "export-run");
   g_mkdir_with_parents (dir, 0755);
   g_timeout_add (SETTLE_MS, shoot_next, s);
 }

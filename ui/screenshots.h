@@ -9,7 +9,11 @@
  * top bar) fields, presses Start, waits for the evaluation to end, prints "eval status: ..."
  * and "eval result METRIC: VALUE" lines and saves eval-run.png; with HONE_GUI_EVAL_ERROR
  * ("key=value" lines over HONE_GUI_EVAL's) it first runs those the same way into
- * eval-error.png. Used by the Xvfb
+ * eval-error.png.
+ * With HONE_GUI_EXPORT set to a model path (and HONE_GUI_EXPORT_DIR to a folder)
+ * it shows the Export page, sets the top bar's model and the export folder, presses Export,
+ * waits for the end, prints "export status: ..." and one "export file: NAME<tab>BYTES" line
+ * per file of the summary and saves export-run.png. Used by the Xvfb
  * smoke test (tests/test_gui_smoke.sh); nothing else calls it. */
 #pragma once
 
