@@ -19,6 +19,11 @@
 # With the argument `export` it exports the real SmolLM2-135M-Instruct GGUF on the Export page
 # into a new folder, waits for the end and checks the summary's files and sizes against the
 # folder (screenshots in $HONE_GUI_SCREENSHOT_DIR-export).
+# With the argument `e2e` it does the user's whole tour in one session: the `train` run, then on
+# the Chat page loads SmolLM2 with that run's adapter (the top bar's checkpoint path), asks "Who
+# are you?" and waits for the streamed answer, then exports base + adapter on the Export page,
+# checks the folder and that it scores a text as base + adapter does (screenshots in
+# $HONE_GUI_SCREENSHOT_DIR-e2e).
 # Exit 77 (skipped) when xvfb-run or dbus-run-session is missing (tools/install-deps.sh --tests).
 set -eu
 for tool in xvfb-run dbus-run-session; do
@@ -62,8 +67,10 @@ output_dir=$work/eval"
   HONE_GUI_EVAL_ERROR="model_name_or_path=$work/no-such-model.gguf"
   pages="$pages eval-error eval-run"
 fi
-if [ "$mode" = train ]; then
-  out=$out-train
+HONE_GUI_CHAT_ADAPTER=
+HONE_GUI_CHAT_QUESTION=
+if [ "$mode" = train ] || [ "$mode" = e2e ]; then
+  out=$out-$mode
   model=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
   [ -f "$model" ] || { echo "$model is missing (tools/fetch-models.sh): skipped"; exit 77; }
   HONE_GUI_TRAIN="model_name_or_path=$model
@@ -79,14 +86,25 @@ lora_rank=4
 output_dir=$work/run"
   pages="$pages train-run"
 fi
+if [ "$mode" = e2e ]; then  # then chat with the new adapter and export base + adapter
+  HONE_GUI_TRAIN="$HONE_GUI_TRAIN
+learning_rate=0.001
+identity_name=Hone Bot
+identity_author=the Hone team"  # a few steps that move the adapter well clear of the base
+  HONE_GUI_CHAT=$model
+  HONE_GUI_CHAT_ADAPTER=$work/run
+  HONE_GUI_CHAT_QUESTION="Who are you?"
+  HONE_GUI_EXPORT=$model
+fi
 rm -rf "$out"
 mkdir -p "$out"
 cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
 # GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
 # LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
-HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT HONE_GUI_EVAL=$HONE_GUI_EVAL \
-  HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
+  HONE_GUI_CHAT_ADAPTER=$HONE_GUI_CHAT_ADAPTER HONE_GUI_CHAT_QUESTION=$HONE_GUI_CHAT_QUESTION \
+  HONE_GUI_EVAL=$HONE_GUI_EVAL HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
   HONE_GUI_EXPORT_DIR=$work/export GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
   GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config \
   timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
@@ -115,7 +133,7 @@ for page in $pages; do
     echo "ok: $png ${width}x${height}"
   fi
 done
-if [ "$mode" = train ]; then
+if [ "$mode" = train ] || [ "$mode" = e2e ]; then
   run=$work/run
   for f in training_args.yaml adapter_model.safetensors adapter_config.json trainer_log.jsonl; do
     [ -s "$run/$f" ] && echo "ok: the run wrote $f" || { echo "not ok: no $run/$f"; status=1; }
@@ -129,7 +147,7 @@ if [ "$mode" = train ]; then
     echo "not ok: the chart's points differ from trainer_log.jsonl's $want loss lines"; status=1
   fi
 fi
-if [ "$mode" = chat ]; then
+if [ "$mode" = chat ] || [ "$mode" = e2e ]; then
   if grep -q '^chat status: Ready\.$' "$work/stdout" && grep -q '^chat reply: ..*' "$work/stdout"; then
     echo "ok: the Chat page answered"
   else
@@ -164,7 +182,7 @@ if [ "$mode" = eval ]; then
     fi
   done
 fi
-if [ "$mode" = export ]; then
+if [ "$mode" = export ] || [ "$mode" = e2e ]; then
   if grep -q "^export status: Exported to $work/export: " "$work/stdout"; then
     echo "ok: the Export page finished"
   else
@@ -183,5 +201,17 @@ if [ "$mode" = export ]; then
       echo "not ok: the summary lacks $f with its $size bytes"; status=1
     fi
   done
+fi
+if [ "$mode" = e2e ]; then
+  # the export merged the page's adapter: the folder scores a text as base + adapter does
+  text="I am an assistant. Who are you?"
+  merged=$(printf '%s' "$text" | "$HONE_BIN" score --model "$work/export" | sed -n 's/.*"loss":\([-0-9.eE+]*\).*/\1/p')
+  adapted=$(printf '%s' "$text" | "$HONE_BIN" score --model "$model" --adapter "$work/run" | sed -n 's/.*"loss":\([-0-9.eE+]*\).*/\1/p')
+  base=$(printf '%s' "$text" | "$HONE_BIN" score --model "$model" | sed -n 's/.*"loss":\([-0-9.eE+]*\).*/\1/p')
+  if awk -v m="$merged" -v a="$adapted" -v b="$base" 'BEGIN { d = m - a; if (d < 0) d = -d; e = a - b; if (e < 0) e = -e; exit !(m != "" && d < 1e-3 && e > 1e-4) }'; then
+    echo "ok: the exported folder scores as base + adapter ($merged vs $adapted; base $base)"
+  else
+    echo "not ok: the exported folder's loss $merged is not base + adapter's $adapted (base $base)"; status=1
+  fi
 fi
 exit $status

@@ -18,12 +18,14 @@ static GDateTime *fixed_time(void)
 }
 
 /* The values LLaMA-Factory's Web UI opens with (webui/components/train.py and top.py, as listed
- * in ../shared/reference/llamafactory-fields.md), as the form's text. */
+ * in ../shared/reference/llamafactory-fields.md), as the form's text; Hone's identity keys
+ * start empty (identity.json keeps its placeholders). */
 static void test_webui_start_values(void)
 {
     static const char *const want[][2] = {
         {"finetuning_type", "lora"}, {"backend", "auto"}, {"stage", "sft"},
-        {"dataset_dir", "data"}, {"dataset", ""}, {"learning_rate", "5e-05"},
+        {"dataset_dir", "data"}, {"dataset", ""}, {"identity_name", ""},
+        {"identity_author", ""}, {"learning_rate", "5e-05"},
         {"num_train_epochs", "3"}, {"max_grad_norm", "1"}, {"max_samples", "100000"},
         {"compute_type", "bf16"}, {"cutoff_len", "2048"}, {"per_device_train_batch_size", "2"},
         {"gradient_accumulation_steps", "8"}, {"val_size", "0"}, {"lr_scheduler_type", "cosine"},

@@ -111,8 +111,11 @@ shoot_next (gpointer data)
     HoneChatPage *chat = HONE_CHAT_PAGE (hone_window_chat_page (s->window));
     if (hone_chat_page_busy (chat))
       return G_SOURCE_CONTINUE;
+    const char *question = g_getenv ("HONE_GUI_CHAT_QUESTION");
+    if (question == NULL || question[0] == '\0')
+      question = "What is 2+2?";
     if (s->chatting == 1 && hone_chat_page_loaded (chat) &&
-        hone_chat_page_send (chat, "What is 2+2?")) {
+        hone_chat_page_send (chat, question)) {
       s->chatting = 2;
       return G_SOURCE_CONTINUE;
     }
@@ -191,6 +194,9 @@ shoot_next (gpointer data)
     adw_view_stack_set_visible_child_name (stack, "chat");
     hone_form_input_set_text (hone_train_page_input (train, "model_name_or_path"),
                               g_getenv ("HONE_GUI_CHAT"));
+    const char *adapter = g_getenv ("HONE_GUI_CHAT_ADAPTER"); /* the top bar's checkpoint */
+    if (adapter != NULL && adapter[0] != '\0')
+      hone_form_input_set_text (hone_train_page_input (train, "adapter_name_or_path"), adapter);
     s->chatting = hone_chat_page_load (HONE_CHAT_PAGE (hone_window_chat_page (s->window)));
     if (!s->chatting) {
       fprintf (stderr, "hone gui: Load did not start\n");

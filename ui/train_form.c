@@ -23,6 +23,10 @@ static const HoneFormField FIELDS[] = {
   { "stage", "Stage", HONE_FIELD_CHOICE, HONE_GROUP_MAIN, "pt|sft", 0, 0 },
   { "dataset_dir", "Data folder", HONE_FIELD_PATH, HONE_GROUP_MAIN, NULL, 0, 0 },
   { "dataset", "Datasets", HONE_FIELD_DATASETS, HONE_GROUP_MAIN, NULL, 0, 0 },
+  /* Hone's keys: what identity.json's {{name}} and {{author}} become (docs/DATASETS.md) */
+  { "identity_name", "Identity name ({{name}})", HONE_FIELD_TEXT, HONE_GROUP_MAIN, NULL, 0, 0 },
+  { "identity_author", "Identity author ({{author}})", HONE_FIELD_TEXT, HONE_GROUP_MAIN, NULL, 0,
+    0 },
   { "learning_rate", "Learning rate", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 1e-5, 6 },
   { "num_train_epochs", "Epochs", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 1, 1 },
   { "max_grad_norm", "Maximum gradient norm", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.1, 2 },
