@@ -133,6 +133,10 @@ for page in $pages; do
     echo "ok: $png ${width}x${height}"
   fi
 done
+for icon in io.github.hone.Hone io.github.hone.Hone-symbolic; do
+  grep -q "^app icon $icon: found$" "$work/stdout" && echo "ok: the app icon $icon is found" \
+    || { echo "not ok: the app icon $icon is not found"; status=1; }
+done
 if [ "$mode" = train ] || [ "$mode" = e2e ]; then
   run=$work/run
   for f in training_args.yaml adapter_model.safetensors adapter_config.json trainer_log.jsonl; do

@@ -18,6 +18,8 @@ static void
 hone_application_activate (GApplication *app)
 {
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+  /* the icon compiled in (resources' icons/), also when Hone is not installed */
+  gtk_window_set_default_icon_name (HONE_APP_ID);
   if (window == NULL)
     window = GTK_WINDOW (hone_window_new (ADW_APPLICATION (app)));
   gtk_window_present (window);

@@ -10,6 +10,7 @@
 #include "eval_page.h"
 #include "export_page.h"
 #include "form_input.h"
+#include "hone_application.h"
 #include "loss_chart.h"
 #include "train_page.h"
 
@@ -261,6 +262,11 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   const char *export = g_getenv ("HONE_GUI_EXPORT");
   if (export != NULL && export[0] != '\0')
     g_ptr_array_add (s->pages, "export-run");
+  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (window)));
+  for (size_t i = 0; i < 2; i++) {
+    const char *icon = i == 0 ? HONE_APP_ID : HONE_APP_ID "-symbolic";
+    printf ("app icon %s: %s\n", icon, gtk_icon_theme_has_icon (theme, icon) ? "found" : "missing");
+  }
   g_mkdir_with_parents (dir, 0755);
   g_timeout_add (SETTLE_MS, shoot_next, s);
 }
