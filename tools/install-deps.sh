@@ -6,7 +6,8 @@ packages=(gcc meson ninja-build pkg-config libglib2.0-dev libgtk-4-dev libadwait
           libcairo2-dev libcjson-dev libyaml-dev libopenblas-openmp-dev python3 python3-pip)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(python3-venv clang libclang-rt-14-dev libc-bin desktop-file-utils
-            xvfb xauth dbus-daemon)  # xvfb-run + dbus-run-session: the GUI smoke test
+            xvfb xauth dbus-daemon  # xvfb-run + dbus-run-session: the GUI smoke test
+            appstream flatpak-builder)  # the metainfo and Flatpak manifest checks
 fi
 missing=()
 for p in "${packages[@]}"; do
