@@ -86,17 +86,7 @@ hn_status hn_export_tokenizer_write(const hn_export_tokenizer *files, const hn_m
         HN_TRY(write_text(folder, "tokenizer.json", files->tokenizer_json, err));
         return write_text(folder, "tokenizer_config.json", files->tokenizer_config, err);
     }
-    GPtrArray *names = dir->tokenizer_files;
-    for (guint i = 0; names != NULL && i < names->len; i++) {
-        const char *name = g_ptr_array_index(names, i);
-        char *from = g_build_filename(dir->path, name, NULL);
-        char *to = g_build_filename(folder, name, NULL);
-        hn_status s = hn_atomic_copy_file(from, to, err);
-        g_free(from);
-        g_free(to);
-        HN_TRY(s);
-    }
-    return HN_OK;
+    return hn_model_dir_copy_tokenizer_files(dir, folder, err);
 }
 
 void hn_export_tokenizer_clear(hn_export_tokenizer *files)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "gguf_model.h"
 
 static const char *const tokenizer_file_names[] = {
@@ -177,5 +178,21 @@ hn_status hn_model_dir_weight_f32(const hn_model_dir *model, const hn_model_weig
     if (weight->gguf != NULL)
         return hn_gguf_hf_tensor_f32(model->gguf, weight->gguf, &model->config, dst, err);
     hn_convert_to_f32(dst, weight->st->data, weight->st->dtype, (size_t)weight->numel);
+    return HN_OK;
+}
+
+hn_status hn_model_dir_copy_tokenizer_files(const hn_model_dir *model, const char *folder,
+                                            hn_error *err)
+{
+    GPtrArray *names = model->tokenizer_files;
+    for (guint i = 0; names != NULL && i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        char *from = g_build_filename(model->path, name, NULL);
+        char *to = g_build_filename(folder, name, NULL);
+        hn_status s = hn_atomic_copy_file(from, to, err);
+        g_free(from);
+        g_free(to);
+        HN_TRY(s);
+    }
     return HN_OK;
 }

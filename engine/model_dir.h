@@ -47,5 +47,9 @@ const hn_model_weight *hn_model_dir_weight(const hn_model_dir *model, size_t ind
 const hn_model_weight *hn_model_dir_find_weight(const hn_model_dir *model, const char *name);
 /* The weight as fp32 in transformers' layout (numel floats): safetensors converted from its
  * dtype, GGUF dequantized (a "llama" file's Q/K rows un-permuted, see gguf_model.h). */
+/* Copies the tokenizer files found in the folder (tokenizer_files) into folder, each
+ * atomically; nothing for a GGUF file. */
+hn_status hn_model_dir_copy_tokenizer_files(const hn_model_dir *model, const char *folder,
+                                            hn_error *err);
 hn_status hn_model_dir_weight_f32(const hn_model_dir *model, const hn_model_weight *weight,
                                   float *dst, hn_error *err);

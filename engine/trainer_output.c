@@ -281,21 +281,6 @@ static hn_status write_model(hn_trainer *tr, const char *folder, hn_error *err)
     return s;
 }
 
-static hn_status copy_tokenizer_files(hn_trainer *tr, const char *folder, hn_error *err)
-{
-    GPtrArray *files = tr->dir->tokenizer_files;
-    for (guint i = 0; files != NULL && i < files->len; i++) {
-        const char *name = g_ptr_array_index(files, i);
-        char *from = g_build_filename(tr->dir->path, name, NULL);
-        char *to = g_build_filename(folder, name, NULL);
-        hn_status s = hn_atomic_copy_file(from, to, err);
-        g_free(from);
-        g_free(to);
-        HN_TRY(s);
-    }
-    return HN_OK;
-}
-
 hn_status hn_trainer_save(hn_trainer *tr, const char *folder, hn_error *err)
 {
     hn_status s;
@@ -310,7 +295,7 @@ hn_status hn_trainer_save(hn_trainer *tr, const char *folder, hn_error *err)
         s = write_model(tr, folder, err);
     }
     if (s == HN_OK)
-        s = copy_tokenizer_files(tr, folder, err);
+        s = hn_model_dir_copy_tokenizer_files(tr->dir, folder, err);
     return s;
 }
 
