@@ -73,7 +73,9 @@ static void on_log(void *user, const hn_train_log *log)
         hone_train_progress_log(view->progress, log);
         return;
     }
-    hn_train_eval eval = {.step = log->step, .epoch = log->epoch, .loss = log->eval_loss};
+    hn_train_eval eval = {.step = log->step, .epoch = log->epoch, .loss = log->eval_loss,
+                          .has_metrics = log->has_metrics};
+    memcpy(eval.metrics, log->metrics, sizeof eval.metrics);
     hone_train_progress_eval(view->progress, &eval);
 }
 

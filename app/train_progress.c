@@ -60,6 +60,18 @@ void hone_progress_format_line(const hone_progress_values *v, int width, char *b
     g_free(tail);
 }
 
+/* Appends "  NAME VALUE" for each logged metric of a preference stage. */
+static void append_metrics(bool has, const double *metrics, const char *prefix, char *buf,
+                           size_t size)
+{
+    for (int m = 0; has && m < HN_METRIC_COUNT; m++) {
+        size_t used = strlen(buf);
+        if (!isnan(metrics[m]) && used < size)
+            snprintf(buf + used, size - used, "  %s%s %.4f", prefix, HN_TRAIN_METRIC_NAMES[m],
+                     metrics[m]);
+    }
+}
+
 void hone_progress_format_log(const hn_train_log *log, char *buf, size_t size)
 {
     snprintf(buf, size,
@@ -67,6 +79,7 @@ void hone_progress_format_log(const hn_train_log *log, char *buf, size_t size)
              "elapsed %.0fs  remaining %.0fs",
              (long long)log->step, (long long)log->total_steps, log->loss, log->learning_rate,
              log->grad_norm, log->epoch, log->tokens_per_s, log->elapsed_s, log->remaining_s);
+    append_metrics(log->has_metrics, log->metrics, "", buf, size);
 }
 
 void hone_progress_format_eval(const hn_train_eval *eval, char *buf, size_t size)
@@ -74,6 +87,7 @@ void hone_progress_format_eval(const hn_train_eval *eval, char *buf, size_t size
     double rate = eval->runtime_s > 0 ? (double)eval->samples / eval->runtime_s : 0;
     snprintf(buf, size, "eval at step %lld  eval_loss %.4f  %.1fs  %.1f samples/s",
              (long long)eval->step, eval->loss, eval->runtime_s, rate);
+    append_metrics(eval->has_metrics, eval->metrics, "eval_", buf, size);
 }
 
 struct hone_train_progress {
@@ -157,6 +171,13 @@ void hone_train_progress_log(hone_train_progress *progress, const hn_train_log *
         .step = log->step, .total_steps = log->total_steps, .loss = log->loss,
         .learning_rate = log->learning_rate, .tokens_per_s = log->tokens_per_s,
         .elapsed_s = progress->clock() - progress->start_time, .remaining_s = log->remaining_s};
+    if (log->has_metrics) { /* the live line has no room for them: a line of their own */
+        char line[512] = "";
+        snprintf(line, sizeof line, "step %lld:", (long long)log->step);
+        append_metrics(true, log->metrics, "", line, sizeof line);
+        hone_train_progress_message(progress, line);
+        return;
+    }
     draw(progress);
 }
 

@@ -58,6 +58,10 @@ static GByteArray *payload(const hn_sft_data *data)
         put_u32(b, (uint32_t)strlen(data->first_dropped));
         put(b, data->first_dropped, strlen(data->first_dropped));
     }
+    put_u32(b, (uint32_t)data->group);
+    put_u32(b, data->desirable != NULL ? 1u : 0u);
+    if (data->desirable != NULL)
+        put(b, data->desirable, hn_sft_data_items(data));
     for (size_t i = 0; i < data->n_examples; i++) {
         const hn_sft_example *e = &data->examples[i];
         size_t bytes = e->n * sizeof(int32_t);
@@ -156,6 +160,17 @@ static bool read_payload(reader *r, hn_sft_data *out)
             return false;
         out->first_dropped = g_strndup((const char *)r->at, len);
         r->at += len;
+    }
+    uint32_t group = 0, has_desirable = 0;
+    if (!take(r, &group, 4) || !take(r, &has_desirable, 4) || group > 2 || has_desirable > 1 ||
+        (group > 1 && n_examples % group != 0))
+        return false;
+    out->group = (int)group;
+    if (has_desirable) {
+        size_t items = (size_t)(n_examples / (group > 1 ? group : 1));
+        out->desirable = g_new(uint8_t, items > 0 ? items : 1);
+        if (!take(r, out->desirable, items))
+            return false;
     }
     /* every example takes at least 12 bytes: a count that cannot fit is corrupt */
     if (n_examples > (uint64_t)(r->end - r->at) / 12)

@@ -6,7 +6,8 @@
  *   "HONETOK\0", u32 format version (HN_DATA_CACHE_VERSION), u32 0, 32 bytes key,
  *   u64 payload size, 32 bytes SHA-256 of the payload, then the payload:
  *   u64 n_examples, u64 n_dropped, i64 n_tokens, i64 n_label_tokens,
- *   u32 length + bytes of first_dropped (length 0xffffffff: NULL), and per example:
+ *   u32 length + bytes of first_dropped (length 0xffffffff: NULL), u32 group, u32 1 when
+ *   the desirable flags follow (u8 desirable[n_examples / group]) else 0, and per example:
  *   u64 n, u32 flags (1: position_ids follow, 2: doc_start follow), i32 input_ids[n],
  *   i32 labels[n], [i32 position_ids[n]], [i32 doc_start[n]].
  *
@@ -19,7 +20,7 @@
 
 #include "sft_data.h"
 
-#define HN_DATA_CACHE_VERSION 1u
+#define HN_DATA_CACHE_VERSION 2u
 #define HN_DATA_CACHE_KEY_SIZE 32
 
 /* The default cache folder: $XDG_CACHE_HOME/hone/tokenized (~/.cache/hone/tokenized), beside

@@ -24,6 +24,12 @@ static float active_dropout(const hn_model *m, const hn_lora *lora)
     return lora == NULL || m->evaluating ? 0.0f : lora->dropout;
 }
 
+/* The adapter a forward uses: none while adapters are off. */
+static const hn_lora *active_lora(const hn_model *m, const hn_linear *lin)
+{
+    return m->adapters_off ? NULL : lin->lora;
+}
+
 /* dropout(x) into the scratch, or x itself when there is no dropout. */
 static const float *lora_input(const hn_model *m, const hn_linear *lin, const float *x,
                                const hn_scratch *s, int layer, int N)
@@ -81,14 +87,15 @@ static void dora_forward(const hn_model *m, const hn_linear *lin, float *out, co
 void hn_linear_forward_with(const hn_model *m, const hn_linear *lin, float *out, const float *x,
                             hn_layer_acts *acts, const hn_scratch *s, int layer, int N)
 {
-    if (lin->lora != NULL && lin->lora->magnitude != NULL) {
+    const hn_lora *lora = active_lora(m, lin);
+    if (lora != NULL && lora->magnitude != NULL) {
         dora_forward(m, lin, out, x, acts, s, layer, N);
         return;
     }
     const hn_param *w = lin->weight;
     m->be->matmul_forward(out, x, w->data, w->type, lin->bias != NULL ? lin->bias->data : NULL,
                           N, lin->in, lin->out);
-    if (lin->lora != NULL)
+    if (lora != NULL)
         lora_forward(m, lin, out, lora_input(m, lin, x, s, layer, N), acts, s, N);
 }
 

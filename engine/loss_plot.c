@@ -378,10 +378,15 @@ hn_status hn_loss_plot_write(const hn_train_history *history, const char *dir, c
 }
 
 hn_status hn_loss_plot_write_run(const hn_train_history *history, const char *dir,
-                                 hn_error *err)
+                                 const char *stage, hn_error *err)
 {
-    /* run_sft: keys = ["loss"] + ["eval_loss", "eval_accuracy"] */
-    const char *keys[] = {"loss", "eval_loss", "eval_accuracy"};
+    /* the workflows' keys: run_sft and run_rm ["loss", "eval_loss", "eval_accuracy"], run_dpo
+     * ["loss", "rewards/accuracies", "eval_loss"], run_kto ["loss", "rewards/chosen",
+     * "eval_loss"]; a key the history lacks gets no plot */
+    const char *extra = strcmp(stage, "dpo") == 0   ? "rewards/accuracies"
+                        : strcmp(stage, "kto") == 0 ? "rewards/chosen"
+                                                    : "eval_accuracy";
+    const char *keys[] = {"loss", extra, "eval_loss"};
     for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
         bool written;
         HN_TRY(hn_loss_plot_write(history, dir, keys[i], &written, err));

@@ -42,7 +42,9 @@ hn_status hn_loss_plot_write_png(const char *path, const char *title, const char
  * written and *written is false (LLaMA-Factory warns "No metric KEY to plot." then). */
 hn_status hn_loss_plot_write(const hn_train_history *history, const char *dir, const char *key,
                              bool *written, hn_error *err);
-/* The plots LLaMA-Factory's sft workflow makes when plot_loss is set: training_loss.png,
- * training_eval_loss.png and training_eval_accuracy.png, each when the history holds the key. */
+/* The plots LLaMA-Factory's workflow of stage makes when plot_loss is set: training_loss.png,
+ * training_eval_loss.png, and training_eval_accuracy.png (pt, sft, rm),
+ * training_rewards_accuracies.png (dpo) or training_rewards_chosen.png (kto), each when the
+ * history holds the key. */
 hn_status hn_loss_plot_write_run(const hn_train_history *history, const char *dir,
-                                 hn_error *err);
+                                 const char *stage, hn_error *err);

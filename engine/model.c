@@ -396,6 +396,8 @@ static hn_status build(hn_model *m, const hn_model_dir *dir, hn_error *err)
     hn_status s = select_trained(m, kinds, err);
     if (s == HN_OK)
         s = create_loras(m, kinds, err);
+    if (s == HN_OK && m->options.value_head)
+        hn_value_head_create(m, new_param);
     bool *trained = g_new0(bool, m->params->len);
     for (size_t i = 0; i < m->params->len; i++)
         trained[i] = i >= n_base || kinds[i] == HN_TRAIN_FULL;
@@ -409,6 +411,10 @@ static hn_status build(hn_model *m, const hn_model_dir *dir, hn_error *err)
         s = init_pissa(m, err);
     else if (s == HN_OK)
         init_loras(m);
+    if (s == HN_OK && m->v_weight != NULL) {
+        uint64_t state = m->options.seed ^ 0x7A1E4EADull;
+        hn_value_head_init(m, next_uniform, &state);
+    }
     if (s == HN_OK)
         hn_model_zero_grad(m);
     g_free(trained);
@@ -528,6 +534,12 @@ hn_status hn_model_grad_read(const hn_model *model, size_t index, float *dst, hn
         return hn_fail(err, HN_ERR_ARGUMENT, "%s does not train: it has no gradient", p->name);
     model->be->copy_to_host(dst, p->grad, p->numel * sizeof(float));
     return HN_OK;
+}
+
+void hn_model_set_adapters_enabled(hn_model *model, bool enabled)
+{
+    model->adapters_off = !enabled;
+    model->have_batch = false; /* the activations no longer match the weights in use */
 }
 
 void hn_model_set_evaluating(hn_model *model, bool evaluating)

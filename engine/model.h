@@ -43,6 +43,7 @@ typedef struct {
                                         -1: a full SVD */
     bool use_dora;                   /* DoRA: a trained magnitude per output row */
     uint64_t seed;                   /* LoRA initialisation and dropout */
+    bool value_head;                 /* stage rm: a trained value head (model_value_head.c) */
     bool keep_gguf_blocks;           /* inference: frozen GGUF matrices stored as Q8_0 or Q4_1
                                         stay in those blocks (weight_blocks.h) instead of fp32;
                                         hn_model_param_write then refuses them */
@@ -78,6 +79,39 @@ hn_status hn_model_forward(hn_model *model, const hn_batch *batch, double *loss_
  * losses of the last forward). loss_scale is 1 / n_targets for a mean; 1 / (targets of all
  * accumulated batches) when accumulating. */
 hn_status hn_model_backward(hn_model *model, float loss_scale, hn_error *err);
+/* The backward of sum over rows n of dlosses[n] x (token loss of row n) of the last forward
+ * with labels: dlosses [B * T] in host memory, 0 where a row should not count. What the
+ * preference losses use: d loss / d log p(target) = -dlosses. */
+hn_status hn_model_backward_tokens(hn_model *model, const float *dlosses, hn_error *err);
+/* The backward from a gradient of the final normed hidden state given at n rows (row =
+ * b * T + t; dhidden [n, C] in host memory), the other rows getting none. */
+hn_status hn_model_backward_hidden(hn_model *model, const int32_t *rows, const float *dhidden,
+                                   int n, hn_error *err);
+/* LoRA adapters on or off (on at creation): off, every adapted linear computes its base
+ * weight alone, as PEFT's disable_adapter() - the reference model of dpo and kto. Trained
+ * base weights (modules_to_save) stay as trained: callers refuse that case. */
+void hn_model_set_adapters_enabled(hn_model *model, bool enabled);
+
+/* ---- the value head (options.value_head; model_value_head.c) ---- */
+#define HN_VALUE_HEAD_PREFIX "v_head."
+#define HN_VALUE_HEAD_FILE "value_head.safetensors"
+/* Whether a parameter name belongs to the value head (saved apart from the model/adapter). */
+bool hn_param_is_value_head(const char *name);
+/* values[i] = the value head on the final normed hidden state of row rows[i] (b * T + t) of
+ * the last forward (labels not needed). */
+hn_status hn_model_values(hn_model *model, const int32_t *rows, int n, float *values,
+                          hn_error *err);
+/* Adds the gradient of sum_i dvalues[i] x values[i] (the rows of hn_model_values) to the head
+ * and everything below it that trains. */
+hn_status hn_model_backward_values(hn_model *model, const int32_t *rows, const float *dvalues,
+                                   int n, hn_error *err);
+/* folder/value_head.safetensors with the head's two tensors (F32). */
+hn_status hn_model_save_value_head(const hn_model *model, const char *folder, hn_error *err);
+/* Loads folder/value_head.safetensors into the head when the file exists (*found); as
+ * LLaMA-Factory continues a reward model from the model or adapter folder. */
+hn_status hn_model_load_value_head(hn_model *model, const char *folder, bool *found,
+                                   hn_error *err);
+
 /* Sets every gradient to zero. */
 void hn_model_zero_grad(hn_model *model);
 /* Log-probabilities of each batch token's target after the last forward with labels:

@@ -142,7 +142,8 @@ hn_status hn_model_to_adapter(const hn_model *m, const char *base_model, hn_peft
     size_t n_base = m->params->len;
     for (size_t i = 0; i < n_base && s == HN_OK; i++) {
         const hn_param *p = g_ptr_array_index(m->params, i);
-        if (p->grad == NULL || strstr(p->name, ".lora_") != NULL)
+        if (p->grad == NULL || strstr(p->name, ".lora_") != NULL ||
+            hn_param_is_value_head(p->name))
             continue;
         char *module = g_strndup(p->name, (size_t)(strrchr(p->name, '.') - p->name));
         g_ptr_array_add(saved, module);

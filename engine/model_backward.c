@@ -75,30 +75,25 @@ static void layer_backward(const hn_model *m, int l, const hn_layer_acts *acts, 
                          acts->rstd1, N, C); /* dres = d(mid) + the norm path = d(x) */
 }
 
-hn_status hn_model_backward(hn_model *m, float loss_scale, hn_error *err)
+/* Whether the last forward can be differentiated. */
+static hn_status check_ready(const hn_model *m, bool need_labels, hn_error *err)
 {
-    if (!m->have_batch || !m->has_labels)
-        return hn_fail(err, HN_ERR_ARGUMENT, "the backward pass needs a forward pass with labels");
+    if (!m->have_batch || (need_labels && !m->has_labels))
+        return hn_fail(err, HN_ERR_ARGUMENT, "the backward pass needs a forward pass%s",
+                       need_labels ? " with labels" : "");
+    if (m->adapters_off)
+        return hn_fail(err, HN_ERR_ARGUMENT, "no backward pass while the adapters are off");
+    return HN_OK;
+}
+
+/* From d(final normed hidden) in the scratch's dln down to the embeddings. */
+static hn_status backward_from_normed(hn_model *m, hn_error *err)
+{
     const hn_backend *be = m->be;
     hn_activations *act = &m->act;
     const hn_scratch *s = &act->scratch;
     int N = act->B * act->T;
-    size_t n = (size_t)N, NC = n * (size_t)m->C;
-
-    /* d(loss_scale * sum of losses) / d(loss of row n) */
-    int32_t *targets = g_new(int32_t, n);
-    float *dlosses = g_new(float, n);
-    be->copy_to_host(targets, act->targets, n * sizeof(int32_t));
-    for (size_t i = 0; i < n; i++)
-        dlosses[i] = targets[i] != HN_IGNORE_INDEX ? loss_scale : 0.0f;
-    be->copy_to_device(s->dlosses, dlosses, n * sizeof(float));
-    g_free(dlosses);
-    g_free(targets);
-
-    zero_floats(be, s->dln, NC);
-    be->cross_entropy_backward(s->dln, m->lm_head->grad, s->dlosses, act->normed,
-                               m->lm_head->data, m->lm_head->type, act->targets, act->lse, N,
-                               m->C, m->V);
+    size_t NC = (size_t)N * (size_t)m->C;
     zero_floats(be, s->dres, NC);
     be->rmsnorm_backward(s->dres, m->final_norm->grad, s->dln, act->resid[m->L],
                          m->final_norm->data, act->rstd_final, N, m->C);
@@ -114,4 +109,54 @@ hn_status hn_model_backward(hn_model *m, float loss_scale, hn_error *err)
     if (!be->synchronize(message, sizeof message))
         return hn_fail(err, HN_ERR_IO, "%s backend: %s", be->name, message);
     return HN_OK;
+}
+
+hn_status hn_model_backward_tokens(hn_model *m, const float *dlosses, hn_error *err)
+{
+    HN_TRY(check_ready(m, true, err));
+    const hn_backend *be = m->be;
+    hn_activations *act = &m->act;
+    const hn_scratch *s = &act->scratch;
+    int N = act->B * act->T;
+    be->copy_to_device(s->dlosses, dlosses, (size_t)N * sizeof(float));
+    zero_floats(be, s->dln, (size_t)N * (size_t)m->C);
+    be->cross_entropy_backward(s->dln, m->lm_head->grad, s->dlosses, act->normed,
+                               m->lm_head->data, m->lm_head->type, act->targets, act->lse, N,
+                               m->C, m->V);
+    return backward_from_normed(m, err);
+}
+
+hn_status hn_model_backward(hn_model *m, float loss_scale, hn_error *err)
+{
+    HN_TRY(check_ready(m, true, err));
+    size_t n = (size_t)m->act.B * (size_t)m->act.T;
+    /* d(loss_scale * sum of losses) / d(loss of row n) */
+    int32_t *targets = g_new(int32_t, n);
+    float *dlosses = g_new(float, n);
+    m->be->copy_to_host(targets, m->act.targets, n * sizeof(int32_t));
+    for (size_t i = 0; i < n; i++)
+        dlosses[i] = targets[i] != HN_IGNORE_INDEX ? loss_scale : 0.0f;
+    hn_status s = hn_model_backward_tokens(m, dlosses, err);
+    g_free(dlosses);
+    g_free(targets);
+    return s;
+}
+
+hn_status hn_model_backward_hidden(hn_model *m, const int32_t *rows, const float *dhidden,
+                                   int n, hn_error *err)
+{
+    HN_TRY(check_ready(m, false, err));
+    const hn_backend *be = m->be;
+    const hn_scratch *s = &m->act.scratch;
+    int N = m->act.B * m->act.T;
+    size_t C = (size_t)m->C;
+    zero_floats(be, s->dln, (size_t)N * C);
+    for (int i = 0; i < n; i++) {
+        if (rows[i] < 0 || rows[i] >= N)
+            return hn_fail(err, HN_ERR_ARGUMENT, "hidden row %d: expected 0 to %d", rows[i],
+                           N - 1);
+        be->copy_to_device(s->dln + (size_t)rows[i] * C, dhidden + (size_t)i * C,
+                           C * sizeof(float));
+    }
+    return backward_from_normed(m, err);
 }

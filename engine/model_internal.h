@@ -121,6 +121,8 @@ struct hn_model {
     bool has_labels;
     uint64_t forward_count;   /* dropout seeds differ per training forward */
     bool evaluating;          /* hn_model_set_evaluating: no dropout, forward_count kept */
+    bool adapters_off;        /* hn_model_set_adapters_enabled(false): base weights only */
+    hn_param *v_weight, *v_bias; /* the value head (options.value_head), else NULL */
     float *inv_freq;          /* [HD / 2] on the device */
     float attention_factor;
 };
@@ -133,6 +135,13 @@ typedef struct {
 
 /* The next `bytes` of the arena (64-byte aligned); NULL while sizing. */
 void *hn_arena_take(hn_arena *arena, size_t bytes);
+
+/* ---- model_value_head.c ---- */
+/* Adds the head's two parameters through new_param (model.c's). */
+void hn_value_head_create(hn_model *m, hn_param *(*new_param)(hn_model *, const char *, int,
+                                                              const int64_t[2]));
+/* torch.nn.Linear's init from uniform(state) in [0, 1). */
+void hn_value_head_init(hn_model *m, double (*uniform)(uint64_t *), uint64_t *state);
 
 /* ---- linear.c ---- */
 /* out = linear(x) for N rows; the LoRA term uses acts->lora_mid[slot] and the scratch. */

@@ -142,7 +142,18 @@ void hn_sft_data_clear(hn_sft_data *data)
     }
     g_free(data->examples);
     g_free(data->first_dropped);
+    g_free(data->desirable);
     *data = (hn_sft_data){0};
+}
+
+size_t hn_sft_data_group(const hn_sft_data *data)
+{
+    return data->group > 1 ? (size_t)data->group : 1;
+}
+
+size_t hn_sft_data_items(const hn_sft_data *data)
+{
+    return data->n_examples / hn_sft_data_group(data);
 }
 
 hn_status hn_sft_template_open(const char *template_name, const hn_tokenizer *tok,

@@ -29,7 +29,17 @@ typedef struct {
     char *first_dropped;      /* why the first one was dropped, or NULL */
     int64_t n_tokens;         /* input ids over all examples */
     int64_t n_label_tokens;   /* labels that train (not -100) */
+    /* Examples per training item: 0 or 1 for pt and sft; 2 for rm and dpo (the chosen answer,
+     * then the rejected one) and for kto (the example, then its KL pair: the same prompt with
+     * another row's answer). Items are what batches count, shuffle and split. */
+    int group;
+    uint8_t *desirable;       /* kto: [n_examples / 2] each item's kto_tag (1: desirable) */
 } hn_sft_data;
+
+/* The number of training items (examples / group). */
+size_t hn_sft_data_items(const hn_sft_data *data);
+/* The examples per item (1 when group is 0). */
+size_t hn_sft_data_group(const hn_sft_data *data);
 
 /* The template: exactly one of named and jinja is set. */
 typedef struct {

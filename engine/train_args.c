@@ -54,6 +54,16 @@ static const key_spec KEYS[] = {
     {"freeze_extra_modules", K_LIST, F(freeze_extra_modules), NULL, ANY, NULL},
     {"disable_gradient_checkpointing", K_BOOL, F(disable_gradient_checkpointing), "false", ANY,
      NULL},
+    /* finetuning_args.py's RLHF arguments */
+    {"pref_beta", K_DOUBLE, F(pref_beta), "0.1", ANY, NULL},
+    {"pref_ftx", K_DOUBLE, F(pref_ftx), "0", 0, 1e6, NULL},
+    {"pref_loss", K_CHOICE, F(pref_loss), "sigmoid", ANY,
+     "sigmoid|hinge|ipo|kto_pair|orpo|simpo"},
+    {"dpo_label_smoothing", K_DOUBLE, F(dpo_label_smoothing), "0", 0, 0.5, NULL},
+    {"simpo_gamma", K_DOUBLE, F(simpo_gamma), "0.5", ANY, NULL},
+    {"kto_chosen_weight", K_DOUBLE, F(kto_chosen_weight), "1.0", 0, 1e6, NULL},
+    {"kto_rejected_weight", K_DOUBLE, F(kto_rejected_weight), "1.0", 0, 1e6, NULL},
+    {"ref_model", K_STRING, F(ref_model), NULL, ANY, NULL},
     {"dataset", K_LIST, F(dataset), NULL, ANY, NULL},
     {"eval_dataset", K_LIST, F(eval_dataset), NULL, ANY, NULL},
     {"dataset_dir", K_STRING, F(dataset_dir), "data", ANY, NULL},
@@ -301,9 +311,6 @@ static hn_status check_common(const hn_train_args *args, const char *output_for,
     if (args->output_dir == NULL)
         return hn_fail(err, HN_ERR_ARGUMENT, "output_dir is required (where %s go)",
                        output_for);
-    if (!in(args->stage, "pt|sft"))
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "stage %s is not built yet (pt and sft are)",
-                       args->stage);
     if (args->quantization_bit != 0)
         return hn_fail(err, HN_ERR_UNSUPPORTED, "quantization_bit %d (QLoRA) is not built yet",
                        args->quantization_bit);
@@ -320,10 +327,33 @@ static hn_status check_common(const hn_train_args *args, const char *output_for,
     return HN_OK;
 }
 
+/* The preference stages' keys, as LLaMA-Factory's FinetuningArguments checks them, plus what
+ * it leaves to fail later. */
+static hn_status check_preference(const hn_train_args *args, hn_error *err)
+{
+    bool dpo = strcmp(args->stage, "dpo") == 0, kto = strcmp(args->stage, "kto") == 0;
+    if ((dpo || kto) && !(args->pref_beta > 0))
+        return hn_fail(err, HN_ERR_ARGUMENT, "pref_beta %g: expected a number above 0 (the "
+                       "strength of the preference loss, 0.1 by default)", args->pref_beta);
+    if (dpo && strcmp(args->pref_loss, "kto_pair") == 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "pref_loss kto_pair: the paired KTO loss is gone "
+                       "from TRL (LLaMA-Factory's run fails on it); use stage kto with a KTO "
+                       "dataset instead");
+    if (dpo && strcmp(args->pref_loss, "sigmoid") != 0 && args->dpo_label_smoothing > 1e-6)
+        return hn_fail(err, HN_ERR_ARGUMENT, "dpo_label_smoothing %g is only valid with "
+                       "pref_loss sigmoid, not %s (as LLaMA-Factory)", args->dpo_label_smoothing,
+                       args->pref_loss);
+    return HN_OK;
+}
+
 hn_status hn_train_args_check_eval(const hn_train_args *args, hn_error *err)
 {
     HN_TRY(check_common(args, "eval_results.json, predict_results.json and the predictions",
                         err));
+    if (!in(args->stage, "pt|sft"))
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "stage %s: hone eval evaluates stages pt and "
+                       "sft; a %s run evaluates during training (val_size or eval_dataset)",
+                       args->stage, args->stage);
     if (!args->do_eval && !args->do_predict)
         return hn_fail(err, HN_ERR_ARGUMENT, "neither do_eval nor do_predict is true: hone eval "
                        "computes the eval loss (do_eval: true) and/or predictions (do_predict: "
@@ -352,6 +382,10 @@ hn_status hn_train_args_check_eval(const hn_train_args *args, hn_error *err)
 hn_status hn_train_args_check(const hn_train_args *args, hn_error *err)
 {
     HN_TRY(check_common(args, "the adapter or model, checkpoints and logs", err));
+    if (strcmp(args->stage, "ppo") == 0)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "stage ppo is not built yet (pt, sft, rm, dpo "
+                       "and kto are)");
+    HN_TRY(check_preference(args, err));
     if (!args->do_train)
         return hn_fail(err, HN_ERR_ARGUMENT, "do_train is false: hone train trains (add "
                        "do_train: true; evaluation is hone eval)");

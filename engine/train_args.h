@@ -36,6 +36,15 @@ typedef struct {
     char *freeze_trainable_modules; /* all */
     char *freeze_extra_modules;
     bool disable_gradient_checkpointing; /* false: layers are recomputed in the backward */
+    /* preference stages (rm, dpo, kto): LLaMA-Factory's RLHF arguments */
+    double pref_beta;              /* 0.1 */
+    double pref_ftx;               /* 0: no SFT term */
+    char *pref_loss;               /* sigmoid, hinge, ipo, kto_pair, orpo, simpo */
+    double dpo_label_smoothing;    /* 0 */
+    double simpo_gamma;            /* 0.5 */
+    double kto_chosen_weight;      /* 1 */
+    double kto_rejected_weight;    /* 1 */
+    char *ref_model;               /* NULL: the model itself (adapter off for LoRA) */
     /* data */
     char *dataset;                 /* comma list */
     char *eval_dataset;

@@ -126,6 +126,18 @@ static cJSON *log_history(const hn_train_history *history)
     return cJSON_GetObjectItemCaseSensitive(history->state, "log_history");
 }
 
+/* The preference stages' metrics under their names, prefix before each. */
+static void add_metrics(cJSON *entry, const char *prefix, bool has, const double *metrics)
+{
+    for (int m = 0; has && m < HN_METRIC_COUNT; m++) {
+        if (isnan(metrics[m]))
+            continue;
+        char *key = g_strconcat(prefix, HN_TRAIN_METRIC_NAMES[m], NULL);
+        cJSON_AddNumberToObject(entry, key, metrics[m]);
+        g_free(key);
+    }
+}
+
 void hn_train_history_add_log(hn_train_history *history, const hn_train_log *log)
 {
     /* _maybe_log_save_evaluate's logs, then Trainer.log's epoch and step. */
@@ -133,6 +145,7 @@ void hn_train_history_add_log(hn_train_history *history, const hn_train_log *log
     cJSON_AddNumberToObject(entry, "loss", log->loss);
     cJSON_AddNumberToObject(entry, "grad_norm", log->grad_norm);
     cJSON_AddNumberToObject(entry, "learning_rate", log->learning_rate);
+    add_metrics(entry, "", log->has_metrics, log->metrics);
     cJSON_AddNumberToObject(entry, "epoch", log->epoch);
     cJSON_AddNumberToObject(entry, "step", (double)log->step);
     cJSON_AddItemToArray(log_history(history), entry);
@@ -163,6 +176,7 @@ void hn_train_history_add_eval(hn_train_history *history, const hn_train_eval *e
      * it returns too) and the history entry gets step. */
     cJSON *metrics = cJSON_CreateObject();
     cJSON_AddNumberToObject(metrics, "eval_loss", eval->loss);
+    add_metrics(metrics, "eval_", eval->has_metrics, eval->metrics);
     int64_t batch = eval->batch_size > 0 ? eval->batch_size : 1;
     hn_train_metrics_add_speed(metrics, "eval", eval->runtime_s, (double)eval->samples,
                       (double)((eval->samples + batch - 1) / batch));

@@ -37,6 +37,8 @@ typedef struct {
     double runtime_s;
     int64_t samples;    /* examples evaluated */
     int64_t batch_size; /* per_device_eval_batch_size: eval steps = ceil(samples / batch_size) */
+    bool has_metrics;   /* rm, dpo, kto: metrics[] (NaN: absent), logged as eval_<name> */
+    double metrics[HN_METRIC_COUNT];
 } hn_train_eval;
 
 /* The end of train(): what Trainer._finalize_training reports. */

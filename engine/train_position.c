@@ -30,6 +30,10 @@ hn_status hn_train_position_write(const hn_train_position *p, const char *path, 
     cJSON_AddNumberToObject(o, "loss_since_log", p->loss_since_log);
     cJSON_AddNumberToObject(o, "steps_since_log", (double)p->steps_since_log);
     cJSON_AddNumberToObject(o, "elapsed_s", p->elapsed_s);
+    cJSON_AddItemToObject(o, "metric_sums",
+                          cJSON_CreateDoubleArray(p->metric_sums, HN_POSITION_METRICS));
+    cJSON_AddItemToObject(o, "metric_weights",
+                          cJSON_CreateDoubleArray(p->metric_weights, HN_POSITION_METRICS));
     cJSON_AddNumberToObject(o, "examples", (double)p->examples);
     cJSON_AddNumberToObject(o, "total_steps", (double)p->total_steps);
     cJSON_AddNumberToObject(o, "per_device_train_batch_size", (double)p->batch_size);
@@ -52,6 +56,27 @@ static hn_status read_u64(const hn_json_at *at, const cJSON *o, const char *key,
         return hn_fail(at->err, HN_ERR_FORMAT, "%s: %s: expected a hexadecimal \"0x...\" value, "
                        "found \"%s\"", at->file, key, text);
     *out = value;
+    return HN_OK;
+}
+
+/* An optional array of HN_POSITION_METRICS numbers (checkpoints of older versions lack it). */
+static hn_status read_doubles(const hn_json_at *at, const cJSON *o, const char *key,
+                              double *out)
+{
+    const cJSON *array = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (array == NULL)
+        return HN_OK;
+    if (!cJSON_IsArray(array) || cJSON_GetArraySize(array) != HN_POSITION_METRICS)
+        return hn_fail(at->err, HN_ERR_FORMAT, "%s: %s: expected an array of %d numbers",
+                       at->file, key, HN_POSITION_METRICS);
+    int i = 0;
+    const cJSON *item;
+    cJSON_ArrayForEach(item, array) {
+        if (!cJSON_IsNumber(item))
+            return hn_fail(at->err, HN_ERR_FORMAT, "%s: %s[%d]: expected a number", at->file,
+                           key, i);
+        out[i++] = item->valuedouble;
+    }
     return HN_OK;
 }
 
@@ -84,6 +109,8 @@ hn_status hn_train_position_read(hn_train_position *p, const char *path, hn_erro
         s = hn_json_int(&at, o, "gradient_accumulation_steps", HN_REQUIRED, 1, big,
                         &p->accumulation);
     if (s == HN_OK) s = hn_json_int(&at, o, "seed", HN_REQUIRED, INT64_MIN, INT64_MAX, &p->seed);
+    if (s == HN_OK) s = read_doubles(&at, o, "metric_sums", p->metric_sums);
+    if (s == HN_OK) s = read_doubles(&at, o, "metric_weights", p->metric_weights);
     cJSON_Delete(o);
     return s;
 }

@@ -10,6 +10,8 @@
 
 #include "hn_error.h"
 
+#define HN_POSITION_METRICS 8 /* trainer.h's HN_METRIC_COUNT */
+
 typedef struct {
     int64_t step;            /* optimizer steps done */
     int64_t epoch;           /* the epoch in progress (0-based) */
@@ -19,6 +21,9 @@ typedef struct {
     int64_t tokens;          /* tokens trained so far (padding included, as the throughput) */
     double loss_since_log;   /* sum of step losses since the last log line */
     int64_t steps_since_log;
+    /* the preference stages' metrics since the last log line: weighted sums and weights
+     * (hn_train_metric order); the log shows sum / weight where the weight is not 0 */
+    double metric_sums[HN_POSITION_METRICS], metric_weights[HN_POSITION_METRICS];
     double elapsed_s;        /* training time of the earlier sessions */
     /* the geometry the position is about */
     int64_t examples, total_steps, batch_size, accumulation, seed;

@@ -34,6 +34,7 @@ static void model_options_from(const hn_train_args *args, hn_model_options *o)
     o->pissa_init = args->pissa_init;
     o->pissa_iter = args->pissa_iter;
     o->seed = (uint64_t)args->seed;
+    o->value_head = strcmp(args->stage, "rm") == 0;
 }
 
 static hn_status optimizer_from(const hn_train_args *args, hn_model *model, int64_t total_steps,
@@ -94,6 +95,12 @@ static hn_status load_examples(hn_trainer *tr, const char *datasets, hn_sft_data
     }
     hn_train_data_info_clear(&info);
     HN_TRY(s);
+    bool grouped = strcmp(args->stage, "rm") == 0 || strcmp(args->stage, "dpo") == 0 ||
+                   strcmp(args->stage, "kto") == 0;
+    if (grouped != (hn_sft_data_group(data) == 2))
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "dataset %s: stage %s: the examples are not in "
+                       "the shape the stage trains on (%s)", datasets, args->stage,
+                       grouped ? "pairs or KTO examples" : "one example per row");
     if (data->n_examples == 0)
         return hn_fail(err, HN_ERR_ARGUMENT, "dataset %s: no usable examples (%zu rows dropped%s%s)",
                        datasets, data->n_dropped, data->first_dropped ? ": " : "",
@@ -143,12 +150,76 @@ static hn_status open_model(hn_trainer *tr, hn_error *err)
     return s;
 }
 
+/* Stage rm continues a value head from the adapter or model folder when it holds
+ * value_head.safetensors (LLaMA-Factory's load_valuehead_params); otherwise the head starts
+ * as torch.nn.Linear's init. */
+static hn_status open_value_head(hn_trainer *tr, hn_error *err)
+{
+    const hn_train_args *args = tr->args;
+    const char *from = args->adapter_name_or_path != NULL ? args->adapter_name_or_path
+                                                          : args->model_name_or_path;
+    if (!g_file_test(from, G_FILE_TEST_IS_DIR))
+        return HN_OK; /* a GGUF file */
+    bool found = false;
+    HN_TRY(hn_model_load_value_head(tr->model, from, &found, err));
+    if (found) {
+        char *line = g_strdup_printf("value head: continued from %s/%s", from,
+                                     HN_VALUE_HEAD_FILE);
+        note(tr, line);
+        g_free(line);
+    }
+    return HN_OK;
+}
+
+/* Whether base weights train beside LoRA (modules_to_save): switching the adapters off then
+ * does not give the starting model. */
+static bool trains_base_weights(const hn_model *model)
+{
+    for (size_t i = 0; i < hn_model_param_count(model); i++) {
+        hn_param_info info;
+        hn_model_param_info(model, i, &info);
+        if (info.trained && strstr(info.name, ".lora_") == NULL &&
+            !hn_param_is_value_head(info.name))
+            return true;
+    }
+    return false;
+}
+
+/* The reference of dpo and kto, as LLaMA-Factory's create_ref_model: ref_model when given;
+ * else with LoRA the model itself with its adapters off (nothing to open), otherwise a frozen
+ * copy of the starting weights. orpo and simpo read none. */
+static hn_status open_reference(hn_trainer *tr, hn_error *err)
+{
+    const hn_train_args *args = tr->args;
+    if (!hn_trainer_uses_reference(args)) {
+        if (args->ref_model != NULL)
+            note(tr, "ref_model is ignored: pref_loss orpo and simpo use no reference model");
+        return HN_OK;
+    }
+    hn_model_options o;
+    hn_model_options_init(&o);
+    const hn_model_dir *dir = tr->dir;
+    if (args->ref_model != NULL) {
+        HN_TRY(hn_model_dir_open(args->ref_model, &tr->ref_dir, err));
+        if (tr->ref_dir->config.vocab_size != tr->dir->config.vocab_size)
+            return hn_fail(err, HN_ERR_ARGUMENT, "ref_model %s has a vocabulary of %" G_GINT64_FORMAT
+                           " tokens, the model %" G_GINT64_FORMAT ": the reference must share "
+                           "the model's tokenizer", args->ref_model,
+                           (int64_t)tr->ref_dir->config.vocab_size,
+                           (int64_t)tr->dir->config.vocab_size);
+        dir = tr->ref_dir;
+    } else if (strcmp(args->finetuning_type, "lora") == 0 && !trains_base_weights(tr->model)) {
+        return HN_OK;
+    }
+    hn_status s = hn_model_new(dir, &o, &tr->ref_model, err);
+    if (s != HN_OK && args->ref_model != NULL)
+        hn_error_prefix(err, "ref_model %s", args->ref_model);
+    return s;
+}
+
 static hn_status setup(hn_trainer *tr, hn_error *err)
 {
     const hn_train_args *args = tr->args;
-    if (strcmp(args->stage, "sft") != 0 && strcmp(args->stage, "pt") != 0)
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "stage %s is not built yet (pt and sft are)",
-                       args->stage);
     HN_TRY(hn_trainer_choose_resume(tr, err));
     HN_TRY(hn_model_dir_open(args->model_name_or_path, &tr->dir, err));
     HN_TRY(hn_tokenizer_load_model(args->model_name_or_path, &tr->tok, err));
@@ -161,6 +232,9 @@ static hn_status setup(hn_trainer *tr, hn_error *err)
         HN_TRY(load_examples(tr, args->eval_dataset, &tr->eval_data, err));
     HN_TRY(hn_trainer_split(tr, err));
     HN_TRY(open_model(tr, err));
+    if (strcmp(args->stage, "rm") == 0)
+        HN_TRY(open_value_head(tr, err));
+    HN_TRY(open_reference(tr, err));
     tr->total_steps = total_steps_of(args, tr->train.n);
     HN_TRY(optimizer_from(args, tr->model, tr->total_steps, &tr->opt, err));
     tr->pos = (hn_train_position){

@@ -14,6 +14,24 @@
 #pragma once
 
 #include "train_args.h"
+#include "train_position.h"
+
+/* What the preference stages log beside the loss, under TRL's and LLaMA-Factory's names
+ * (HN_TRAIN_METRIC_NAMES; an evaluation's get the prefix "eval_"). */
+typedef enum {
+    HN_METRIC_REWARDS_CHOSEN,
+    HN_METRIC_REWARDS_REJECTED,
+    HN_METRIC_REWARDS_ACCURACIES,
+    HN_METRIC_REWARDS_MARGINS,
+    HN_METRIC_LOGPS_CHOSEN,
+    HN_METRIC_LOGPS_REJECTED,
+    HN_METRIC_KL,       /* kto: the reference point */
+    HN_METRIC_ACCURACY, /* rm: chosen scored above rejected */
+    HN_METRIC_COUNT
+} hn_train_metric;
+
+extern const char *const HN_TRAIN_METRIC_NAMES[HN_METRIC_COUNT];
+_Static_assert(HN_METRIC_COUNT == HN_POSITION_METRICS, "train_position.h holds the metrics");
 
 /* One logged step, as a trainer_log.jsonl line holds it. */
 typedef struct {
@@ -28,6 +46,8 @@ typedef struct {
     double eval_loss;     /* an evaluation record: the held-out loss (the training fields
                              above other than step, total_steps, epoch and the times are 0);
                              NaN in a training record */
+    bool has_metrics;                /* rm, dpo, kto: metrics[] holds their values */
+    double metrics[HN_METRIC_COUNT]; /* NaN: not logged */
 } hn_train_log;
 
 typedef struct {

@@ -88,7 +88,7 @@ static hn_status load_model_params(hn_trainer *tr, hn_error *err)
     for (size_t i = 0; s == HN_OK && i < hn_model_param_count(tr->model); i++) {
         hn_param_info info;
         hn_model_param_info(tr->model, i, &info);
-        if (!info.trained)
+        if (!info.trained || hn_param_is_value_head(info.name))
             continue;
         const hn_st_tensor *t = hn_st_find(file, info.name);
         if (t == NULL || t->dtype != HN_DTYPE_F32 || t->numel != (int64_t)info.numel) {
@@ -106,7 +106,7 @@ static hn_status load_model_params(hn_trainer *tr, hn_error *err)
     return s;
 }
 
-static hn_status load_params(hn_trainer *tr, hn_error *err)
+static hn_status load_weights(hn_trainer *tr, hn_error *err)
 {
     if (strcmp(tr->args->finetuning_type, "lora") != 0)
         return load_model_params(tr, err);
@@ -116,6 +116,20 @@ static hn_status load_params(hn_trainer *tr, hn_error *err)
         s = hn_model_load_adapter(tr->model, &adapter, err);
     hn_peft_adapter_free(&adapter);
     return s;
+}
+
+/* The adapter or trained weights, and stage rm's value head. */
+static hn_status load_params(hn_trainer *tr, hn_error *err)
+{
+    HN_TRY(load_weights(tr, err));
+    if (strcmp(tr->args->stage, "rm") != 0)
+        return HN_OK;
+    bool found = false;
+    HN_TRY(hn_model_load_value_head(tr->model, tr->resume_from, &found, err));
+    if (!found)
+        return hn_fail(err, HN_ERR_FORMAT, "%s: %s is missing (a stage rm checkpoint holds the "
+                       "value head)", tr->resume_from, HN_VALUE_HEAD_FILE);
+    return HN_OK;
 }
 
 hn_status hn_trainer_resume(hn_trainer *tr, hn_error *err)

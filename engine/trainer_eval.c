@@ -10,7 +10,7 @@
 static void set_all(hn_example_set *set, const hn_sft_data *data)
 {
     set->data = data;
-    set->n = data->n_examples;
+    set->n = hn_sft_data_items(data);
     set->index = g_new(size_t, MAX(set->n, 1));
     for (size_t i = 0; i < set->n; i++)
         set->index[i] = i;
@@ -22,7 +22,7 @@ static void set_all(hn_example_set *set, const hn_sft_data *data)
  * keeps the rest in their order. */
 static hn_status hold_out(hn_trainer *tr, hn_error *err)
 {
-    size_t n = tr->data.n_examples;
+    size_t n = hn_sft_data_items(&tr->data);
     double v = tr->args->val_size;
     size_t n_eval = v > 1 ? (size_t)v : (size_t)ceil(v * (double)n);
     if (n_eval == 0 || n_eval >= n)
@@ -75,14 +75,40 @@ hn_status hn_trainer_split(hn_trainer *tr, hn_error *err)
     return HN_OK;
 }
 
+/* A preference stage's evaluation: the loss of every batch weighted by its size (transformers'
+ * evaluation_loop), the metrics as in training. */
+static hn_status evaluate_pref(hn_trainer *tr, double *loss, double *metrics, hn_error *err)
+{
+    size_t n = tr->eval.n, bs = (size_t)tr->args->per_device_eval_batch_size;
+    double sums[HN_METRIC_COUNT] = {0}, weights[HN_METRIC_COUNT] = {0};
+    *loss = 0;
+    for (size_t first = 0; first < n; first += bs) {
+        size_t count = MIN(bs, n - first);
+        hn_pref_batch out = {0};
+        HN_TRY(hn_trainer_pref_batch(tr, tr->eval.data, tr->eval.index, first, count, false,
+                                     (double)count / (double)n, &out, err));
+        *loss += out.loss;
+        for (int m = 0; m < HN_METRIC_COUNT; m++) {
+            sums[m] += out.metric_sums[m];
+            weights[m] += out.metric_weights[m];
+        }
+    }
+    hn_trainer_metrics_average(sums, weights, metrics);
+    return HN_OK;
+}
+
 hn_status hn_trainer_evaluate(hn_trainer *tr, hn_error *err)
 {
     double loss = NAN, start = hn_trainer_now();
-    HN_TRY(hn_eval_loss(tr->model, tr->eval.data, tr->eval.index, tr->eval.n,
-                        tr->args->per_device_eval_batch_size, tr->pad_id, NULL, NULL, &loss,
-                        err));
     hn_train_log log;
     hn_trainer_log_init(tr, &log);
+    log.has_metrics = hn_sft_data_group(tr->eval.data) > 1;
+    if (log.has_metrics)
+        HN_TRY(evaluate_pref(tr, &loss, log.metrics, err));
+    else
+        HN_TRY(hn_eval_loss(tr->model, tr->eval.data, tr->eval.index, tr->eval.n,
+                            tr->args->per_device_eval_batch_size, tr->pad_id, NULL, NULL, &loss,
+                            err));
     log.tokens_per_s = 0;
     log.eval_loss = loss;
     hn_train_eval eval = {
@@ -90,6 +116,8 @@ hn_status hn_trainer_evaluate(hn_trainer *tr, hn_error *err)
         .runtime_s = hn_trainer_now() - start, .samples = (int64_t)tr->eval.n,
         .batch_size = tr->args->per_device_eval_batch_size,
     };
+    eval.has_metrics = log.has_metrics;
+    memcpy(eval.metrics, log.metrics, sizeof eval.metrics);
     hn_train_history_add_eval(tr->history, &eval);
     return hn_trainer_log(tr, &log, err);
 }

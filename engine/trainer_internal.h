@@ -28,6 +28,13 @@ typedef struct {
     int32_t *ids, *labels, *positions, *doc_start;
 } hn_batch_buffers;
 
+/* What one micro-batch of a preference stage adds to its step (trainer_pref.c). */
+typedef struct {
+    double loss;   /* its loss times the scale it was given */
+    double metric_sums[HN_METRIC_COUNT], metric_weights[HN_METRIC_COUNT];
+    int64_t tokens; /* tokens through the model (padding included) */
+} hn_pref_batch;
+
 typedef struct {
     const hn_train_args *args;
     const hn_train_callbacks *callbacks;
@@ -39,6 +46,8 @@ typedef struct {
     hn_sft_data data, eval_data;   /* eval_data: from eval_dataset */
     hn_example_set train, eval;    /* eval.n == 0: no evaluation */
     hn_model *model;
+    hn_model *ref_model;           /* dpo/kto reference when not the model with adapters off */
+    hn_model_dir *ref_dir;         /* ref_model's folder when it is not the model's */
     hn_optimizer *opt;
     int64_t total_steps;
     int64_t eval_steps;            /* eval_strategy steps: every this many steps */
@@ -92,6 +101,18 @@ void hn_batch_buffers_clear(hn_batch_buffers *buf);
 /* Targets (shifted labels that train) of examples order[first .. first + count). */
 int64_t hn_trainer_count_targets(const hn_sft_data *data, const size_t *order, size_t first,
                                  size_t count);
+
+/* ---- trainer_pref.c ---- */
+/* Metric averages (NaN where a weight is 0) from weighted sums (hn_train_metric order). */
+void hn_trainer_metrics_average(const double *sums, const double *weights, double *out);
+/* Whether the run's loss reads a reference model (dpo but orpo and simpo; kto). */
+bool hn_trainer_uses_reference(const hn_train_args *args);
+/* One micro-batch of items order[first .. first + count) of a grouped data set (rm, dpo,
+ * kto): the forwards, the loss times scale and its metrics into *out (added), and with train
+ * the backward of scale x the loss. */
+hn_status hn_trainer_pref_batch(hn_trainer *tr, const hn_sft_data *data, const size_t *order,
+                                size_t first, size_t count, bool train, double scale,
+                                hn_pref_batch *out, hn_error *err);
 
 /* ---- trainer_eval.c ---- */
 /* The evaluation set: eval_dataset's examples, or val_size of the training examples held out

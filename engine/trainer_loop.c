@@ -79,6 +79,31 @@ int64_t hn_trainer_count_targets(const hn_sft_data *data, const size_t *order, s
     return n;
 }
 
+/* The micro-batches [first, last) of a preference stage's step: each micro-batch's mean loss
+ * over the micro-batch count (transformers' Trainer with a loss that takes no item count). */
+static hn_status pref_micro_batches(hn_trainer *tr, const size_t *order, size_t first,
+                                    size_t last, double *step_loss, hn_error *err)
+{
+    hn_train_position *p = &tr->pos;
+    size_t bs = (size_t)tr->args->per_device_train_batch_size;
+    size_t micro = (last - first + bs - 1) / bs;
+    hn_status s = HN_OK;
+    for (size_t mb = first; mb < last && s == HN_OK; mb += bs) {
+        hn_pref_batch out = {0};
+        s = hn_trainer_pref_batch(tr, tr->train.data, order, mb, MIN(bs, last - mb), true,
+                                  1.0 / (double)micro, &out, err);
+        *step_loss += out.loss;
+        p->tokens += out.tokens;
+        hn_train_history_add_flos(tr->history, hn_train_flos(out.tokens,
+                                                             tr->non_embedding_params));
+        for (int m = 0; m < HN_METRIC_COUNT; m++) {
+            p->metric_sums[m] += out.metric_sums[m];
+            p->metric_weights[m] += out.metric_weights[m];
+        }
+    }
+    return s;
+}
+
 /* The micro-batches of one optimizer step, from pos.next_batch, and the step. */
 static hn_status train_step(hn_trainer *tr, const size_t *order, size_t batches, hn_error *err)
 {
@@ -87,10 +112,12 @@ static hn_status train_step(hn_trainer *tr, const size_t *order, size_t batches,
            accum = (size_t)tr->args->gradient_accumulation_steps;
     size_t b = (size_t)p->next_batch;
     size_t first = b * bs, last = MIN(n, (b + accum) * bs);
-    int64_t targets = hn_trainer_count_targets(tr->train.data, order, first, last - first);
+    bool grouped = hn_sft_data_group(tr->train.data) > 1;
+    int64_t targets = grouped ? 0 : hn_trainer_count_targets(tr->train.data, order, first,
+                                                             last - first);
     double step_loss = 0;
-    hn_status s = HN_OK;
-    for (size_t mb = first; mb < last && s == HN_OK; mb += bs) {
+    hn_status s = grouped ? pref_micro_batches(tr, order, first, last, &step_loss, err) : HN_OK;
+    for (size_t mb = first; !grouped && mb < last && s == HN_OK; mb += bs) {
         hn_batch batch;
         hn_trainer_make_batch(tr->train.data, order, mb, MIN(bs, last - mb), tr->pad_id,
                               &tr->batch_buffers, &batch);
@@ -140,6 +167,8 @@ void hn_trainer_log_init(const hn_trainer *tr, hn_train_log *log)
         .total_tokens = p->tokens,
         .eval_loss = NAN,
     };
+    for (int m = 0; m < HN_METRIC_COUNT; m++)
+        log->metrics[m] = NAN;
 }
 
 static hn_status log_step(hn_trainer *tr, hn_error *err)
@@ -150,8 +179,12 @@ static hn_status log_step(hn_trainer *tr, hn_error *err)
     log.loss = p->loss_since_log / (double)p->steps_since_log;
     log.learning_rate = tr->last_report.learning_rate;
     log.grad_norm = tr->last_report.grad_norm;
+    log.has_metrics = hn_sft_data_group(tr->train.data) > 1;
+    hn_trainer_metrics_average(p->metric_sums, p->metric_weights, log.metrics);
     p->loss_since_log = 0;
     p->steps_since_log = 0;
+    memset(p->metric_sums, 0, sizeof p->metric_sums);
+    memset(p->metric_weights, 0, sizeof p->metric_weights);
     return hn_trainer_log(tr, &log, err);
 }
 

@@ -176,7 +176,7 @@ hn_status hn_trainer_write_results(hn_trainer *tr, hn_error *err)
     HN_TRY(hn_train_history_write_state(tr->history, args->output_dir, err));
     HN_TRY(hn_train_history_write_train_results(tr->history, args->output_dir, err));
     if (args->plot_loss)
-        HN_TRY(hn_loss_plot_write_run(tr->history, args->output_dir, err));
+        HN_TRY(hn_loss_plot_write_run(tr->history, args->output_dir, args->stage, err));
     return HN_OK;
 }
 
@@ -206,6 +206,13 @@ hn_status hn_trainer_log(hn_trainer *tr, const hn_train_log *log, hn_error *err)
                             100.0 * (double)log->step / (double)log->total_steps);
     cJSON_AddStringToObject(line, "elapsed_time", elapsed);
     cJSON_AddStringToObject(line, "remaining_time", remaining);
+    /* LogCallback's accuracy: rewards/accuracies (dpo); Hone also gives rm's */
+    double accuracy = !log->has_metrics ? NAN
+                      : !isnan(log->metrics[HN_METRIC_REWARDS_ACCURACIES])
+                          ? log->metrics[HN_METRIC_REWARDS_ACCURACIES]
+                          : log->metrics[HN_METRIC_ACCURACY];
+    if (!isnan(accuracy))
+        cJSON_AddNumberToObject(line, eval ? "eval_accuracy" : "accuracy", accuracy);
     if (!eval) {
         cJSON_AddNumberToObject(line, "throughput", log->tokens_per_s);
         cJSON_AddNumberToObject(line, "total_tokens", (double)log->total_tokens);
@@ -256,23 +263,27 @@ static hn_status write_model(hn_trainer *tr, const char *folder, hn_error *err)
     size_t n = hn_model_param_count(tr->model);
     hn_st_tensor *tensors = g_new0(hn_st_tensor, n);
     hn_status s = HN_OK;
+    size_t written = 0;
     for (size_t i = 0; i < n && s == HN_OK; i++) {
         hn_param_info info;
         hn_model_param_info(tr->model, i, &info);
+        if (hn_param_is_value_head(info.name))
+            continue; /* value_head.safetensors */
         float *data = g_try_new(float, info.numel);
         if (data == NULL) {
             s = hn_fail(err, HN_ERR_NOMEM, "out of memory writing %s", info.name);
             break;
         }
         s = hn_model_param_read(tr->model, i, data, err);
-        tensors[i] = (hn_st_tensor){.name = info.name, .dtype = HN_DTYPE_F32,
-                                    .ndim = info.ndim, .shape = {info.shape[0], info.shape[1]},
-                                    .data = data};
+        tensors[written++] = (hn_st_tensor){.name = info.name, .dtype = HN_DTYPE_F32,
+                                            .ndim = info.ndim,
+                                            .shape = {info.shape[0], info.shape[1]},
+                                            .data = data};
     }
     char *path = g_build_filename(folder, "model.safetensors", NULL);
     if (s == HN_OK)
-        s = hn_st_write(path, tensors, n, NULL, 0, err);
-    for (size_t i = 0; i < n; i++)
+        s = hn_st_write(path, tensors, written, NULL, 0, err);
+    for (size_t i = 0; i < written; i++)
         g_free((void *)tensors[i].data);
     g_free(tensors);
     g_free(path);
@@ -294,6 +305,8 @@ hn_status hn_trainer_save(hn_trainer *tr, const char *folder, hn_error *err)
     } else {
         s = write_model(tr, folder, err);
     }
+    if (s == HN_OK && strcmp(tr->args->stage, "rm") == 0)
+        s = hn_model_save_value_head(tr->model, folder, err);
     if (s == HN_OK)
         s = hn_model_dir_copy_tokenizer_files(tr->dir, folder, err);
     return s;
@@ -305,6 +318,8 @@ void hn_trainer_clear(hn_trainer *tr)
         fclose(tr->log_file);
     hn_optimizer_free(tr->opt);
     hn_model_free(tr->model);
+    hn_model_free(tr->ref_model);
+    hn_model_dir_close(tr->ref_dir);
     hn_sft_data_clear(&tr->data);
     hn_sft_data_clear(&tr->eval_data);
     g_free(tr->train.index);

@@ -148,6 +148,38 @@ static double run_and_check(const char *name, test_case *c, hn_model *model, boo
     return worst;
 }
 
+/* With its adapters off, a LoRA model computes the base model's logits exactly (the reference
+ * of dpo and kto), different from its logits with them on; no backward while they are off. */
+static void check_adapters_off(const char *name, test_case *c, hn_model *model)
+{
+    hn_error err = {0};
+    hn_model_options base_options;
+    hn_model_options_init(&base_options);
+    hn_model *base = NULL;
+    g_assert_cmpint(hn_model_new(c->model_dir, &base_options, &base, &err), ==, HN_OK);
+    const hn_model_config *config = hn_model_get_config(model);
+    size_t n = (size_t)c->batch.B * (size_t)c->batch.T * (size_t)config->vocab_size;
+    float *on = g_new(float, n), *off = g_new(float, n), *want = g_new(float, n);
+    g_assert_cmpint(hn_model_forward(base, &c->batch, NULL, NULL, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_logits(base, want, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_forward(model, &c->batch, NULL, NULL, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_logits(model, on, &err), ==, HN_OK);
+    hn_model_set_adapters_enabled(model, false);
+    g_assert_cmpint(hn_model_forward(model, &c->batch, NULL, NULL, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_logits(model, off, &err), ==, HN_OK);
+    g_assert_cmpint(hn_model_backward(model, 1.0f, &err), ==, HN_ERR_ARGUMENT);
+    g_assert_nonnull(strstr(err.message, "adapters are off"));
+    hn_model_set_adapters_enabled(model, true);
+    double off_error = test_relative_error(off, want, n), on_error = test_relative_error(on, want, n);
+    g_test_message("%s: adapters off vs base %.2g, on vs base %.2g", name, off_error, on_error);
+    g_assert_cmpfloat(off_error, <=, 1e-6);
+    g_assert_cmpfloat(on_error, >, 1e-4);
+    g_free(on);
+    g_free(off);
+    g_free(want);
+    hn_model_free(base);
+}
+
 /* A new DoRA model's magnitudes (before any adapter is loaded) against the ones in PEFT's
  * adapter file, which are PEFT's initial ||W|| per output row (model_ref.py). */
 static void check_initial_magnitudes(const char *name, test_case *c, hn_model *model)
@@ -237,6 +269,8 @@ static void test_case_against_reference(gconstpointer data)
     }
     if (lora)
         test_load_peft_adapter(model, c.dir);
+    if (lora && options.lora_dropout == 0)
+        check_adapters_off(name, &c, model);
     run_and_check(name, &c, model, false);
     hn_model_free(model);
 

@@ -220,8 +220,8 @@ static void test_usage_errors(void)
         {"--no_such_key 1", "--no_such_key: not a key hone train reads", 2},
         {"--lora_rank", "--lora_rank needs a value", 2},
         {"/nonexistent.yaml", "/nonexistent.yaml", 1},
-        {"--model_name_or_path m --do_train true --dataset identity --output_dir o --stage dpo",
-         "stage dpo is not built yet", 1},
+        {"--model_name_or_path m --do_train true --dataset identity --output_dir o --stage ppo",
+         "stage ppo is not built yet", 1},
         {"--model_name_or_path m --do_train true --dataset identity --output_dir o "
          "--val_size 0.1 --eval_dataset alpaca_en_demo", "val_size and eval_dataset cannot both", 1},
         {"--output_dir o", "model_name_or_path is required", 1},

@@ -319,7 +319,7 @@ static void test_against_transformers(void)
     /* what run_sft plots: the two keys the history holds */
     char *plots_dir = g_build_filename(dir, "plots", NULL);
     g_mkdir(plots_dir, 0755);
-    g_assert_cmpint(hn_loss_plot_write_run(h, plots_dir, &err), ==, HN_OK);
+    g_assert_cmpint(hn_loss_plot_write_run(h, plots_dir, "sft", &err), ==, HN_OK);
     const char *files[] = {"training_loss.png", "training_eval_loss.png"};
     for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
         char *path = g_build_filename(plots_dir, files[i], NULL);
