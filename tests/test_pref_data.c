@@ -1,8 +1,9 @@
 /* Preference examples (pref_data.h) against LLaMA-Factory's own get_dataset for stage "rm"
  * (rm and dpo) and "kto" (tests/reference/pref_data_ref.py): the demo datasets Hone ships and
  * a few extra rows (alpaca pairs, rows upstream drops, KTO rows beside plain ones), with
- * SmolLM2's tokenizer, templates chatml, qwen, qwen3 (thinking on and off), llama2 and glm4
- * (efficient_eos), cutoff_len large and small enough to cut, several map batch sizes and two
+ * SmolLM2's tokenizer, templates chatml, qwen, qwen3 (thinking on and off), llama2, glm4
+ * (efficient_eos) and the model's own Jinja template (upstream: template None, parsed from
+ * the Jinja text; Hone: rendered), cutoff_len large and small enough to cut, several map batch sizes and two
  * workers for KTO's KL pairs: every id, label and tag equal. */
 #include <cjson/cJSON.h>
 #include <string.h>
@@ -102,7 +103,9 @@ static void check_kto(const hn_dataset *dataset, const hn_sft_template *tmpl,
 static void check_case(const char *dir, const cJSON *c, int index)
 {
     const char *stage = cJSON_GetObjectItem(c, "stage")->valuestring;
-    const char *template_name = cJSON_GetObjectItem(c, "template")->valuestring;
+    const cJSON *template_value = cJSON_GetObjectItem(c, "template");
+    const char *template_name = cJSON_IsString(template_value) ? template_value->valuestring
+                                                               : NULL; /* the model's own */
     const cJSON *o = cJSON_GetObjectItem(c, "options");
     char *tok_dir = g_build_filename(dir, cJSON_GetObjectItem(c, "tokenizer")->valuestring, NULL);
     char *data_dir = strcmp(cJSON_GetObjectItem(c, "data")->valuestring, "out") == 0
@@ -110,13 +113,15 @@ static void check_case(const char *dir, const cJSON *c, int index)
                          : g_build_filename(g_getenv("HONE_SOURCE_DIR"), "data", NULL);
     hn_tokenizer *tok = NULL;
     hn_chat_template tmpl;
+    hn_chat_jinja *jinja = NULL;
+    hn_sft_template which;
     hn_dataset dataset;
     hn_error err = {0};
     hn_dataset_options dopts;
     hn_dataset_options_init(&dopts);
     dopts.stage = strcmp(stage, "rm") == 0 ? (index % 2 == 0 ? "rm" : "dpo") : "kto";
     if (hn_tokenizer_load(tok_dir, &tok, &err) != HN_OK ||
-        hn_chat_template_get(template_name, &tmpl, &err) != HN_OK ||
+        hn_sft_template_open(template_name, tok, &tmpl, &jinja, &which, &err) != HN_OK ||
         hn_dataset_load(data_dir, cJSON_GetObjectItem(c, "dataset")->valuestring, &dopts,
                         &dataset, &err) != HN_OK)
         g_error("case %d: %s", index, err.message);
@@ -124,16 +129,17 @@ static void check_case(const char *dir, const cJSON *c, int index)
     hn_chat_encode_options_init(&options);
     options.cutoff_len = option_int(o, "cutoff_len");
     options.enable_thinking = cJSON_IsTrue(cJSON_GetObjectItem(o, "enable_thinking"));
-    hn_sft_template which = {&tmpl, NULL};
     const cJSON *examples = cJSON_GetObjectItem(c, "examples");
     g_test_message("case %d: stage %s, %s, template %s, cutoff_len %d", index, dopts.stage,
-                   cJSON_GetObjectItem(c, "dataset")->valuestring, template_name,
+                   cJSON_GetObjectItem(c, "dataset")->valuestring,
+                   template_name != NULL ? template_name : "auto (the model's own)",
                    options.cutoff_len);
     if (strcmp(stage, "rm") == 0)
         check_pairs(&dataset, &which, tok, &options, examples, index);
     else
         check_kto(&dataset, &which, tok, &options, o, examples, index);
     hn_dataset_clear(&dataset);
+    hn_chat_jinja_free(jinja);
     hn_tokenizer_free(tok);
     g_free(tok_dir);
     g_free(data_dir);

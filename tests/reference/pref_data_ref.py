@@ -59,6 +59,8 @@ CASES = [
     case("kto", "qwen3", "kto_en_demo", 1024, enable_thinking=False, batch_size=5, workers=2),
     case("kto", "glm4", "kto_en_demo", 40, tokenizer="tokenizer_glm", batch_size=10),
     case("kto", "chatml", "kto_en_demo,identity,kto_alpaca", 48, data="out", batch_size=50),
+    case("rm", None, PAIRS, 40, tokenizer="tokenizer_auto"),
+    case("kto", None, "kto_en_demo", 2048, tokenizer="tokenizer_auto"),
 ]
 
 
@@ -126,12 +128,17 @@ def write_tokenizers(models, out):
     backend.save(os.path.join(glm, "tokenizer.json"))
     with open(os.path.join(glm, "tokenizer_config.json"), "w") as f:
         json.dump(config, f)
+    auto = os.path.join(out, "tokenizer_auto")  # with the model's own chat template
+    tokenizer_build.from_gguf(os.path.join(models, "SmolLM2-135M-Instruct.Q4_1.gguf"), auto)
 
 
 def run_case(c, out, data_dir):
     folder = os.path.join(out, c["tokenizer"])
+    with open(os.path.join(folder, "tokenizer_config.json")) as f:
+        chat_template = json.load(f).get("chat_template")
     tokenizer = PreTrainedTokenizerFast(tokenizer_file=os.path.join(folder, "tokenizer.json"),
-                                        bos_token="<|im_start|>", eos_token="<|im_end|>")
+                                        bos_token="<|im_start|>", eos_token="<|im_end|>",
+                                        chat_template=chat_template)
     o = c["options"]
     with tempfile.TemporaryDirectory() as scratch:
         data_args = DataArguments(template=c["template"], dataset=c["dataset"],
