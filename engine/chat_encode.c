@@ -350,65 +350,126 @@ static void build_labels(const encoder *enc, GArray *const *prompts, GArray *con
     }
 }
 
-hn_status hn_chat_encode(const hn_chat_template *tmpl, const hn_tokenizer *tok,
-                         const hn_chat_message *messages, size_t n_messages,
-                         const hn_chat_encode_options *options, hn_chat_encoded *out,
-                         hn_error *err)
+/* What both encodings share: the messages checked, the encoder, the system prompt and the
+ * turns after it, whose contents may be replaced (thoughts removed). */
+typedef struct {
+    encoder enc;
+    const char *system;
+    hn_chat_message *turns; /* [n] */
+    char **owned;           /* [n]: contents made here */
+    size_t n;
+    size_t first; /* 1 when messages[0] is the system message */
+} conversation;
+
+static hn_status conversation_open(const hn_chat_template *tmpl, const hn_tokenizer *tok,
+                                   const hn_chat_message *messages, size_t n_messages,
+                                   const hn_chat_encode_options *options, conversation *c,
+                                   hn_error *err)
 {
-    *out = (hn_chat_encoded){0};
+    *c = (conversation){0};
     size_t first = n_messages > 0 && messages[0].role == HN_ROLE_SYSTEM ? 1 : 0;
     for (size_t i = first; i < n_messages; i++)
         if (messages[i].role == HN_ROLE_SYSTEM)
             return hn_fail(err, HN_ERR_ARGUMENT, "message %zu: expected a system message only "
                            "as the first message, found one here", i);
     HN_TRY(check_messages(tmpl, messages, n_messages, first, options, err));
+    c->enc = (encoder){tmpl, tok, hn_tokenizer_get_config(tok)->bos_id, -1};
+    HN_TRY(hn_chat_template_eos(tmpl, tok, &c->enc.eos_id, err));
+    c->system = first == 1 ? messages[0].content : options->system;
+    if (c->system == NULL || c->system[0] == '\0')
+        c->system = tmpl->default_system;
+    HN_TRY(check_stop_words(tmpl, tok, messages, n_messages, c->system, err));
+    c->first = first;
+    c->n = n_messages - first;
+    c->turns = g_new(hn_chat_message, c->n);
+    c->owned = g_new0(char *, c->n);
+    memcpy(c->turns, messages + first, c->n * sizeof *c->turns);
+    return HN_OK;
+}
 
-    encoder enc = {tmpl, tok, hn_tokenizer_get_config(tok)->bos_id, -1};
-    HN_TRY(hn_chat_template_eos(tmpl, tok, &enc.eos_id, err));
-    const char *system = first == 1 ? messages[0].content : options->system;
-    if (system == NULL || system[0] == '\0')
-        system = tmpl->default_system;
-    HN_TRY(check_stop_words(tmpl, tok, messages, n_messages, system, err));
+static void conversation_close(conversation *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        g_free(c->owned[i]);
+    g_free(c->owned);
+    g_free(c->turns);
+    *c = (conversation){0};
+}
 
-    /* The turns, with thoughts removed where upstream removes them. */
-    size_t n = n_messages - first;
-    hn_chat_message *turns = g_new(hn_chat_message, n);
-    char **owned = g_new0(char *, n);
-    memcpy(turns, messages + first, n * sizeof *turns);
-    bool reasoning = tmpl->template_class == HN_TEMPLATE_REASONING;
-    bool discard_history = options->mask_history && !options->preserve_thinking;
-    for (size_t i = 1; reasoning && i < n; i += 2) {
-        for (int pass = 0; pass < 2; pass++) { /* both removals may apply, one after the other */
-            if (pass == 0 ? options->enable_thinking : !(discard_history && i + 2 < n))
-                continue;
-            char *removed = remove_thought(tmpl, turns[i].content);
-            g_free(owned[i]);
-            turns[i].content = owned[i] = removed;
+/* ReasoningTemplate.remove_thought applied to turn i. */
+static void drop_thought(conversation *c, size_t i)
+{
+    char *removed = remove_thought(c->enc.tmpl, c->turns[i].content);
+    g_free(c->owned[i]);
+    c->turns[i].content = c->owned[i] = removed;
+}
+
+/* Template._encode: ids[k] (made here; free them also after an error) for each turn k. */
+static hn_status encode_turns(const conversation *c, GArray **ids, hn_error *err)
+{
+    for (size_t k = 0; k < c->n; k++) {
+        ids[k] = g_array_new(FALSE, FALSE, sizeof(int32_t));
+        hn_status status = encode_message(&c->enc, ids[k], k, &c->turns[k], c->system, err);
+        if (status != HN_OK) {
+            hn_error_prefix(err, "message %zu", c->first + k);
+            return status;
         }
     }
+    return HN_OK;
+}
 
-    size_t n_turns = n / 2;
+static void free_turn_ids(GArray **ids, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (ids[k] != NULL)
+            g_array_free(ids[k], TRUE);
+    g_free(ids);
+}
+
+/* The ids of an empty thought (ReasoningTemplate.get_thought_word_ids). */
+static hn_status empty_thought(const encoder *enc, GArray **out, hn_error *err)
+{
+    *out = g_array_new(FALSE, FALSE, sizeof(int32_t));
+    char *words = g_strconcat(enc->tmpl->thought_words[0], enc->tmpl->thought_words[1], NULL);
+    hn_status status = append_text(enc, *out, words, err);
+    g_free(words);
+    return status;
+}
+
+hn_status hn_chat_encode(const hn_chat_template *tmpl, const hn_tokenizer *tok,
+                         const hn_chat_message *messages, size_t n_messages,
+                         const hn_chat_encode_options *options, hn_chat_encoded *out,
+                         hn_error *err)
+{
+    *out = (hn_chat_encoded){0};
+    conversation c;
+    HN_TRY(conversation_open(tmpl, tok, messages, n_messages, options, &c, err));
+
+    /* ReasoningTemplate.encode_multiturn: thoughts removed where upstream removes them. */
+    bool reasoning = tmpl->template_class == HN_TEMPLATE_REASONING;
+    bool discard_history = options->mask_history && !options->preserve_thinking;
+    for (size_t i = 1; reasoning && i < c.n; i += 2) {
+        if (!options->enable_thinking)
+            drop_thought(&c, i);
+        if (discard_history && i + 2 < c.n) /* both removals may apply, one after the other */
+            drop_thought(&c, i);
+    }
+
+    GArray **ids = g_new0(GArray *, c.n);
+    hn_status status = encode_turns(&c, ids, err);
+    size_t n_turns = c.n / 2;
     GArray **prompts = g_new0(GArray *, n_turns), **responses = g_new0(GArray *, n_turns);
-    hn_status status = HN_OK;
-    for (size_t k = 0; k < n_turns && status == HN_OK; k++) {
-        prompts[k] = g_array_new(FALSE, FALSE, sizeof(int32_t));
-        responses[k] = g_array_new(FALSE, FALSE, sizeof(int32_t));
-        status = encode_message(&enc, prompts[k], 2 * k, &turns[2 * k], system, err);
-        if (status == HN_OK)
-            status = encode_message(&enc, responses[k], 2 * k + 1, &turns[2 * k + 1], system,
-                                    err);
-        if (status != HN_OK)
-            hn_error_prefix(err, "message %zu", first + 2 * k);
+    for (size_t k = 0; k < n_turns; k++) {
+        prompts[k] = ids[2 * k];
+        responses[k] = ids[2 * k + 1];
     }
     /* An empty thought where the answer has none: trained on with enable_thinking, part of
      * the prompt without (only the last turn when history thoughts are discarded). */
     if (status == HN_OK && reasoning) {
-        GArray *thought = g_array_new(FALSE, FALSE, sizeof(int32_t));
-        char *words = g_strconcat(tmpl->thought_words[0], tmpl->thought_words[1], NULL);
-        status = append_text(&enc, thought, words, err);
-        g_free(words);
+        GArray *thought = NULL;
+        status = empty_thought(&c.enc, &thought, err);
         for (size_t k = discard_history ? n_turns - 1 : 0; k < n_turns && status == HN_OK; k++) {
-            if (has_thought_word(tmpl, turns[2 * k + 1].content))
+            if (has_thought_word(tmpl, c.turns[2 * k + 1].content))
                 continue;
             if (!options->enable_thinking)
                 g_array_append_vals(prompts[k], thought->data, thought->len);
@@ -420,23 +481,72 @@ hn_status hn_chat_encode(const hn_chat_template *tmpl, const hn_tokenizer *tok,
     if (status == HN_OK) {
         GArray *input_ids = g_array_new(FALSE, FALSE, sizeof(int32_t));
         GArray *labels = g_array_new(FALSE, FALSE, sizeof(int32_t));
-        build_labels(&enc, prompts, responses, n_turns, options, input_ids, labels);
+        build_labels(&c.enc, prompts, responses, n_turns, options, input_ids, labels);
         g_assert(input_ids->len == labels->len);
         out->n = input_ids->len;
         out->input_ids = (int32_t *)(void *)g_array_free(input_ids, FALSE);
         out->labels = (int32_t *)(void *)g_array_free(labels, FALSE);
     }
-    for (size_t k = 0; k < n_turns; k++) {
-        if (prompts[k] != NULL)
-            g_array_free(prompts[k], TRUE);
-        if (responses[k] != NULL)
-            g_array_free(responses[k], TRUE);
-    }
     g_free(prompts);
     g_free(responses);
-    for (size_t i = 0; i < n; i++)
-        g_free(owned[i]);
-    g_free(owned);
-    g_free(turns);
+    free_turn_ids(ids, c.n);
+    conversation_close(&c);
+    return status;
+}
+
+void hn_chat_oneturn_clear(hn_chat_oneturn *oneturn)
+{
+    g_free(oneturn->prompt);
+    g_free(oneturn->response);
+    *oneturn = (hn_chat_oneturn){0};
+}
+
+hn_status hn_chat_encode_oneturn(const hn_chat_template *tmpl, const hn_tokenizer *tok,
+                                 const hn_chat_message *messages, size_t n_messages,
+                                 const hn_chat_encode_options *options, hn_chat_oneturn *out,
+                                 hn_error *err)
+{
+    *out = (hn_chat_oneturn){0};
+    conversation c;
+    HN_TRY(conversation_open(tmpl, tok, messages, n_messages, options, &c, err));
+
+    /* ReasoningTemplate.encode_oneturn: history thoughts go unless preserve_thinking; the
+     * last answer's only without enable_thinking. */
+    bool reasoning = tmpl->template_class == HN_TEMPLATE_REASONING;
+    if (reasoning && !options->preserve_thinking)
+        for (size_t i = 1; i + 2 < c.n; i += 2)
+            drop_thought(&c, i);
+    if (reasoning && !options->enable_thinking)
+        drop_thought(&c, c.n - 1);
+
+    GArray **ids = g_new0(GArray *, c.n);
+    hn_status status = encode_turns(&c, ids, err);
+    GArray *prompt = g_array_new(FALSE, FALSE, sizeof(int32_t));
+    for (size_t k = 0; k + 1 < c.n && status == HN_OK; k++)
+        g_array_append_vals(prompt, ids[k]->data, ids[k]->len);
+    GArray *response = ids[c.n - 1];
+    /* An empty thought for a last answer without one: prompt or response, as above. */
+    if (status == HN_OK && reasoning && !has_thought_word(tmpl, c.turns[c.n - 1].content)) {
+        GArray *thought = NULL;
+        status = empty_thought(&c.enc, &thought, err);
+        if (status == HN_OK && !options->enable_thinking)
+            g_array_append_vals(prompt, thought->data, thought->len);
+        else if (status == HN_OK)
+            g_array_prepend_vals(response, thought->data, thought->len);
+        g_array_free(thought, TRUE);
+    }
+    if (status == HN_OK) {
+        out->n_prompt = prompt->len;
+        out->n_response = response->len;
+        g_array_set_size(prompt, prompt->len + 1); /* never NULL, even when empty */
+        g_array_set_size(response, response->len + 1);
+        out->prompt = (int32_t *)(void *)g_array_free(prompt, FALSE);
+        out->response = (int32_t *)(void *)g_array_free(response, FALSE);
+        ids[c.n - 1] = NULL;
+    } else {
+        g_array_free(prompt, TRUE);
+    }
+    free_turn_ids(ids, c.n);
+    conversation_close(&c);
     return status;
 }

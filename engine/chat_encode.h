@@ -57,6 +57,26 @@ hn_status hn_chat_encode(const hn_chat_template *tmpl, const hn_tokenizer *tok,
                          hn_error *err);
 void hn_chat_encoded_clear(hn_chat_encoded *encoded);
 
+/* A conversation as one prompt and its last answer (LLaMA-Factory's Template.encode_oneturn,
+ * with ReasoningTemplate's thought rules): every message before the last answer, system and
+ * history included, then that answer's ids, neither truncated nor masked. With efficient_eos
+ * templates the answer has no eos: the caller appends it (the pairwise and feedback
+ * processors do). What the rm/dpo/kto stages' processors encode. */
+typedef struct {
+    int32_t *prompt; /* [n_prompt] */
+    size_t n_prompt;
+    int32_t *response; /* [n_response] */
+    size_t n_response;
+} hn_chat_oneturn;
+
+/* messages and options as hn_chat_encode (train_on_prompt and mask_history play no part;
+ * preserve_thinking keeps the history's thoughts). */
+hn_status hn_chat_encode_oneturn(const hn_chat_template *tmpl, const hn_tokenizer *tok,
+                                 const hn_chat_message *messages, size_t n_messages,
+                                 const hn_chat_encode_options *options, hn_chat_oneturn *out,
+                                 hn_error *err);
+void hn_chat_oneturn_clear(hn_chat_oneturn *oneturn);
+
 /* The eos id a template gives this tokenizer (replace_eos makes it stop_words[0]; a tokenizer
  * without eos gets <|endoftext|>). A token the tokenizer lacks as a special token is an error:
  * LLaMA-Factory would add it and resize the vocabulary, which Hone does not do yet. */

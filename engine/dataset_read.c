@@ -11,6 +11,7 @@ void hn_dataset_options_init(hn_dataset_options *options)
 {
     options->max_samples = -1;
     options->seed = 42;
+    options->stage = NULL;
 }
 
 void hn_dataset_init(hn_dataset *dataset)
@@ -92,6 +93,36 @@ hn_status hn_dataset_append(hn_dataset *dataset, const hn_dataset_attr *attr,
     return status;
 }
 
+/* LLaMA-Factory's _get_merged_dataset refuses a ranking dataset for any stage but rm (which
+ * dpo uses too) and a dataset without ranking for rm: "The dataset is not applicable in the
+ * current training stage." */
+static hn_status check_stage(const char *dataset_dir, const hn_dataset_attr *attr,
+                             const char *stage, hn_error *err)
+{
+    if (stage == NULL)
+        return HN_OK;
+    bool pairs = strcmp(stage, "rm") == 0 || strcmp(stage, "dpo") == 0;
+    if (pairs == attr->ranking)
+        return HN_OK;
+    char *info = g_build_filename(dataset_dir, "dataset_info.json", NULL);
+    hn_status status;
+    if (pairs)
+        status = hn_fail(err, HN_ERR_ARGUMENT, "%s: dataset \"%s\": stage %s expects a ranking "
+                         "dataset (\"ranking\": true, rows with a chosen and a rejected "
+                         "answer), found one without \"ranking\" (LLaMA-Factory refuses it too: "
+                         "\"The dataset is not applicable in the current training stage.\")",
+                         info, attr->name, stage);
+    else
+        status = hn_fail(err, HN_ERR_ARGUMENT, "%s: dataset \"%s\" is a ranking dataset "
+                         "(\"ranking\": true: chosen/rejected pairs for stages rm and dpo); "
+                         "stage %s expects one without ranking%s (LLaMA-Factory refuses it too: "
+                         "\"The dataset is not applicable in the current training stage.\")",
+                         info, attr->name, stage,
+                         strcmp(stage, "kto") == 0 ? ", whose rows have a kto_tag" : "");
+    g_free(info);
+    return status;
+}
+
 hn_status hn_dataset_load(const char *dataset_dir, const char *names,
                           const hn_dataset_options *options, hn_dataset *out, hn_error *err)
 {
@@ -100,6 +131,8 @@ hn_status hn_dataset_load(const char *dataset_dir, const char *names,
     size_t n = 0;
     HN_TRY(hn_dataset_info_resolve(dataset_dir, names, &attrs, &n, err));
     hn_status status = HN_OK;
+    for (size_t i = 0; i < n && status == HN_OK; i++)
+        status = check_stage(dataset_dir, &attrs[i], options->stage, err);
     for (size_t i = 0; i < n && status == HN_OK; i++)
         status = hn_dataset_append(out, &attrs[i], options, err);
     hn_dataset_attrs_free(attrs, n);

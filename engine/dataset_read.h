@@ -42,6 +42,11 @@ typedef struct {
 typedef struct {
     int64_t max_samples; /* the first N rows of each dataset; -1: all (upstream's default) */
     uint32_t seed;       /* the run's seed: num_samples draws with numpy's RNG seeded by it */
+    /* The training stage the rows are for (pt, sft, rm, dpo, kto, ppo), or NULL for any.
+     * As LLaMA-Factory's _get_merged_dataset: rm and dpo (its stage "rm") take only datasets
+     * marked "ranking": true, every other stage only datasets without it; hn_dataset_load
+     * refuses the others with an error naming the dataset. */
+    const char *stage;
 } hn_dataset_options;
 
 void hn_dataset_options_init(hn_dataset_options *options);

@@ -10,19 +10,30 @@ static bool well_formed(const hn_dataset_row *row)
     return !row->broken && row->n_prompt % 2 == 1 && row->n_response == 1;
 }
 
-/* Named templates: hn_chat_encode over [system] + prompt + answer. */
-static hn_status encode_named(const hn_chat_template *tmpl, const hn_tokenizer *tok,
-                              const hn_dataset_row *row, const hn_chat_encode_options *base,
-                              hn_chat_encoded *out, hn_error *err)
+/* Named templates: prompt + answer as one message list, the row's system and tools in the
+ * options (g_free the list). */
+static hn_chat_message *row_messages(const hn_dataset_row *row, const hn_chat_message *answer,
+                                     const hn_chat_encode_options *base,
+                                     hn_chat_encode_options *options)
 {
-    size_t n = row->n_prompt + 1;
-    hn_chat_message *messages = g_new(hn_chat_message, n);
-    memcpy(messages, row->prompt, row->n_prompt * sizeof *messages);
-    messages[row->n_prompt] = row->response[0];
-    hn_chat_encode_options options = *base;
-    options.system = row->system; /* "" or NULL: the template's default */
-    options.tools = row->tools != NULL && row->tools[0] != '\0' ? row->tools : NULL;
-    hn_status s = hn_chat_encode(tmpl, tok, messages, n, &options, out, err);
+    hn_chat_message *messages = g_new(hn_chat_message, row->n_prompt + 1);
+    if (row->n_prompt > 0)
+        memcpy(messages, row->prompt, row->n_prompt * sizeof *messages);
+    messages[row->n_prompt] = *answer;
+    *options = *base;
+    options->system = row->system; /* "" or NULL: the template's default */
+    options->tools = row->tools != NULL && row->tools[0] != '\0' ? row->tools : NULL;
+    return messages;
+}
+
+static hn_status encode_named(const hn_chat_template *tmpl, const hn_tokenizer *tok,
+                              const hn_dataset_row *row, const hn_chat_message *answer,
+                              const hn_chat_encode_options *base, hn_chat_encoded *out,
+                              hn_error *err)
+{
+    hn_chat_encode_options options;
+    hn_chat_message *messages = row_messages(row, answer, base, &options);
+    hn_status s = hn_chat_encode(tmpl, tok, messages, row->n_prompt + 1, &options, out, err);
     g_free(messages);
     return s;
 }
@@ -56,15 +67,15 @@ static void add_message(cJSON *list, const char *role, const char *content)
  * cutoff_len from the end (LLaMA-Factory would instead derive a slot template from the Jinja
  * text and cut turn by turn; see chat_jinja.h for why Hone renders the model's own). */
 static hn_status encode_jinja(const hn_chat_jinja *jinja, const hn_dataset_row *row,
-                              const hn_chat_encode_options *base, hn_chat_encoded *out,
-                              hn_error *err)
+                              const hn_chat_message *answer, const hn_chat_encode_options *base,
+                              hn_chat_encoded *out, hn_error *err)
 {
     cJSON *messages = cJSON_CreateArray();
     hn_status s = HN_OK;
     if (row->system != NULL && row->system[0] != '\0')
         add_message(messages, "system", row->system);
     for (size_t i = 0; i <= row->n_prompt && s == HN_OK; i++) {
-        const hn_chat_message *m = i < row->n_prompt ? &row->prompt[i] : &row->response[0];
+        const hn_chat_message *m = i < row->n_prompt ? &row->prompt[i] : answer;
         const char *role = jinja_role(m->role);
         if (role == NULL)
             s = hn_fail(err, HN_ERR_UNSUPPORTED, "message %zu: function calls are not supported "
@@ -81,6 +92,55 @@ static hn_status encode_jinja(const hn_chat_jinja *jinja, const hn_dataset_row *
         out->n = (size_t)base->cutoff_len;
     cJSON_Delete(messages);
     return s;
+}
+
+hn_status hn_sft_encode_row(const hn_sft_template *tmpl, const hn_tokenizer *tok,
+                            const hn_dataset_row *row, const hn_chat_message *answer,
+                            const hn_chat_encode_options *options, hn_chat_encoded *out,
+                            hn_error *err)
+{
+    return tmpl->named != NULL ? encode_named(tmpl->named, tok, row, answer, options, out, err)
+                               : encode_jinja(tmpl->jinja, row, answer, options, out, err);
+}
+
+/* ids[from..to) as a new array that is never NULL. */
+static int32_t *copy_ids(const int32_t *ids, size_t from, size_t to)
+{
+    int32_t *copy = g_new(int32_t, to - from + 1);
+    if (to > from)
+        memcpy(copy, ids + from, (to - from) * sizeof *copy);
+    return copy;
+}
+
+hn_status hn_sft_encode_row_oneturn(const hn_sft_template *tmpl, const hn_tokenizer *tok,
+                                    const hn_dataset_row *row, const hn_chat_message *answer,
+                                    const hn_chat_encode_options *base, hn_chat_oneturn *out,
+                                    hn_error *err)
+{
+    *out = (hn_chat_oneturn){0};
+    if (tmpl->named != NULL) {
+        hn_chat_encode_options options;
+        hn_chat_message *messages = row_messages(row, answer, base, &options);
+        hn_status s = hn_chat_encode_oneturn(tmpl->named, tok, messages, row->n_prompt + 1,
+                                             &options, out, err);
+        g_free(messages);
+        return s;
+    }
+    /* The model's own template: the conversation rendered with only the last answer
+     * labelled and not cut; the prompt is every id before that answer, the answer the rest. */
+    hn_chat_encode_options options = *base;
+    options.cutoff_len = 0;
+    options.mask_history = true;
+    options.train_on_prompt = false;
+    hn_chat_encoded encoded;
+    HN_TRY(encode_jinja(tmpl->jinja, row, answer, &options, &encoded, err));
+    size_t k = 0;
+    while (k < encoded.n && encoded.labels[k] == HN_IGNORE_INDEX)
+        k++;
+    *out = (hn_chat_oneturn){copy_ids(encoded.input_ids, 0, k), k,
+                             copy_ids(encoded.input_ids, k, encoded.n), encoded.n - k};
+    hn_chat_encoded_clear(&encoded);
+    return HN_OK;
 }
 
 hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tmpl,
@@ -101,9 +161,8 @@ hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tm
             continue;
         }
         hn_chat_encoded encoded = {0};
-        hn_status s = tmpl->named != NULL
-                          ? encode_named(tmpl->named, tok, row, options, &encoded, err)
-                          : encode_jinja(tmpl->jinja, row, options, &encoded, err);
+        hn_status s = hn_sft_encode_row(tmpl, tok, row, &row->response[0], options, &encoded,
+                                        err);
         if (s != HN_OK) {
             hn_error_prefix(err, "dataset row %zu", i);
             hn_sft_data_clear(out);

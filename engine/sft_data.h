@@ -53,6 +53,22 @@ hn_status hn_sft_template_open(const char *template_name, const hn_tokenizer *to
                                hn_chat_template *named, hn_chat_jinja **jinja,
                                hn_sft_template *which, hn_error *err);
 
+/* One row's conversation, [system] + prompt + answer (any of its answers: ranking and KTO rows
+ * have two), with the row's system and tools: as the supervised processor encodes it
+ * (labels, cutoff_len from options). */
+hn_status hn_sft_encode_row(const hn_sft_template *tmpl, const hn_tokenizer *tok,
+                            const hn_dataset_row *row, const hn_chat_message *answer,
+                            const hn_chat_encode_options *options, hn_chat_encoded *out,
+                            hn_error *err);
+/* The same conversation as Template.encode_oneturn splits it: the prompt (everything before
+ * the answer) and the answer's ids, uncut (hn_chat_encode_oneturn). With the model's own
+ * Jinja template the answer is what hn_chat_jinja_encode labels as the last answer and
+ * everything after it. */
+hn_status hn_sft_encode_row_oneturn(const hn_sft_template *tmpl, const hn_tokenizer *tok,
+                                    const hn_dataset_row *row, const hn_chat_message *answer,
+                                    const hn_chat_encode_options *options, hn_chat_oneturn *out,
+                                    hn_error *err);
+
 /* Encodes every row. options carries cutoff_len, train_on_prompt, mask_history and
  * enable_thinking (its system is ignored: each row has its own). Errors name the row. */
 hn_status hn_sft_data_build(const hn_dataset *dataset, const hn_sft_template *tmpl,

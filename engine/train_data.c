@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "map_batches.h"
 #include "pt_data.h"
 #include "sft_packing.h"
 
@@ -106,8 +107,8 @@ static hn_status build_batch(const hn_dataset *rows, const hn_train_data_options
     return s;
 }
 
-/* The rows in upstream's map batches: num_workers contiguous shards (datasets'
- * Dataset.shard: the first len % n shards one row longer), each cut into batch_size rows. */
+/* The rows in upstream's map batches (map_batches.h); without packing rows are independent
+ * and go as one batch per shard. */
 static hn_status build_batches(const hn_dataset *dataset, const hn_train_data_options *o,
                                bool packing, const hn_tokenizer *tok,
                                const hn_sft_template *tmpl, hn_sft_data *out, hn_error *err)
@@ -115,31 +116,24 @@ static hn_status build_batches(const hn_dataset *dataset, const hn_train_data_op
     int32_t pad = -1;
     if (packing && o->stage == HN_TRAIN_STAGE_SFT)
         HN_TRY(pad_id(tok, tmpl, &pad, err));
-    size_t n = dataset->n_rows;
-    size_t shards = o->preprocessing_num_workers > 1 ? (size_t)o->preprocessing_num_workers : 1;
-    if (shards > n)
-        shards = n > 0 ? n : 1; /* datasets: "Reducing num_proc" */
-    size_t batch = packing && o->preprocessing_batch_size > 0
-                       ? (size_t)o->preprocessing_batch_size
-                       : (n > 0 ? n : 1); /* rows are independent without packing */
+    hn_map_batches batches;
+    hn_map_batches_init(&batches, dataset->n_rows, packing ? o->preprocessing_batch_size : 0,
+                        o->preprocessing_num_workers);
     *out = (hn_sft_data){.examples = g_new0(hn_sft_example, 1)};
-    for (size_t shard = 0; shard < shards; shard++) {
-        size_t start = n / shards * shard + MIN(shard, n % shards);
-        size_t end = start + n / shards + (shard < n % shards ? 1 : 0);
-        for (size_t first = start; first < end; first += batch) {
-            hn_dataset view = *dataset;
-            view.rows = dataset->rows + first;
-            view.n_rows = MIN(batch, end - first);
-            hn_sft_data part;
-            hn_status s = build_batch(&view, o, packing, pad, tok, tmpl, &part, err);
-            if (s != HN_OK) {
-                if (first > 0)
-                    hn_error_prefix(err, "rows from %zu", first);
-                hn_sft_data_clear(out);
-                return s;
-            }
-            append(out, &part, first);
+    size_t first, n;
+    while (hn_map_batches_next(&batches, &first, &n)) {
+        hn_dataset view = *dataset;
+        view.rows = dataset->rows + first;
+        view.n_rows = n;
+        hn_sft_data part;
+        hn_status s = build_batch(&view, o, packing, pad, tok, tmpl, &part, err);
+        if (s != HN_OK) {
+            if (first > 0)
+                hn_error_prefix(err, "rows from %zu", first);
+            hn_sft_data_clear(out);
+            return s;
         }
+        append(out, &part, first);
     }
     return HN_OK;
 }
@@ -156,6 +150,7 @@ static hn_status build(const hn_train_data_options *o, bool packing, const hn_to
     hn_dataset_options_init(&dopts);
     dopts.max_samples = o->max_samples;
     dopts.seed = o->seed;
+    dopts.stage = o->stage == HN_TRAIN_STAGE_PT ? "pt" : "sft";
     hn_dataset dataset;
     hn_status s = hn_dataset_load(o->dataset_dir, o->dataset, &dopts, &dataset, err);
     if (s == HN_OK && (o->identity_name != NULL || o->identity_author != NULL))

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dataset_read.h"
+#include "pref_data.h"
 #include "numpy_random.h"
 #include "test_util.h"
 
@@ -142,6 +143,192 @@ static void test_bad_rows(void)
                  HN_ERR_FORMAT, "k: expected true or false");
 }
 
+/* Ranking and KTO rows that cannot be what their dataset_info.json entry says. */
+static void test_bad_preference_rows(void)
+{
+    const char *pairs_info = "{\"p\": {\"file_name\": \"p.json\", \"ranking\": true, "
+                             "\"formatting\": \"sharegpt\", \"columns\": {\"messages\": "
+                             "\"conversations\", \"chosen\": \"chosen\", \"rejected\": "
+                             "\"rejected\"}}}";
+    const char *no_rejected[] = {"p.json", "[{\"conversations\": [{\"from\": \"human\", "
+                                 "\"value\": \"q\"}], \"chosen\": {\"from\": \"gpt\", \"value\":"
+                                 " \"a\"}}]", NULL};
+    EXPECT_ERROR(pairs_info, no_rejected, "p", HN_ERR_FORMAT, "p.json: row 1",
+                 "missing \"rejected\" (the rejected column)", "dataset \"p\"");
+    const char *no_chosen[] = {"p.json", "[{\"conversations\": [{\"from\": \"human\", \"value\":"
+                               " \"q\"}], \"rejected\": {\"from\": \"gpt\", \"value\": \"b\"}}]",
+                               NULL};
+    EXPECT_ERROR(pairs_info, no_chosen, "p", HN_ERR_FORMAT, "p.json: row 1",
+                 "missing \"chosen\" (the chosen column)");
+    const char *text_answer[] = {"p.json", "[{\"conversations\": [{\"from\": \"human\", "
+                                 "\"value\": \"q\"}], \"chosen\": \"a\", \"rejected\": \"b\"}]",
+                                 NULL};
+    EXPECT_ERROR(pairs_info, text_answer, "p", HN_ERR_FORMAT, "p.json: row 1",
+                 "chosen: expected a message object, found a string");
+    const char *user_answer[] = {"p.json", "[{\"conversations\": [{\"from\": \"human\", "
+                                 "\"value\": \"q\"}], \"chosen\": {\"from\": \"human\", \"value\":"
+                                 " \"a\"}, \"rejected\": {\"from\": \"gpt\", \"value\": \"b\"}}]",
+                                 NULL};
+    EXPECT_ERROR(pairs_info, user_answer, "p", HN_ERR_FORMAT, "p.json: row 1", "chosen: role "
+                 "\"human\": expected an assistant or function answer");
+    const char *alpaca_pairs = "{\"a\": {\"file_name\": \"a.json\", \"ranking\": true, "
+                              "\"columns\": {\"prompt\": \"instruction\", \"chosen\": \"chosen\","
+                              " \"rejected\": \"rejected\"}}}";
+    const char *alpaca_missing[] = {"a.json", "[{\"instruction\": \"q\", \"chosen\": \"a\", "
+                                    "\"rejected\": \"b\"}, {\"instruction\": \"q\", \"chosen\": "
+                                    "\"a\"}]", NULL};
+    EXPECT_ERROR(alpaca_pairs, alpaca_missing, "a", HN_ERR_FORMAT, "a.json: row 2",
+                 "missing \"rejected\"");
+    const char *alpaca_number[] = {"a.json", "[{\"instruction\": \"q\", \"chosen\": 1, "
+                                   "\"rejected\": \"b\"}]", NULL};
+    EXPECT_ERROR(alpaca_pairs, alpaca_number, "a", HN_ERR_FORMAT, "a.json: row 1",
+                 "chosen: expected a string, found a number");
+    const char *kto_info = "{\"k\": {\"file_name\": \"k.json\", \"formatting\": \"sharegpt\", "
+                           "\"columns\": {\"messages\": \"messages\", \"kto_tag\": \"label\"}, "
+                           "\"tags\": {\"role_tag\": \"role\", \"content_tag\": \"content\", "
+                           "\"user_tag\": \"user\", \"assistant_tag\": \"assistant\"}}}";
+    const char *kto_text[] = {"k.json", "[{\"messages\": [{\"role\": \"user\", \"content\": "
+                              "\"q\"}, {\"role\": \"assistant\", \"content\": \"a\"}], "
+                              "\"label\": \"true\"}]", NULL};
+    EXPECT_ERROR(kto_info, kto_text, "k", HN_ERR_FORMAT, "k.json: row 1",
+                 "label: expected true or false (the kto_tag), found a string");
+    const char *kto_missing[] = {"k.json", "[{\"messages\": [{\"role\": \"user\", \"content\": "
+                                 "\"q\"}, {\"role\": \"assistant\", \"content\": \"a\"}]}]", NULL};
+    EXPECT_ERROR(kto_info, kto_missing, "k", HN_ERR_FORMAT, "k.json: row 1",
+                 "missing \"label\" (the kto_tag column)");
+}
+
+/* Loads names from a folder for a stage; returns the error message (g_free). */
+static char *stage_error(const char *info, const char *const *files, const char *names,
+                         const char *stage)
+{
+    char *dir = make_dir(info, files);
+    hn_dataset_options options;
+    hn_dataset_options_init(&options);
+    options.stage = stage;
+    hn_dataset dataset;
+    hn_error err = {0};
+    hn_status status = hn_dataset_load(dir, names, &options, &dataset, &err);
+    hn_dataset_clear(&dataset);
+    if (status == HN_OK) {
+        test_remove_tree(dir);
+        g_error("%s: loaded for stage %s, expected an error", names, stage);
+    }
+    g_assert_cmpint(status, ==, HN_ERR_ARGUMENT);
+    /* The same datasets load without a stage. */
+    options.stage = NULL;
+    g_assert_cmpint(hn_dataset_load(dir, names, &options, &dataset, &err), ==, HN_OK);
+    hn_dataset_clear(&dataset);
+    test_remove_tree(dir);
+    g_free(dir);
+    g_test_message("%s", err.message);
+    return g_strdup(err.message);
+}
+
+/* Upstream's _get_merged_dataset: ranking datasets for rm (and dpo) only, and only those. */
+static void test_dataset_for_stage(void)
+{
+    const char *info = "{\"plain\": {\"file_name\": \"a.json\"}, \"pairs\": {\"file_name\": "
+                       "\"p.json\", \"ranking\": true, \"columns\": {\"prompt\": "
+                       "\"instruction\", \"chosen\": \"chosen\", \"rejected\": \"rejected\"}}}";
+    const char *files[] = {"a.json", "[{\"instruction\": \"q\", \"input\": \"\", \"output\": "
+                           "\"a\"}]", "p.json", "[{\"instruction\": \"q\", \"chosen\": \"a\", "
+                           "\"rejected\": \"b\"}]", NULL};
+    const char *not_ranking[] = {"sft", "pt", "kto"};
+    for (size_t i = 0; i < G_N_ELEMENTS(not_ranking); i++) {
+        char *message = stage_error(info, files, "plain,pairs", not_ranking[i]);
+        char *stage = g_strdup_printf("stage %s expects one without ranking", not_ranking[i]);
+        test_assert_contains(message, "dataset_info.json: dataset \"pairs\" is a ranking dataset");
+        test_assert_contains(message, stage);
+        test_assert_contains(message, "The dataset is not applicable in the current training");
+        g_free(stage);
+        g_free(message);
+    }
+    const char *ranking[] = {"rm", "dpo"};
+    for (size_t i = 0; i < G_N_ELEMENTS(ranking); i++) {
+        char *message = stage_error(info, files, "pairs,plain", ranking[i]);
+        char *stage = g_strdup_printf("dataset \"plain\": stage %s expects a ranking dataset",
+                                      ranking[i]);
+        test_assert_contains(message, stage);
+        test_assert_contains(message, "found one without \"ranking\"");
+        g_free(stage);
+        g_free(message);
+    }
+}
+
+/* Loads names for a stage and builds preference data with chatml. The rows here are all
+ * dropped or refused before any is tokenized, so no tokenizer is needed. */
+static char *pref_error(const char *info, const char *const *files, const char *names,
+                        const char *stage, int batch_size)
+{
+    char *dir = make_dir(info, files);
+    hn_dataset_options options;
+    hn_dataset_options_init(&options);
+    options.stage = stage;
+    hn_dataset dataset;
+    hn_error err = {0};
+    if (hn_dataset_load(dir, names, &options, &dataset, &err) != HN_OK)
+        g_error("%s", err.message);
+    hn_chat_template chatml;
+    g_assert_cmpint(hn_chat_template_get("chatml", &chatml, &err), ==, HN_OK);
+    hn_sft_template tmpl = {&chatml, NULL};
+    hn_chat_encode_options encode;
+    hn_chat_encode_options_init(&encode);
+    hn_status status;
+    if (strcmp(stage, "kto") == 0) {
+        hn_kto_data data;
+        status = hn_kto_data_build(&dataset, &tmpl, NULL, &encode, batch_size, 0, &data, &err);
+        g_assert_null(data.examples);
+    } else {
+        hn_pair_data data;
+        status = hn_pair_data_build(&dataset, &tmpl, NULL, &encode, &data, &err);
+        g_assert_null(data.examples);
+    }
+    g_assert_cmpint(status, ==, HN_ERR_ARGUMENT);
+    hn_dataset_clear(&dataset);
+    test_remove_tree(dir);
+    g_free(dir);
+    g_test_message("%s", err.message);
+    return g_strdup(err.message);
+}
+
+/* Preference data from rows the processors drop, and KTO's KL pair borrowing an answer from a
+ * row that has none. */
+static void test_bad_preference_data(void)
+{
+    const char *kto_info = "{\"k\": {\"file_name\": \"k.json\", \"columns\": {\"prompt\": "
+                           "\"instruction\", \"response\": \"output\", \"kto_tag\": \"tag\"}}}";
+    const char *untagged[] = {"k.json", "[{\"instruction\": \"q\", \"output\": \"a\", \"tag\": "
+                              "null}, {\"instruction\": \"r\", \"output\": \"b\", \"tag\": "
+                              "null}]", NULL};
+    char *m = pref_error(kto_info, untagged, "k", "kto", 1000);
+    test_assert_contains(m, "none of the 2 dataset rows is a KTO row");
+    test_assert_contains(m, "row 0: 1 prompt turns and 1 answers (expected an odd number and 2)");
+    test_assert_contains(m, "Cannot find valid samples");
+    g_free(m);
+    /* Row 0's KL pair takes the batch's last row, whose answer is empty and untagged. */
+    const char *empty_last[] = {"k.json", "[{\"instruction\": \"q\", \"output\": \"a\", \"tag\": "
+                                "true}, {\"instruction\": \"r\", \"output\": \"\", \"tag\": "
+                                "null}]", NULL};
+    m = pref_error(kto_info, empty_last, "k", "kto", 1000);
+    test_assert_contains(m, "dataset row 0: its KL pair takes the answer of row 1");
+    test_assert_contains(m, "which has 1 answer and no text to borrow");
+    test_assert_contains(m, "IndexError");
+    g_free(m);
+    const char *pairs_info = "{\"p\": {\"file_name\": \"p.json\", \"ranking\": true, "
+                             "\"formatting\": \"sharegpt\", \"columns\": {\"messages\": "
+                             "\"conversations\", \"chosen\": \"chosen\", \"rejected\": "
+                             "\"rejected\"}}}";
+    const char *unpaired[] = {"p.json", "[{\"conversations\": [{\"from\": \"human\", \"value\": "
+                              "\"q\"}, {\"from\": \"gpt\", \"value\": \"a\"}], \"chosen\": null,"
+                              " \"rejected\": null}, {\"conversations\": [{\"from\": \"human\", "
+                              "\"value\": \"q\"}], \"chosen\": null, \"rejected\": null}]", NULL};
+    m = pref_error(pairs_info, unpaired, "p", "dpo", 1000);
+    test_assert_contains(m, "none of the 2 dataset rows is a preference pair");
+    test_assert_contains(m, "row 0: 0 prompt turns and 0 answers");
+    g_free(m);
+}
+
 static void test_bad_files(void)
 {
     const char *latin1[] = {"demo.jsonl", "{\"instruction\": \"a\", \"input\": \"\", \"output\": "
@@ -265,6 +452,9 @@ int main(int argc, char **argv)
     g_test_add_func("/engine/dataset/bad-entries", test_bad_entries);
     g_test_add_func("/engine/dataset/bad-rows", test_bad_rows);
     g_test_add_func("/engine/dataset/bad-files", test_bad_files);
+    g_test_add_func("/engine/dataset/bad-preference-rows", test_bad_preference_rows);
+    g_test_add_func("/engine/dataset/stage", test_dataset_for_stage);
+    g_test_add_func("/engine/dataset/bad-preference-data", test_bad_preference_data);
     g_test_add_func("/engine/dataset/numpy-random", test_numpy_random);
     g_test_add_func("/engine/dataset/broken-rows", test_broken_rows_counted);
     g_test_add_func("/engine/dataset/identity", test_identity_filled);
