@@ -264,6 +264,50 @@ hn_status hn_kto_data_build(const hn_dataset *dataset, const hn_sft_template *tm
     return HN_OK;
 }
 
+/* One sequence as a plain example, counting its trained labels. */
+static hn_sft_example take_sequence(int32_t *ids, int32_t *labels, size_t n, int64_t *n_labels)
+{
+    for (size_t t = 0; t < n; t++)
+        *n_labels += labels[t] != HN_IGNORE_INDEX;
+    return (hn_sft_example){.input_ids = ids, .labels = labels, .n = n};
+}
+
+void hn_pair_data_move_to(hn_pair_data *data, hn_sft_data *out)
+{
+    *out = (hn_sft_data){.examples = g_new0(hn_sft_example, 2 * data->n_examples + 1),
+                         .n_examples = 2 * data->n_examples, .n_dropped = data->n_dropped,
+                         .first_dropped = data->first_dropped, .n_tokens = data->n_tokens,
+                         .group = 2};
+    for (size_t i = 0; i < data->n_examples; i++) {
+        hn_pair_example *e = &data->examples[i];
+        out->examples[2 * i] = take_sequence(e->chosen_input_ids, e->chosen_labels, e->n_chosen,
+                                             &out->n_label_tokens);
+        out->examples[2 * i + 1] = take_sequence(e->rejected_input_ids, e->rejected_labels,
+                                                 e->n_rejected, &out->n_label_tokens);
+    }
+    g_free(data->examples);
+    *data = (hn_pair_data){0};
+}
+
+void hn_kto_data_move_to(hn_kto_data *data, hn_sft_data *out)
+{
+    size_t n = data->n_examples;
+    *out = (hn_sft_data){.examples = g_new0(hn_sft_example, 2 * n + 1), .n_examples = 2 * n,
+                         .n_dropped = data->n_dropped, .first_dropped = data->first_dropped,
+                         .n_tokens = data->n_tokens, .group = 2,
+                         .desirable = g_new0(uint8_t, n + 1)};
+    for (size_t i = 0; i < n; i++) {
+        hn_kto_example *e = &data->examples[i];
+        out->examples[2 * i] = take_sequence(e->input_ids, e->labels, e->n, &out->n_label_tokens);
+        int64_t kl_labels = 0; /* the KL pairs train nothing */
+        out->examples[2 * i + 1] = take_sequence(e->kl_input_ids, e->kl_labels, e->n_kl,
+                                                 &kl_labels);
+        out->desirable[i] = e->kto_tag;
+    }
+    g_free(data->examples);
+    *data = (hn_kto_data){0};
+}
+
 void hn_kto_data_clear(hn_kto_data *data)
 {
     for (size_t i = 0; i < data->n_examples; i++)

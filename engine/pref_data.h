@@ -76,3 +76,9 @@ hn_status hn_kto_data_build(const hn_dataset *dataset, const hn_sft_template *tm
                             const hn_tokenizer *tok, const hn_chat_encode_options *options,
                             int batch_size, int num_workers, hn_kto_data *out, hn_error *err);
 void hn_kto_data_clear(hn_kto_data *data);
+
+/* Moves the examples into the trainer's grouped examples (hn_sft_data with group 2): each pair
+ * as its chosen then its rejected sequence, each KTO example as itself then its KL pair with
+ * its tag in desirable[]. The source is left empty. */
+void hn_pair_data_move_to(hn_pair_data *data, hn_sft_data *out);
+void hn_kto_data_move_to(hn_kto_data *data, hn_sft_data *out);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "map_batches.h"
+#include "pref_data.h"
 #include "pt_data.h"
 #include "sft_packing.h"
 
@@ -26,7 +27,11 @@ void hn_train_data_options_from_args(hn_train_data_options *o, const hn_train_ar
     o->seed = (uint32_t)args->seed;
     o->identity_name = args->identity_name;
     o->identity_author = args->identity_author;
-    o->stage = strcmp(args->stage, "pt") == 0 ? HN_TRAIN_STAGE_PT : HN_TRAIN_STAGE_SFT;
+    o->stage = strcmp(args->stage, "pt") == 0    ? HN_TRAIN_STAGE_PT
+               : strcmp(args->stage, "kto") == 0 ? HN_TRAIN_STAGE_KTO
+               : strcmp(args->stage, "rm") == 0 || strcmp(args->stage, "dpo") == 0
+                   ? HN_TRAIN_STAGE_PAIRWISE
+                   : HN_TRAIN_STAGE_SFT;
     o->encode.cutoff_len = args->cutoff_len;
     o->encode.train_on_prompt = args->train_on_prompt;
     o->encode.mask_history = args->mask_history;
@@ -138,6 +143,30 @@ static hn_status build_batches(const hn_dataset *dataset, const hn_train_data_op
     return HN_OK;
 }
 
+/* The preference stages' examples, grouped (pref_data.h): the rows are encoded as a whole;
+ * only kto's KL pairs depend on upstream's map batches. */
+static hn_status build_preference(const hn_dataset *dataset, const hn_train_data_options *o,
+                                  const hn_tokenizer *tok, const hn_sft_template *tmpl,
+                                  hn_sft_data *out, hn_error *err)
+{
+    if (o->stage == HN_TRAIN_STAGE_PAIRWISE) {
+        hn_pair_data pairs;
+        HN_TRY(hn_pair_data_build(dataset, tmpl, tok, &o->encode, &pairs, err));
+        hn_pair_data_move_to(&pairs, out);
+        return HN_OK;
+    }
+    hn_kto_data kto;
+    HN_TRY(hn_kto_data_build(dataset, tmpl, tok, &o->encode, o->preprocessing_batch_size,
+                             o->preprocessing_num_workers, &kto, err));
+    hn_kto_data_move_to(&kto, out);
+    return HN_OK;
+}
+
+static bool is_preference(hn_train_stage stage)
+{
+    return stage == HN_TRAIN_STAGE_PAIRWISE || stage == HN_TRAIN_STAGE_KTO;
+}
+
 static hn_status build(const hn_train_data_options *o, bool packing, const hn_tokenizer *tok,
                        const hn_sft_template *tmpl, hn_sft_data *out, hn_error *err)
 {
@@ -150,12 +179,18 @@ static hn_status build(const hn_train_data_options *o, bool packing, const hn_to
     hn_dataset_options_init(&dopts);
     dopts.max_samples = o->max_samples;
     dopts.seed = o->seed;
-    dopts.stage = o->stage == HN_TRAIN_STAGE_PT ? "pt" : "sft";
+    static const char *const STAGE_NAMES[] = {[HN_TRAIN_STAGE_PT] = "pt",
+                                              [HN_TRAIN_STAGE_SFT] = "sft",
+                                              [HN_TRAIN_STAGE_PAIRWISE] = "rm",
+                                              [HN_TRAIN_STAGE_KTO] = "kto"};
+    dopts.stage = STAGE_NAMES[o->stage];
     hn_dataset dataset;
     hn_status s = hn_dataset_load(o->dataset_dir, o->dataset, &dopts, &dataset, err);
     if (s == HN_OK && (o->identity_name != NULL || o->identity_author != NULL))
         hn_dataset_fill_identity(&dataset, o->identity_name, o->identity_author);
-    if (s == HN_OK)
+    if (s == HN_OK && is_preference(o->stage))
+        s = build_preference(&dataset, o, tok, tmpl, out, err);
+    else if (s == HN_OK)
         s = build_batches(&dataset, o, packing, tok, tmpl, out, err);
     if (s == HN_OK && out->n_examples == 0 && o->stage == HN_TRAIN_STAGE_PT) {
         s = hn_fail(err, HN_ERR_ARGUMENT, "stage pt: no examples: every batch of %d rows has "
@@ -179,6 +214,10 @@ hn_status hn_train_data_load(const hn_train_data_options *o, const hn_tokenizer 
                        "attention across documents (as LLaMA-Factory)");
     bool packing = o->neat_packing || (o->packing >= 0 ? o->packing != 0
                                                        : o->stage == HN_TRAIN_STAGE_PT);
+    if (packing && is_preference(o->stage))
+        return hn_fail(err, HN_ERR_ARGUMENT, "packing: stages rm, dpo and kto train on whole "
+                       "pairs and examples, unpacked (LLaMA-Factory's pairwise and feedback "
+                       "processors do not pack); leave packing out");
     if (o->cache_dir != NULL && o->cache_dir[0] == '\0')
         return build(o, packing, tok, tmpl, out, err);
     HN_TRY(hn_train_data_key(o, tok, tmpl, info->key, err));

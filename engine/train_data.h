@@ -24,6 +24,8 @@
 typedef enum {
     HN_TRAIN_STAGE_PT,
     HN_TRAIN_STAGE_SFT,
+    HN_TRAIN_STAGE_PAIRWISE, /* rm and dpo: chosen/rejected pairs (pref_data.h) */
+    HN_TRAIN_STAGE_KTO,      /* kto: examples with their KL pairs */
 } hn_train_stage;
 
 typedef struct {

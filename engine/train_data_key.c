@@ -151,7 +151,8 @@ hn_status hn_train_data_key(const hn_train_data_options *o, const hn_tokenizer *
     int_field(sum, "packing", packing);
     int_field(sum, "packing set", o->packing); /* -1 and 1 differ in cutoff_len (train_data.h) */
     int_field(sum, "neat_packing", o->neat_packing);
-    if (packing) { /* batches only matter to packing */
+    if (packing || o->stage == HN_TRAIN_STAGE_KTO) { /* batches matter to packing and to
+                                                        kto's KL pairs */
         int_field(sum, "preprocessing_batch_size", o->preprocessing_batch_size);
         int_field(sum, "preprocessing_num_workers", o->preprocessing_num_workers);
     }
