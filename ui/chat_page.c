@@ -344,7 +344,7 @@ build_model_row (HoneChatPage *self)
   self->load_button = button_new (_ ("Load model"), G_CALLBACK (load_clicked), self);
   gtk_widget_add_css_class (self->load_button, "suggested-action");
   self->unload_button = button_new (_ ("Unload model"), G_CALLBACK (unload_clicked), self);
-  GtkWidget *gguf = button_new ("GGUF file…", G_CALLBACK (gguf_clicked), self);
+  GtkWidget *gguf = button_new (_ ("GGUF file…"), G_CALLBACK (gguf_clicked), self);
   gtk_widget_set_tooltip_text (gguf, _ ("Choose a GGUF file as the top bar's model path"));
   self->spinner = gtk_spinner_new ();
   self->status = gtk_label_new (_ ("No model loaded."));
