@@ -266,7 +266,8 @@ build_settings (HoneExportPage *self)
   g_signal_connect (choose, "clicked", G_CALLBACK (choose_clicked), self);
   gtk_box_append (GTK_BOX (folder_box), self->folder);
   gtk_box_append (GTK_BOX (folder_box), choose);
-  gtk_list_box_append (GTK_LIST_BOX (list), setting_row (_ ("Export folder"), "export_dir", folder_box));
+  gtk_list_box_append (GTK_LIST_BOX (list),
+                       setting_row (_ ("Export folder"), "export_dir", folder_box));
 
   self->shard_size = gtk_spin_button_new_with_range (0.01, 1000, 0.5);
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (self->shard_size), 2);
@@ -275,11 +276,13 @@ build_settings (HoneExportPage *self)
                        setting_row (_ ("Max shard size (GB)"), "export_size", self->shard_size));
 
   self->dtype = gtk_drop_down_new_from_strings (DTYPES); /* "auto" first: the engine's default */
-  gtk_list_box_append (GTK_LIST_BOX (list), setting_row (_ ("Data type"), "infer_dtype", self->dtype));
+  gtk_list_box_append (GTK_LIST_BOX (list),
+                       setting_row (_ ("Data type"), "infer_dtype", self->dtype));
 
   self->gguf = gtk_drop_down_new_from_strings (GGUF_TYPES); /* "none" first: the default */
   gtk_list_box_append (GTK_LIST_BOX (list),
-                       setting_row (_ ("GGUF file (from a GGUF model)"), "export_gguf", self->gguf));
+                       setting_row (_ ("GGUF file (from a GGUF model)"), "export_gguf",
+                                    self->gguf));
 
   self->system = gtk_entry_new ();
   gtk_entry_set_placeholder_text (GTK_ENTRY (self->system), _ ("the template's default"));

@@ -94,7 +94,9 @@ hone_pick_file (GtkWindow *parent, HonePickMode mode, const char *title, GFile *
     [HONE_PICK_SAVE] = GTK_FILE_CHOOSER_ACTION_SAVE,
   };
   static const char *const accept[] = {
-    [HONE_PICK_FOLDER] = N_ ("_Select"), [HONE_PICK_OPEN] = N_ ("_Open"), [HONE_PICK_SAVE] = N_ ("_Save"),
+    [HONE_PICK_FOLDER] = N_ ("_Select"),
+    [HONE_PICK_OPEN] = N_ ("_Open"),
+    [HONE_PICK_SAVE] = N_ ("_Save"),
   };
   Pick *pick = g_new0 (Pick, 1);
   *pick = (Pick){ done, data };

@@ -64,7 +64,8 @@ static void
 relabel_widget (GtkWidget *w, const Switch *sw)
 {
   /* the children first: a button's own label child then gets its new text from the button */
-  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL; c = gtk_widget_get_next_sibling (c))
+  for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
     relabel_widget (c, sw);
   if (GTK_IS_LABEL (w))
     retranslate (w, (TextGet) gtk_label_get_label, (TextSet) gtk_label_set_label, sw);

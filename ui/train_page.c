@@ -183,7 +183,8 @@ static void
 save_clicked (GtkButton *button, gpointer data)
 {
   hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (data))), HONE_PICK_SAVE,
-                  _ ("Save arguments"), NULL, "training_args.yaml", save_chosen, g_object_ref (data));
+                  _ ("Save arguments"), NULL, "training_args.yaml", save_chosen,
+                  g_object_ref (data));
 }
 
 /* Every input (top bar and page) from the form. */
@@ -475,7 +476,8 @@ build (HoneTrainPage *self)
   self->save_button = button (_ ("Sa_ve arguments"), NULL, G_CALLBACK (save_clicked), self);
   self->load_button = button (_ ("_Load arguments"), NULL, G_CALLBACK (load_clicked), self);
   self->start_button = button (_ ("_Start"), "suggested-action", G_CALLBACK (start_clicked), self);
-  self->abort_button = button (_ ("_Abort"), "destructive-action", G_CALLBACK (abort_clicked), self);
+  self->abort_button =
+      button (_ ("_Abort"), "destructive-action", G_CALLBACK (abort_clicked), self);
   gtk_widget_add_css_class (self->start_button, "pill");
   gtk_widget_add_css_class (self->abort_button, "pill");
   gtk_box_append (GTK_BOX (args_row), self->preview_button);
