@@ -154,6 +154,23 @@ if [ "$mode" = pages ]; then  # the language switch relabelled the window and wa
   done
   grep -q "^language='en'$" "$keyfile" && echo "ok: the language choice was saved in $keyfile" \
     || { echo "not ok: no language='en' in $keyfile"; status=1; }
+  grep -qx "start language: en" "$work/stdout" && echo "ok: the window opened in English (LANG=C.UTF-8)" \
+    || { echo "not ok: the window did not open in English under LANG=C.UTF-8"; status=1; }
+  # the system's language when none was chosen; the saved choice over the system's (their
+  # screenshots: start-LANG=.../)
+  for run in "$work/fresh zh_TW.UTF-8 zh_TW" "$work/config zh_CN.UTF-8 en"; do
+    set -- $run
+    got=$(HONE_GUI_SCREENSHOTS=$out/start-LANG=$2 GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
+      GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$1 LANG=$2 \
+      timeout 300 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
+      2>"$work/start.err" | sed -n 's/^start language: //p')
+    if [ "$got" = "$3" ]; then
+      echo "ok: LANG=$2 with the settings of $1: the window opened in $got"
+    else
+      echo "not ok: LANG=$2 with the settings of $1: the window opened in '$got', not $3"
+      cat "$work/start.err"; status=1
+    fi
+  done
 fi
 for icon in io.github.hone.Hone io.github.hone.Hone-symbolic; do
   grep -q "^app icon $icon: found$" "$work/stdout" && echo "ok: the app icon $icon is found" \

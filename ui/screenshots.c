@@ -311,6 +311,7 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
       p = space != NULL ? space + 1 : NULL;
     }
   }
+  printf ("start language: %s\n", hone_language_code (hone_i18n_language ()));
   GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (window)));
   for (size_t i = 0; i < 2; i++) {
     const char *icon = i == 0 ? HONE_APP_ID : HONE_APP_ID "-symbolic";
