@@ -3,6 +3,10 @@
 # as a screenshot (the HONE_GUI_SCREENSHOTS hook, ui/screenshots.c) into $HONE_GUI_SCREENSHOT_DIR,
 # and the app quits by itself. Checks that each picture is a PNG of the window's size and that
 # closing the window saved its size in GSettings.
+# The plain run (no argument) then switches the top bar's language to Simplified Chinese,
+# Traditional Chinese and back to English (HONE_GUI_LANGUAGES) and shoots every page again in
+# each (train-zh_CN.png, ...): the Start button's label must follow (开始(_S), 開始(_S), _Start)
+# and the choice must be saved in GSettings.
 # With the argument `train` it also fills the Train page for a short LoRA sft of the real
 # SmolLM2-135M-Instruct on identity.json, presses Start and waits for the run (hone train as a
 # child process of the app), then checks the output folder and that the chart got one point per
@@ -39,6 +43,13 @@ HONE_GUI_CHAT=
 HONE_GUI_EVAL=
 HONE_GUI_EVAL_ERROR=
 HONE_GUI_EXPORT=
+HONE_GUI_LANGUAGES=
+if [ "$mode" = pages ]; then
+  HONE_GUI_LANGUAGES="zh_CN zh_TW en"
+  for lang in $HONE_GUI_LANGUAGES; do
+    pages="$pages train-$lang evaluate-$lang chat-$lang export-$lang train-end-$lang"
+  done
+fi
 if [ "$mode" = export ]; then
   out=$out-export
   HONE_GUI_EXPORT=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -99,10 +110,13 @@ fi
 rm -rf "$out"
 mkdir -p "$out"
 cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
+# the window opens in English whatever this machine's locale (the system's is the default)
+unset LANGUAGE LC_ALL LC_MESSAGES
+export LANG=C.UTF-8
 # GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
 # LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
-HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_LANGUAGES=$HONE_GUI_LANGUAGES HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
   HONE_GUI_CHAT_ADAPTER=$HONE_GUI_CHAT_ADAPTER HONE_GUI_CHAT_QUESTION=$HONE_GUI_CHAT_QUESTION \
   HONE_GUI_EVAL=$HONE_GUI_EVAL HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
   HONE_GUI_EXPORT_DIR=$work/export GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
@@ -133,6 +147,31 @@ for page in $pages; do
     echo "ok: $png ${width}x${height}"
   fi
 done
+if [ "$mode" = pages ]; then  # the language switch relabelled the window and was remembered
+  for want in "zh_CN: start button 开始(_S)" "zh_TW: start button 開始(_S)" "en: start button _Start"; do
+    grep -qx "language $want" "$work/stdout" && echo "ok: language $want" \
+      || { echo "not ok: no 'language $want' line"; status=1; }
+  done
+  grep -q "^language='en'$" "$keyfile" && echo "ok: the language choice was saved in $keyfile" \
+    || { echo "not ok: no language='en' in $keyfile"; status=1; }
+  grep -qx "start language: en" "$work/stdout" && echo "ok: the window opened in English (LANG=C.UTF-8)" \
+    || { echo "not ok: the window did not open in English under LANG=C.UTF-8"; status=1; }
+  # the system's language when none was chosen; the saved choice over the system's (their
+  # screenshots: start-LANG=.../)
+  for run in "$work/fresh zh_TW.UTF-8 zh_TW" "$work/config zh_CN.UTF-8 en"; do
+    set -- $run
+    got=$(HONE_GUI_SCREENSHOTS=$out/start-LANG=$2 GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
+      GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$1 LANG=$2 \
+      timeout 300 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
+      2>"$work/start.err" | sed -n 's/^start language: //p')
+    if [ "$got" = "$3" ]; then
+      echo "ok: LANG=$2 with the settings of $1: the window opened in $got"
+    else
+      echo "not ok: LANG=$2 with the settings of $1: the window opened in '$got', not $3"
+      cat "$work/start.err"; status=1
+    fi
+  done
+fi
 for icon in io.github.hone.Hone io.github.hone.Hone-symbolic; do
   grep -q "^app icon $icon: found$" "$work/stdout" && echo "ok: the app icon $icon is found" \
     || { echo "not ok: the app icon $icon is not found"; status=1; }

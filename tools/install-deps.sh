@@ -3,11 +3,13 @@
 # Usage: tools/install-deps.sh [--tests]   (--tests adds what only the test suite needs)
 set -euo pipefail
 packages=(gcc meson ninja-build pkg-config libglib2.0-dev libgtk-4-dev libadwaita-1-dev
-          libcairo2-dev libcjson-dev libyaml-dev libopenblas-openmp-dev python3 python3-pip)
+          libcairo2-dev libcjson-dev libyaml-dev libopenblas-openmp-dev python3 python3-pip
+          gettext)  # msgfmt: the desktop app's translations (po/)
 if [ "${1:-}" = "--tests" ]; then
   packages+=(python3-venv clang libclang-rt-14-dev libc-bin desktop-file-utils
             xvfb xauth dbus-daemon  # xvfb-run + dbus-run-session: the GUI smoke test
-            appstream flatpak-builder)  # the metainfo and Flatpak manifest checks
+            appstream flatpak-builder  # the metainfo and Flatpak manifest checks
+            fonts-noto-cjk)  # Chinese glyphs in the GUI screenshots
 fi
 missing=()
 for p in "${packages[@]}"; do

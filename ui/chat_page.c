@@ -1,6 +1,7 @@
 /* chat_page.c: the Chat page's widgets (see chat_page.h); the model and the answers are
  * chat_session.c's. */
 #include "chat_page.h"
+#include "i18n.h"
 
 #include <adwaita.h>
 
@@ -105,9 +106,9 @@ on_loaded (gboolean ok, const char *message, gpointer data)
 {
   HoneChatPage *self = data;
   if (ok) {
-    set_status (self, "Model loaded.");
+    set_status (self, _ ("Model loaded."));
   } else {
-    char *text = g_strdup_printf ("Could not load the model: %s", message);
+    char *text = g_strdup_printf (_ ("Could not load the model: %s"), message);
     set_status (self, text);
     g_free (text);
   }
@@ -141,16 +142,16 @@ on_answered (gboolean ok, hn_finish_reason finish, const char *text, const char 
   HoneChatPage *self = data;
   (void) text;
   if (!ok) {
-    char *line = g_strdup_printf ("The answer failed: %s", message);
+    char *line = g_strdup_printf (_ ("The answer failed: %s"), message);
     set_status (self, line);
     g_free (line);
   } else {
-    set_status (self, finish == HN_FINISH_CANCELLED ? "Stopped."
-                      : finish == HN_FINISH_LENGTH  ? "Stopped at max new tokens."
-                                                    : "Ready.");
+    set_status (self, finish == HN_FINISH_CANCELLED ? _ ("Stopped.")
+                      : finish == HN_FINISH_LENGTH  ? _ ("Stopped at max new tokens.")
+                                                    : _ ("Ready."));
   }
   if (self->answer->len == 0 && self->thought->len == 0)
-    gtk_label_set_text (GTK_LABEL (self->answer_label), ok ? "(no answer)" : "(failed)");
+    gtk_label_set_text (GTK_LABEL (self->answer_label), ok ? _ ("(no answer)") : _ ("(failed)"));
   self->thought_label = NULL;
   update_sensitivity (self);
   gtk_widget_grab_focus (self->entry);
@@ -170,10 +171,10 @@ hone_chat_page_load (HoneChatPage *self)
   args.template_name = top_text (self, "template");
   gboolean ok = FALSE;
   if (args.model_name_or_path[0] == '\0') {
-    set_status (self, "Choose a model in the top bar (a folder or a GGUF file) first.");
+    set_status (self, _ ("Choose a model in the top bar (a folder or a GGUF file) first."));
   } else if (hone_chat_session_load (self->session, &args)) {
     clear_bubbles (self);
-    char *line = g_strdup_printf ("Loading %s…", args.model_name_or_path);
+    char *line = g_strdup_printf (_ ("Loading %s…"), args.model_name_or_path);
     set_status (self, line);
     g_free (line);
     ok = TRUE;
@@ -195,7 +196,7 @@ unload_clicked (GtkButton *button, gpointer data)
   HoneChatPage *self = data;
   if (hone_chat_session_unload (self->session)) {
     clear_bubbles (self);
-    set_status (self, "No model loaded.");
+    set_status (self, _ ("No model loaded."));
   }
   update_sensitivity (self);
 }
@@ -251,7 +252,7 @@ hone_chat_page_send (HoneChatPage *self, const char *text)
     g_string_truncate (self->answer, 0);
     g_string_truncate (self->thought, 0);
     gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
-    set_status (self, "Answering…");
+    set_status (self, _ ("Answering…"));
   }
   g_free (message);
   update_sensitivity (self);
@@ -272,7 +273,7 @@ stop_clicked (GtkButton *button, gpointer data)
 {
   HoneChatPage *self = data;
   hone_chat_session_stop (self->session);
-  set_status (self, "Stopping…");
+  set_status (self, _ ("Stopping…"));
 }
 
 static void
@@ -281,7 +282,7 @@ clear_clicked (GtkButton *button, gpointer data)
   HoneChatPage *self = data;
   if (hone_chat_session_clear (self->session)) {
     clear_bubbles (self);
-    set_status (self, "History has been removed.");
+    set_status (self, _ ("History has been removed."));
   }
 }
 
@@ -302,7 +303,7 @@ static void
 gguf_clicked (GtkButton *button, gpointer data)
 {
   hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), HONE_PICK_OPEN,
-                  "Model file (GGUF)", NULL, NULL, gguf_chosen, g_object_ref (data));
+                  _ ("Model file (GGUF)"), NULL, NULL, gguf_chosen, g_object_ref (data));
 }
 
 /* ---- building ---- */
@@ -340,13 +341,13 @@ static GtkWidget *
 build_model_row (HoneChatPage *self)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  self->load_button = button_new ("Load model", G_CALLBACK (load_clicked), self);
+  self->load_button = button_new (_ ("Load model"), G_CALLBACK (load_clicked), self);
   gtk_widget_add_css_class (self->load_button, "suggested-action");
-  self->unload_button = button_new ("Unload model", G_CALLBACK (unload_clicked), self);
-  GtkWidget *gguf = button_new ("GGUF file…", G_CALLBACK (gguf_clicked), self);
-  gtk_widget_set_tooltip_text (gguf, "Choose a GGUF file as the top bar's model path");
+  self->unload_button = button_new (_ ("Unload model"), G_CALLBACK (unload_clicked), self);
+  GtkWidget *gguf = button_new (_ ("GGUF file…"), G_CALLBACK (gguf_clicked), self);
+  gtk_widget_set_tooltip_text (gguf, _ ("Choose a GGUF file as the top bar's model path"));
   self->spinner = gtk_spinner_new ();
-  self->status = gtk_label_new ("No model loaded.");
+  self->status = gtk_label_new (_ ("No model loaded."));
   gtk_label_set_xalign (GTK_LABEL (self->status), 0);
   gtk_label_set_ellipsize (GTK_LABEL (self->status), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_set_hexpand (self->status, TRUE);
@@ -369,22 +370,22 @@ build_settings (HoneChatPage *self)
   gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
   gtk_grid_set_row_spacing (GTK_GRID (grid), 2);
   self->system = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (self->system), "the template's default");
+  gtk_entry_set_placeholder_text (GTK_ENTRY (self->system), _ ("the template's default"));
   gtk_widget_set_hexpand (self->system, TRUE);
   self->temperature = spin_new (0, 1.5, 0.01, 2, s->temperature);
   self->top_p = spin_new (0, 1, 0.01, 2, s->top_p);
   self->top_k = spin_new (0, 1000, 1, 0, s->top_k);
   self->repetition_penalty = spin_new (0.01, 10, 0.01, 2, s->repetition_penalty);
   self->max_new_tokens = spin_new (1, 32768, 1, 0, defaults.generate.max_new_tokens);
-  add_setting (grid, 0, "System prompt", "default_system", self->system);
-  add_setting (grid, 1, "Temperature", "temperature", self->temperature);
-  add_setting (grid, 2, "Top-p", "top_p", self->top_p);
-  add_setting (grid, 3, "Top-k", "top_k", self->top_k);
-  add_setting (grid, 4, "Repetition penalty", "repetition_penalty", self->repetition_penalty);
-  add_setting (grid, 5, "Max new tokens", "max_new_tokens", self->max_new_tokens);
-  self->thinking = gtk_check_button_new_with_label ("Thinking");
+  add_setting (grid, 0, _ ("System prompt"), "default_system", self->system);
+  add_setting (grid, 1, _ ("Temperature"), "temperature", self->temperature);
+  add_setting (grid, 2, _ ("Top-p"), "top_p", self->top_p);
+  add_setting (grid, 3, _ ("Top-k"), "top_k", self->top_k);
+  add_setting (grid, 4, _ ("Repetition penalty"), "repetition_penalty", self->repetition_penalty);
+  add_setting (grid, 5, _ ("Max new tokens"), "max_new_tokens", self->max_new_tokens);
+  self->thinking = gtk_check_button_new_with_label (_ ("Thinking"));
   gtk_check_button_set_active (GTK_CHECK_BUTTON (self->thinking), defaults.enable_thinking);
-  add_setting (grid, 6, "Reasoning models", "enable_thinking", self->thinking);
+  add_setting (grid, 6, _ ("Reasoning models"), "enable_thinking", self->thinking);
   hn_chat_args_clear (&defaults);
   return grid;
 }
@@ -394,14 +395,14 @@ build_message_row (HoneChatPage *self)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
   self->entry = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (self->entry), "Message");
+  gtk_entry_set_placeholder_text (GTK_ENTRY (self->entry), _ ("Message"));
   gtk_widget_set_hexpand (self->entry, TRUE);
   g_signal_connect (self->entry, "activate", G_CALLBACK (send_clicked), self);
-  self->send_button = button_new ("Send", G_CALLBACK (send_clicked), self);
+  self->send_button = button_new (_ ("Send"), G_CALLBACK (send_clicked), self);
   gtk_widget_add_css_class (self->send_button, "suggested-action");
-  self->stop_button = button_new ("Stop", G_CALLBACK (stop_clicked), self);
+  self->stop_button = button_new (_ ("Stop"), G_CALLBACK (stop_clicked), self);
   gtk_widget_add_css_class (self->stop_button, "destructive-action");
-  self->clear_button = button_new ("Clear history", G_CALLBACK (clear_clicked), self);
+  self->clear_button = button_new (_ ("Clear history"), G_CALLBACK (clear_clicked), self);
   gtk_box_append (GTK_BOX (row), self->entry);
   gtk_box_append (GTK_BOX (row), self->send_button);
   gtk_box_append (GTK_BOX (row), self->stop_button);

@@ -3,6 +3,7 @@
  * webui/components/eval.py and runner.py's _parse_eval_args (stage sft, eval_dataset,
  * predict_with_generate with do_predict); ranges and checks are the engine's key table's. */
 #include "eval_page.h"
+#include "i18n.h"
 
 #include <adwaita.h>
 #include <string.h>
@@ -11,19 +12,20 @@
 #include "form_input.h"
 
 static const HoneFormField FIELDS[] = {
-  { "dataset_dir", "Data folder", HONE_FIELD_PATH, HONE_GROUP_MAIN, NULL, 0, 0 },
-  { "eval_dataset", "Datasets", HONE_FIELD_DATASETS, HONE_GROUP_MAIN, NULL, 0, 0 },
-  { "cutoff_len", "Cutoff length", HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
-  { "max_samples", "Maximum samples per dataset", HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
-  { "per_device_eval_batch_size", "Batch size", HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
-  { "do_eval", "Evaluation loss and perplexity", HONE_FIELD_SWITCH, HONE_GROUP_MAIN, NULL, 0,
+  { "dataset_dir", N_ ("Data folder"), HONE_FIELD_PATH, HONE_GROUP_MAIN, NULL, 0, 0 },
+  { "eval_dataset", N_ ("Datasets"), HONE_FIELD_DATASETS, HONE_GROUP_MAIN, NULL, 0, 0 },
+  { "cutoff_len", N_ ("Cutoff length"), HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
+  { "max_samples", N_ ("Maximum samples per dataset"),
+    HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
+  { "per_device_eval_batch_size", N_ ("Batch size"), HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
+  { "do_eval", N_ ("Evaluation loss and perplexity"), HONE_FIELD_SWITCH, HONE_GROUP_MAIN, NULL, 0,
     0 },
-  { "do_predict", "Save predictions", HONE_FIELD_SWITCH, HONE_GROUP_MAIN, NULL, 0, 0 },
-  { "max_new_tokens", "Maximum new tokens", HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
-  { "top_p", "Top-p", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.01, 2 },
-  { "temperature", "Temperature (0: greedy)", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.01,
+  { "do_predict", N_ ("Save predictions"), HONE_FIELD_SWITCH, HONE_GROUP_MAIN, NULL, 0, 0 },
+  { "max_new_tokens", N_ ("Maximum new tokens"), HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
+  { "top_p", N_ ("Top-p"), HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.01, 2 },
+  { "temperature", N_ ("Temperature (0: greedy)"), HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.01,
     2 },
-  { "output_dir", "Output folder", HONE_FIELD_TEXT, HONE_GROUP_OUTPUT, NULL, 0, 0 },
+  { "output_dir", N_ ("Output folder"), HONE_FIELD_TEXT, HONE_GROUP_OUTPUT, NULL, 0, 0 },
 };
 
 /* eval.py's starting values (the rest are the engine's defaults, which equal upstream's:
@@ -102,7 +104,7 @@ abort_clicked (GtkButton *button, HoneEvalPage *self)
 {
   (void) button;
   hone_eval_job_stop (self->job);
-  gtk_label_set_text (GTK_LABEL (self->status), "Stopping after the current batch or token…");
+  gtk_label_set_text (GTK_LABEL (self->status), _ ("Stopping after the current batch or token…"));
 }
 
 /* ---- results table ---- */
@@ -149,9 +151,9 @@ show_results (HoneEvalPage *self, const HoneEvalResults *r)
     add_result_row (self, row++, METRICS[i], text);
     g_hash_table_insert (self->values, (gpointer) METRICS[i], text);
   }
-  add_result_row (self, row++, "Output folder", r->output_dir);
+  add_result_row (self, row++, _ ("Output folder"), r->output_dir);
   for (char **f = r->files; f != NULL && *f != NULL; f++)
-    add_result_row (self, row++, f == r->files ? "Files written" : "", *f);
+    add_result_row (self, row++, f == r->files ? _ ("Files written") : "", *f);
   gtk_widget_set_visible (self->results, TRUE);
 }
 
@@ -183,10 +185,10 @@ static void
 on_progress (const char *phase, gsize done, gsize total, double tokens_per_s, gpointer data)
 {
   HoneEvalPage *self = data;
-  char *text = g_strdup_printf ("%s %" G_GSIZE_FORMAT "/%" G_GSIZE_FORMAT
-                                " examples, %.1f tokens/s",
-                                strcmp (phase, "eval") == 0 ? "Evaluating" : "Predicting", done,
-                                total, tokens_per_s);
+  char *text = g_strdup_printf (strcmp (phase, "eval") == 0
+                                    ? _ ("Evaluating %zu/%zu examples, %.1f tokens/s")
+                                    : _ ("Predicting %zu/%zu examples, %.1f tokens/s"),
+                                (size_t) done, (size_t) total, tokens_per_s);
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress),
                                  total > 0 ? (double) done / (double) total : 0);
   gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), text);
@@ -198,16 +200,16 @@ on_finished (gboolean ok, const char *message, const HoneEvalResults *results, g
 {
   HoneEvalPage *self = data;
   if (ok) {
-    set_status (self, "Finished.", FALSE);
+    set_status (self, _ ("Finished."), FALSE);
     show_results (self, results);
-    append_log (self, "Finished.");
+    append_log (self, _ ("Finished."));
     g_idle_add_full (G_PRIORITY_LOW, scroll_to_results, g_object_ref (self), g_object_unref);
   } else {
-    char *text = g_strdup_printf ("Evaluation failed: %s", message);
+    char *text = g_strdup_printf (_ ("Evaluation failed: %s"), message);
     set_status (self, text, TRUE);
     append_log (self, text);
     g_free (text);
-    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Failed");
+    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Failed"));
   }
   update_sensitivity (self);
 }
@@ -303,7 +305,7 @@ hone_eval_page_start (HoneEvalPage *self)
   if (!ok) {
     set_status (self, err.message, TRUE);
   } else {
-    char *line = g_strdup_printf ("Evaluating %s into %s…", args.model_name_or_path,
+    char *line = g_strdup_printf (_ ("Evaluating %s into %s…"), args.model_name_or_path,
                                   args.output_dir);
     gtk_text_buffer_set_text (self->log, "", 0);
     append_log (self, line);
@@ -311,7 +313,7 @@ hone_eval_page_start (HoneEvalPage *self)
     g_free (line);
     clear_results (self);
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
-    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Loading…");
+    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Loading…"));
     ok = hone_eval_job_start (self->job, &args);
   }
   hn_train_args_clear (&args);
@@ -348,7 +350,7 @@ static GtkWidget *
 field_row (HoneEvalPage *self, const HoneFormField *field)
 {
   GtkWidget *row = adw_action_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), field->label);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ (field->label));
   gtk_widget_set_tooltip_text (row, field->key);
   GtkWidget *input = hone_form_input_new (field);
   if (field->kind == HONE_FIELD_PATH || field->kind == HONE_FIELD_TEXT)
@@ -392,9 +394,9 @@ build (HoneEvalPage *self)
   gtk_widget_set_margin_end (box, 12);
 
   GtkWidget *main_group = adw_preferences_group_new ();
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (main_group), "Evaluation");
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (main_group), _ ("Evaluation"));
   GtkWidget *output_group = adw_preferences_group_new ();
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (output_group), "Output");
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (output_group), _ ("Output"));
   for (size_t i = 0; i < G_N_ELEMENTS (FIELDS); i++) {
     GtkWidget *row = field_row (self, &FIELDS[i]);
     if (strcmp (FIELDS[i].key, "eval_dataset") == 0)
@@ -409,17 +411,17 @@ build (HoneEvalPage *self)
 
   GtkWidget *run_row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_widget_set_halign (run_row, GTK_ALIGN_CENTER);
-  self->start_button = gtk_button_new_with_mnemonic ("_Start");
+  self->start_button = gtk_button_new_with_mnemonic (_ ("_Start"));
   gtk_widget_add_css_class (self->start_button, "suggested-action");
   gtk_widget_add_css_class (self->start_button, "pill");
   g_signal_connect (self->start_button, "clicked", G_CALLBACK (start_clicked), self);
-  self->abort_button = gtk_button_new_with_mnemonic ("_Abort");
+  self->abort_button = gtk_button_new_with_mnemonic (_ ("_Abort"));
   gtk_widget_add_css_class (self->abort_button, "destructive-action");
   gtk_widget_add_css_class (self->abort_button, "pill");
   g_signal_connect (self->abort_button, "clicked", G_CALLBACK (abort_clicked), self);
   gtk_widget_set_sensitive (self->abort_button, FALSE);
   gtk_widget_set_tooltip_text (self->abort_button,
-                               "Stop the evaluation after the current batch or token");
+                               _ ("Stop the evaluation after the current batch or token"));
   gtk_box_append (GTK_BOX (run_row), self->start_button);
   gtk_box_append (GTK_BOX (run_row), self->abort_button);
   gtk_box_append (GTK_BOX (box), run_row);
@@ -433,7 +435,7 @@ build (HoneEvalPage *self)
 
   self->progress = gtk_progress_bar_new ();
   gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (self->progress), TRUE);
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Ready");
+  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Ready"));
   gtk_box_append (GTK_BOX (box), self->progress);
 
   self->results = gtk_grid_new ();

@@ -1,6 +1,7 @@
 /* export_page.c: the Export page's widgets (see export_page.h); the export itself is
  * export_job.c's, the arguments go through the engine's own key setter and check (export.h). */
 #include "export_page.h"
+#include "i18n.h"
 
 #include <adwaita.h>
 
@@ -125,11 +126,11 @@ on_finished (gboolean ok, const char *message, GPtrArray *files, gpointer data)
   HoneExportPage *self = data;
   if (ok) {
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 1.0);
-    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Done");
+    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Done"));
     show_files (self, files);
   } else {
-    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Failed");
-    char *line = g_strdup_printf ("The export failed: %s", message);
+    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Failed"));
+    char *line = g_strdup_printf (_ ("The export failed: %s"), message);
     set_status (self, line);
     g_free (line);
   }
@@ -195,11 +196,11 @@ hone_export_page_export (HoneExportPage *self)
   if (ok) {
     clear_files (self);
     self->export_dir = g_steal_pointer (&dir);
-    char *line = g_strdup_printf ("Exporting to %s…", self->export_dir);
+    char *line = g_strdup_printf (_ ("Exporting to %s…"), self->export_dir);
     set_status (self, line);
     g_free (line);
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
-    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Opening the model…");
+    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Opening the model…"));
   } else {
     set_status (self, err.message);
   }
@@ -230,7 +231,7 @@ static void
 choose_clicked (GtkButton *button, gpointer data)
 {
   hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), HONE_PICK_FOLDER,
-                  "Export folder", NULL, NULL, folder_chosen, g_object_ref (data));
+                  _ ("Export folder"), NULL, NULL, folder_chosen, g_object_ref (data));
 }
 
 /* ---- building ---- */
@@ -259,38 +260,41 @@ build_settings (HoneExportPage *self)
 
   GtkWidget *folder_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   self->folder = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (self->folder), "a new or empty folder");
+  gtk_entry_set_placeholder_text (GTK_ENTRY (self->folder), _ ("a new or empty folder"));
   gtk_editable_set_width_chars (GTK_EDITABLE (self->folder), 48);
-  GtkWidget *choose = gtk_button_new_with_label ("Choose…");
+  GtkWidget *choose = gtk_button_new_with_label (_ ("Choose…"));
   g_signal_connect (choose, "clicked", G_CALLBACK (choose_clicked), self);
   gtk_box_append (GTK_BOX (folder_box), self->folder);
   gtk_box_append (GTK_BOX (folder_box), choose);
-  gtk_list_box_append (GTK_LIST_BOX (list), setting_row ("Export folder", "export_dir", folder_box));
+  gtk_list_box_append (GTK_LIST_BOX (list),
+                       setting_row (_ ("Export folder"), "export_dir", folder_box));
 
   self->shard_size = gtk_spin_button_new_with_range (0.01, 1000, 0.5);
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (self->shard_size), 2);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->shard_size), defaults.export_size);
   gtk_list_box_append (GTK_LIST_BOX (list),
-                       setting_row ("Max shard size (GB)", "export_size", self->shard_size));
+                       setting_row (_ ("Max shard size (GB)"), "export_size", self->shard_size));
 
   self->dtype = gtk_drop_down_new_from_strings (DTYPES); /* "auto" first: the engine's default */
-  gtk_list_box_append (GTK_LIST_BOX (list), setting_row ("Data type", "infer_dtype", self->dtype));
+  gtk_list_box_append (GTK_LIST_BOX (list),
+                       setting_row (_ ("Data type"), "infer_dtype", self->dtype));
 
   self->gguf = gtk_drop_down_new_from_strings (GGUF_TYPES); /* "none" first: the default */
   gtk_list_box_append (GTK_LIST_BOX (list),
-                       setting_row ("GGUF file (from a GGUF model)", "export_gguf", self->gguf));
+                       setting_row (_ ("GGUF file (from a GGUF model)"), "export_gguf",
+                                    self->gguf));
 
   self->system = gtk_entry_new ();
-  gtk_entry_set_placeholder_text (GTK_ENTRY (self->system), "the template's default");
+  gtk_entry_set_placeholder_text (GTK_ENTRY (self->system), _ ("the template's default"));
   gtk_editable_set_width_chars (GTK_EDITABLE (self->system), 48);
   gtk_list_box_append (GTK_LIST_BOX (list),
-                       setting_row ("Default system prompt (Modelfile)", "default_system",
+                       setting_row (_ ("Default system prompt (Modelfile)"), "default_system",
                                     self->system));
 
   self->overwrite = gtk_switch_new ();
   gtk_switch_set_active (GTK_SWITCH (self->overwrite), defaults.overwrite_output_dir);
   GtkWidget *overwrite_row =
-      setting_row ("Overwrite a non-empty folder", "overwrite_output_dir", self->overwrite);
+      setting_row (_ ("Overwrite a non-empty folder"), "overwrite_output_dir", self->overwrite);
   adw_action_row_set_activatable_widget (ADW_ACTION_ROW (overwrite_row), self->overwrite);
   gtk_list_box_append (GTK_LIST_BOX (list), overwrite_row);
   hn_export_args_clear (&defaults);
@@ -301,11 +305,11 @@ static GtkWidget *
 build_action_row (HoneExportPage *self)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
-  self->export_button = gtk_button_new_with_label ("Export");
+  self->export_button = gtk_button_new_with_label (_ ("Export"));
   gtk_widget_add_css_class (self->export_button, "suggested-action");
   g_signal_connect (self->export_button, "clicked", G_CALLBACK (export_clicked), self);
-  self->status = gtk_label_new ("The top bar's model, with its checkpoint's adapters merged "
-                                "in, is written to the export folder.");
+  self->status = gtk_label_new (_ ("The top bar's model, with its checkpoint's adapters merged "
+                                   "in, is written to the export folder."));
   gtk_label_set_xalign (GTK_LABEL (self->status), 0);
   gtk_label_set_wrap (GTK_LABEL (self->status), TRUE);
   gtk_label_set_wrap_mode (GTK_LABEL (self->status), PANGO_WRAP_WORD_CHAR);
@@ -353,10 +357,10 @@ hone_export_page_init (HoneExportPage *self)
   gtk_box_append (GTK_BOX (self->box), build_action_row (self));
   self->progress = gtk_progress_bar_new ();
   gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (self->progress), TRUE);
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Not started");
+  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Not started"));
   gtk_progress_bar_set_ellipsize (GTK_PROGRESS_BAR (self->progress), PANGO_ELLIPSIZE_MIDDLE);
   gtk_box_append (GTK_BOX (self->box), self->progress);
-  GtkWidget *caption = gtk_label_new ("Files in the export folder");
+  GtkWidget *caption = gtk_label_new (_ ("Files in the export folder"));
   gtk_label_set_xalign (GTK_LABEL (caption), 0);
   gtk_widget_add_css_class (caption, "caption");
   gtk_box_append (GTK_BOX (self->box), caption);

@@ -1,5 +1,6 @@
 /* file_picker.c: folder and file pickers across GTK versions (see file_picker.h). */
 #include "file_picker.h"
+#include "i18n.h"
 
 #include "app_settings.h"
 
@@ -93,12 +94,14 @@ hone_pick_file (GtkWindow *parent, HonePickMode mode, const char *title, GFile *
     [HONE_PICK_SAVE] = GTK_FILE_CHOOSER_ACTION_SAVE,
   };
   static const char *const accept[] = {
-    [HONE_PICK_FOLDER] = "_Select", [HONE_PICK_OPEN] = "_Open", [HONE_PICK_SAVE] = "_Save",
+    [HONE_PICK_FOLDER] = N_ ("_Select"),
+    [HONE_PICK_OPEN] = N_ ("_Open"),
+    [HONE_PICK_SAVE] = N_ ("_Save"),
   };
   Pick *pick = g_new0 (Pick, 1);
   *pick = (Pick){ done, data };
   GtkFileChooserNative *dialog =
-      gtk_file_chooser_native_new (title, parent, actions[mode], accept[mode], "_Cancel");
+      gtk_file_chooser_native_new (title, parent, actions[mode], _ (accept[mode]), _ ("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   GFile *folder = start != NULL ? g_object_ref (start) : last_folder ();
   if (folder != NULL)

@@ -1,6 +1,7 @@
 /* form_input.c: one field's input widget and its value as text (see form_input.h); path inputs
  * have a folder picker (file_picker.c). */
 #include "form_input.h"
+#include "i18n.h"
 
 #include "file_picker.h"
 
@@ -39,7 +40,7 @@ pick_folder (GtkButton *button, gpointer user_data)
   const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
   GFile *start = current[0] != '\0' ? g_file_new_for_path (current) : NULL;
   hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), HONE_PICK_FOLDER,
-                  field->label, start, NULL, folder_chosen, g_object_ref (entry));
+                  _ (field->label), start, NULL, folder_chosen, g_object_ref (entry));
   g_clear_object (&start);
 }
 
@@ -53,7 +54,7 @@ path_input_new (const HoneFormField *field)
   gtk_editable_set_width_chars (GTK_EDITABLE (entry), 12); /* grows: hexpand */
   g_object_set_data (G_OBJECT (entry), FIELD_KEY, (gpointer) field);
   GtkWidget *button = gtk_button_new_from_icon_name ("folder-open-symbolic");
-  gtk_widget_set_tooltip_text (button, "Choose a folder");
+  gtk_widget_set_tooltip_text (button, _ ("Choose a folder"));
   g_signal_connect (button, "clicked", G_CALLBACK (pick_folder), entry);
   gtk_box_append (GTK_BOX (box), entry);
   gtk_box_append (GTK_BOX (box), button);
@@ -86,7 +87,7 @@ update_dataset_label (GtkWidget *input)
   char **names = g_strsplit (list, ",", -1);
   char *shown = g_strjoinv (", ", names);
   gtk_label_set_text (GTK_LABEL (g_object_get_data (G_OBJECT (input), LABEL_KEY)),
-                      shown[0] != '\0' ? shown : "None selected");
+                      shown[0] != '\0' ? shown : _ ("None selected"));
   g_free (shown);
   g_strfreev (names);
   g_free (list);
@@ -131,7 +132,7 @@ static GtkWidget *
 dataset_input_new (void)
 {
   GtkWidget *button = gtk_menu_button_new ();
-  GtkWidget *label = gtk_label_new ("None selected");
+  GtkWidget *label = gtk_label_new (_ ("None selected"));
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 30);
   gtk_menu_button_set_child (GTK_MENU_BUTTON (button), label);

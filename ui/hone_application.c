@@ -5,6 +5,7 @@
 
 #include "hone-resources.h"
 #include "hone_gui.h"
+#include "app_settings.h"
 #include "hone_window.h"
 #include "screenshots.h"
 
@@ -46,6 +47,19 @@ hone_application_new (void)
                        "flags", G_APPLICATION_DEFAULT_FLAGS, NULL);
 }
 
+/* The language the window opens in: the one chosen in the top bar before (GSettings'
+ * "language"), else the system's (LANGUAGE, LC_ALL, LC_MESSAGES, LANG). */
+static HoneLanguage
+start_language (void)
+{
+  GSettings *settings = hone_app_settings ();
+  char *code = settings != NULL ? g_settings_get_string (settings, "language") : NULL;
+  HoneLanguage lang = HONE_LANG_EN;
+  gboolean chosen = hone_language_parse (code, &lang);
+  g_free (code);
+  return chosen ? lang : hone_language_from_environment ();
+}
+
 int
 hone_gui_run (int argc, char **argv)
 {
@@ -58,6 +72,7 @@ hone_gui_run (int argc, char **argv)
   }
   /* a static library drops an object nothing refers to: refer to the resource bundle's */
   g_assert (hone_resources_get_resource () != NULL);
+  hone_i18n_set_language (start_language ());
   HoneApplication *app = hone_application_new ();
   char *app_argv[] = { "hone", NULL };
   int status = g_application_run (G_APPLICATION (app), 1, app_argv);

@@ -1,5 +1,7 @@
 /* hone_window.c: the main window (see hone_window.h); its frame is resources/window.ui. */
 #include "hone_window.h"
+#include "i18n.h"
+#include "i18n_relabel.h"
 
 #include "app_settings.h"
 #include "chat_page.h"
@@ -18,6 +20,7 @@ struct _HoneWindow {
   GtkWidget *chat_page;
   GtkWidget *eval_page;
   GtkWidget *export_page;
+  GtkWidget *language; /* the top bar's language switch */
 };
 
 G_DEFINE_FINAL_TYPE (HoneWindow, hone_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -62,7 +65,7 @@ build_top_bar (HoneWindow *self)
   for (size_t i = 0; i < n; i++) {
     if (fields[i].group != HONE_GROUP_TOP)
       continue;
-    GtkWidget *caption = gtk_label_new (fields[i].label);
+    GtkWidget *caption = gtk_label_new (_ (fields[i].label));
     gtk_label_set_xalign (GTK_LABEL (caption), 0);
     gtk_widget_add_css_class (caption, "caption");
     GtkWidget *input = hone_form_input_new (&fields[i]);
@@ -74,6 +77,50 @@ build_top_bar (HoneWindow *self)
     column++;
   }
   hone_form_inputs_set_defaults (self->top_inputs);
+}
+
+/* The language switch at the top bar's end (LLaMA-Factory's top row starts with one): relabels
+ * the window in place (i18n_relabel.c), so typed values and running jobs stay, and is
+ * remembered in GSettings' "language". */
+static void
+language_chosen (GObject *choice, GParamSpec *pspec, gpointer data)
+{
+  guint lang = gtk_drop_down_get_selected (GTK_DROP_DOWN (choice));
+  if (lang >= HONE_LANG_COUNT || lang == hone_i18n_language ())
+    return;
+  hone_i18n_relabel (GTK_WIDGET (data), (HoneLanguage) lang);
+  GSettings *settings = hone_app_settings ();
+  if (settings != NULL)
+    g_settings_set_string (settings, "language", hone_language_code ((HoneLanguage) lang));
+}
+
+static void
+add_language_switch (HoneWindow *self)
+{
+  int column = 0; /* the first free column, after the top bar's fields */
+  for (GtkWidget *c = gtk_widget_get_first_child (self->top_bar); c != NULL;
+       c = gtk_widget_get_next_sibling (c)) {
+    int left = 0, width = 0;
+    gtk_grid_query_child (GTK_GRID (self->top_bar), c, &left, NULL, &width, NULL);
+    column = MAX (column, left + width);
+  }
+  GtkWidget *caption = gtk_label_new (_ ("Language"));
+  gtk_label_set_xalign (GTK_LABEL (caption), 0);
+  gtk_widget_add_css_class (caption, "caption");
+  const char *names[HONE_LANG_COUNT + 1] = { NULL };
+  for (int i = 0; i < HONE_LANG_COUNT; i++)
+    names[i] = hone_language_name ((HoneLanguage) i);
+  self->language = gtk_drop_down_new_from_strings (names);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->language), hone_i18n_language ());
+  g_signal_connect (self->language, "notify::selected", G_CALLBACK (language_chosen), self);
+  gtk_grid_attach (GTK_GRID (self->top_bar), caption, column, 0, 1, 1);
+  gtk_grid_attach (GTK_GRID (self->top_bar), self->language, column, 1, 1, 1);
+}
+
+void
+hone_window_set_language (HoneWindow *self, HoneLanguage lang)
+{
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (self->language), lang);
 }
 
 static void
@@ -138,14 +185,15 @@ hone_window_init (HoneWindow *self)
   g_signal_connect (self, "close-request", G_CALLBACK (save_window_state), NULL);
   self->top_inputs = g_hash_table_new (g_str_hash, g_str_equal);
   build_top_bar (self);
+  add_language_switch (self);
   self->train_page = hone_train_page_new (self->top_inputs);
-  add_page (self, self->train_page, "train", "Train", "applications-science-symbolic");
+  add_page (self, self->train_page, "train", _ ("Train"), "applications-science-symbolic");
   self->eval_page = hone_eval_page_new (self->top_inputs);
-  add_page (self, self->eval_page, "evaluate", "Evaluate", "emblem-ok-symbolic");
+  add_page (self, self->eval_page, "evaluate", _ ("Evaluate"), "emblem-ok-symbolic");
   self->chat_page = hone_chat_page_new (self->top_inputs);
-  add_page (self, self->chat_page, "chat", "Chat", "chat-message-new-symbolic");
+  add_page (self, self->chat_page, "chat", _ ("Chat"), "chat-message-new-symbolic");
   self->export_page = hone_export_page_new (self->top_inputs);
-  add_page (self, self->export_page, "export", "Export", "document-save-symbolic");
+  add_page (self, self->export_page, "export", _ ("Export"), "document-save-symbolic");
 }
 
 GtkWidget *

@@ -5,6 +5,8 @@
 
 #include <adwaita.h>
 
+#include "i18n.h"
+
 G_BEGIN_DECLS
 
 #define HONE_TYPE_WINDOW (hone_window_get_type ())
@@ -20,5 +22,7 @@ GtkWidget *hone_window_chat_page (HoneWindow *window);
 GtkWidget *hone_window_eval_page (HoneWindow *window);
 /* The Export page (export_page.h). */
 GtkWidget *hone_window_export_page (HoneWindow *window);
+/* Chooses lang in the top bar's language switch: the window is relabelled in place. */
+void hone_window_set_language (HoneWindow *window, HoneLanguage lang);
 
 G_END_DECLS

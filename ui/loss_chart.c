@@ -1,5 +1,6 @@
 /* loss_chart.c: the HoneLossChart widget (see loss_chart.h); the drawing is loss_chart_draw.c. */
 #include "loss_chart.h"
+#include "i18n.h"
 
 #include "loss_chart_draw.h"
 
@@ -117,7 +118,7 @@ hone_loss_chart_init (HoneLossChart *self)
   self->eval_steps = g_array_new (FALSE, FALSE, sizeof (double));
   self->eval_loss = g_array_new (FALSE, FALSE, sizeof (double));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  "Training loss chart", -1);
+                                  _ ("Training loss chart"), -1);
   self->hover = -1;
   GtkEventController *motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "enter", G_CALLBACK (pointer_moved), self);

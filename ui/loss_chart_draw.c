@@ -5,8 +5,10 @@
 
 #include <glib.h>
 #include <math.h>
+#include <pango/pangocairo.h>
 #include <stdio.h>
 
+#include "i18n.h"
 #include "loss_plot.h"
 
 #define RAW_ALPHA 0.35 /* the raw loss is faint under its smoothed curve */
@@ -114,10 +116,28 @@ set_rgb (cairo_t *cr, HoneRgb c, double alpha)
   cairo_set_source_rgba (cr, c.r, c.g, c.b, alpha);
 }
 
-/* Text with its (align_x, align_y) point at (x, y): 0 left/top, 0.5 centre, 1 right/bottom. */
+/* Text with its (align_x, align_y) point at (x, y): 0 left/top, 0.5 centre, 1 right/bottom.
+ * cairo's toy text takes one font without fallback, so text beyond ASCII (a translation) is
+ * laid out by Pango, which finds a font for each script, at the same size. */
 static void
 text_at (cairo_t *cr, const char *text, double x, double y, double align_x, double align_y)
 {
+  if (!g_str_is_ascii (text)) {
+    cairo_matrix_t font;
+    cairo_get_font_matrix (cr, &font);
+    PangoLayout *layout = pango_cairo_create_layout (cr);
+    PangoFontDescription *desc = pango_font_description_from_string ("Sans");
+    pango_font_description_set_absolute_size (desc, font.yy * PANGO_SCALE);
+    pango_layout_set_font_description (layout, desc);
+    pango_layout_set_text (layout, text, -1);
+    PangoRectangle ink;
+    pango_layout_get_pixel_extents (layout, &ink, NULL);
+    cairo_move_to (cr, x - ink.x - align_x * ink.width, y - ink.y - align_y * ink.height);
+    pango_cairo_show_layout (cr, layout);
+    pango_font_description_free (desc);
+    g_object_unref (layout);
+    return;
+  }
   cairo_text_extents_t ext;
   cairo_text_extents (cr, text, &ext);
   cairo_move_to (cr, x - ext.x_bearing - align_x * ext.width,
@@ -380,7 +400,7 @@ hone_loss_chart_draw (cairo_t *cr, const HoneLossData *data, double width, doubl
     draw_legend (cr, &f, style, has_eval);
   } else if (!has_eval) {
     set_rgb (cr, style->foreground, 0.6);
-    text_at (cr, "The loss shows here while a run trains", f.plot_x + f.plot_width / 2,
+    text_at (cr, _ ("The loss shows here while a run trains"), f.plot_x + f.plot_width / 2,
              f.plot_y + f.plot_height / 2, 0.5, 0.5);
   }
   g_free (xs);

@@ -20,6 +20,7 @@ typedef struct {
   HoneWindow *window;
   char *dir;
   GPtrArray *pages; /* names still to shoot */
+  char **languages; /* HONE_GUI_LANGUAGES's, owning the names "page@language" */
   guint next;
   int failures;
   gboolean waiting; /* for the run that train-run started */
@@ -92,6 +93,27 @@ scroll_to_end (gpointer page)
   return G_SOURCE_REMOVE;
 }
 
+/* "page@zh_CN": the page in that language (the top bar's switch first, when it changes); its
+ * file is page-zh_CN.png. The Start button's label is printed for the test. */
+static const char *
+switch_language (Shooter *s, const char *name, char **base)
+{
+  const char *at = strchr (name, '@');
+  *base = g_strndup (name, at != NULL ? (gsize) (at - name) : strlen (name));
+  HoneLanguage lang = HONE_LANG_EN;
+  if (at != NULL && !hone_language_parse (at + 1, &lang)) {
+    fprintf (stderr, "hone gui: HONE_GUI_LANGUAGES names no language %s\n", at + 1);
+    s->failures++;
+  }
+  if (at != NULL && lang != hone_i18n_language ()) {
+    hone_window_set_language (s->window, lang);
+    HoneTrainPage *train = HONE_TRAIN_PAGE (hone_window_train_page (s->window));
+    printf ("language %s: start button %s\n", hone_language_code (lang),
+            gtk_button_get_label (GTK_BUTTON (hone_train_page_start_button (train))));
+  }
+  return *base;
+}
+
 static gboolean
 shoot_next (gpointer data)
 {
@@ -154,8 +176,8 @@ shoot_next (gpointer data)
     return G_SOURCE_CONTINUE; /* shot at the next tick, once drawn */
   }
   if (s->next > 0) { /* the page shown last time has drawn by now */
-    const char *name = g_ptr_array_index (s->pages, s->next - 1);
-    char *file = g_strdup_printf ("%s.png", name);
+    char *file = g_strdup_printf ("%s.png", (char *) g_ptr_array_index (s->pages, s->next - 1));
+    g_strdelimit (file, "@", '-');
     char *path = g_build_filename (s->dir, file, NULL);
     if (save_window_png (GTK_WIDGET (s->window), path)) {
       printf ("screenshot %s\n", path);
@@ -174,11 +196,13 @@ shoot_next (gpointer data)
     gtk_window_close (GTK_WINDOW (s->window)); /* as the user would: the size is saved */
     g_application_quit (app);
     g_ptr_array_unref (s->pages);
+    g_strfreev (s->languages);
     g_free (s->dir);
     g_free (s);
     return G_SOURCE_REMOVE;
   }
-  const char *name = g_ptr_array_index (s->pages, s->next);
+  char *base = NULL;
+  const char *name = switch_language (s, g_ptr_array_index (s->pages, s->next), &base);
   if (strcmp (name, "train-end") == 0) { /* the Train page's lower half, after Preview */
     adw_view_stack_set_visible_child_name (stack, "train");
     hone_train_page_show_preview (train);
@@ -230,7 +254,13 @@ shoot_next (gpointer data)
     }
   } else {
     adw_view_stack_set_visible_child_name (stack, name);
+    if (strcmp (name, "train") == 0) { /* from the top, also after train-end */
+      GtkWidget *scroll = gtk_widget_get_first_child (GTK_WIDGET (train));
+      GtkAdjustment *v = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroll));
+      gtk_adjustment_set_value (v, gtk_adjustment_get_lower (v));
+    }
   }
+  g_free (base);
   s->next++;
   return G_SOURCE_CONTINUE;
 }
@@ -262,6 +292,26 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   const char *export = g_getenv ("HONE_GUI_EXPORT");
   if (export != NULL && export[0] != '\0')
     g_ptr_array_add (s->pages, "export-run");
+  /* HONE_GUI_LANGUAGES="zh_CN zh_TW en": the five pages again in each, switched at run time */
+  const char *languages = g_getenv ("HONE_GUI_LANGUAGES");
+  s->languages = g_strsplit (languages != NULL ? languages : "", " ", -1);
+  for (char **lang = s->languages; *lang != NULL; lang++) {
+    if (**lang == '\0')
+      continue;
+    char *names = g_strdup_printf ("train@%s evaluate@%s chat@%s export@%s train-end@%s", *lang,
+                                   *lang, *lang, *lang, *lang);
+    char *old = *lang;
+    *lang = names; /* the array owns the names; pages points into them */
+    g_free (old);
+    for (char *p = names; p != NULL;) {
+      char *space = strchr (p, ' ');
+      if (space != NULL)
+        *space = '\0';
+      g_ptr_array_add (s->pages, p);
+      p = space != NULL ? space + 1 : NULL;
+    }
+  }
+  printf ("start language: %s\n", hone_language_code (hone_i18n_language ()));
   GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (window)));
   for (size_t i = 0; i < 2; i++) {
     const char *icon = i == 0 ? HONE_APP_ID : HONE_APP_ID "-symbolic";

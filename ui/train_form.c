@@ -3,6 +3,7 @@
  * webui/components/train.py and top.py; the rest of the defaults, the ranges and the choices
  * come from the engine's key table (hn_train_args_key_info), never typed again here. */
 #include "train_form.h"
+#include "i18n.h"
 
 #include <string.h>
 
@@ -14,61 +15,68 @@
 
 static const HoneFormField FIELDS[] = {
   /* top bar (webui/components/top.py) */
-  { "model_name_or_path", "Model path", HONE_FIELD_PATH, HONE_GROUP_TOP, NULL, 0, 0 },
-  { "finetuning_type", "Finetuning method", HONE_FIELD_CHOICE, HONE_GROUP_TOP, ALL_CHOICES, 0, 0 },
-  { "adapter_name_or_path", "Checkpoint path", HONE_FIELD_PATH, HONE_GROUP_TOP, NULL, 0, 0 },
-  { "template", "Chat template", HONE_FIELD_TEXT, HONE_GROUP_TOP, NULL, 0, 0 },
-  { "backend", "Backend", HONE_FIELD_CHOICE, HONE_GROUP_TOP, ALL_CHOICES, 0, 0 },
+  { "model_name_or_path", N_ ("Model path"), HONE_FIELD_PATH, HONE_GROUP_TOP, NULL, 0, 0 },
+  { "finetuning_type", N_ ("Finetuning method"),
+    HONE_FIELD_CHOICE, HONE_GROUP_TOP, ALL_CHOICES, 0, 0 },
+  { "adapter_name_or_path", N_ ("Checkpoint path"), HONE_FIELD_PATH, HONE_GROUP_TOP, NULL, 0, 0 },
+  { "template", N_ ("Chat template"), HONE_FIELD_TEXT, HONE_GROUP_TOP, NULL, 0, 0 },
+  { "backend", N_ ("Backend"), HONE_FIELD_CHOICE, HONE_GROUP_TOP, ALL_CHOICES, 0, 0 },
   /* main rows; stage offers what hn_train_args_check accepts so far */
-  { "stage", "Stage", HONE_FIELD_CHOICE, HONE_GROUP_MAIN, "pt|sft", 0, 0 },
-  { "dataset_dir", "Data folder", HONE_FIELD_PATH, HONE_GROUP_MAIN, NULL, 0, 0 },
-  { "dataset", "Datasets", HONE_FIELD_DATASETS, HONE_GROUP_MAIN, NULL, 0, 0 },
+  { "stage", N_ ("Stage"), HONE_FIELD_CHOICE, HONE_GROUP_MAIN, "pt|sft", 0, 0 },
+  { "dataset_dir", N_ ("Data folder"), HONE_FIELD_PATH, HONE_GROUP_MAIN, NULL, 0, 0 },
+  { "dataset", N_ ("Datasets"), HONE_FIELD_DATASETS, HONE_GROUP_MAIN, NULL, 0, 0 },
   /* Hone's keys: what identity.json's {{name}} and {{author}} become (docs/DATASETS.md) */
-  { "identity_name", "Identity name ({{name}})", HONE_FIELD_TEXT, HONE_GROUP_MAIN, NULL, 0, 0 },
-  { "identity_author", "Identity author ({{author}})", HONE_FIELD_TEXT, HONE_GROUP_MAIN, NULL, 0,
-    0 },
-  { "learning_rate", "Learning rate", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 1e-5, 6 },
-  { "num_train_epochs", "Epochs", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 1, 1 },
-  { "max_grad_norm", "Maximum gradient norm", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.1, 2 },
-  { "max_samples", "Maximum samples per dataset", HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
+  { "identity_name", N_ ("Identity name ({{name}})"),
+    HONE_FIELD_TEXT, HONE_GROUP_MAIN, NULL, 0, 0 },
+  { "identity_author", N_ ("Identity author ({{author}})"),
+    HONE_FIELD_TEXT, HONE_GROUP_MAIN, NULL, 0, 0 },
+  { "learning_rate", N_ ("Learning rate"), HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 1e-5, 6 },
+  { "num_train_epochs", N_ ("Epochs"), HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 1, 1 },
+  { "max_grad_norm", N_ ("Maximum gradient norm"),
+    HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.1, 2 },
+  { "max_samples", N_ ("Maximum samples per dataset"),
+    HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
   /* fp16 and pure_bf16 are GPU compute types the engine refuses until the CUDA backend trains */
-  { "compute_type", "Compute type", HONE_FIELD_CHOICE, HONE_GROUP_MAIN, "bf16|fp32", 0, 0 },
-  { "cutoff_len", "Cutoff length", HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
-  { "per_device_train_batch_size", "Batch size", HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
-  { "gradient_accumulation_steps", "Gradient accumulation", HONE_FIELD_INT, HONE_GROUP_MAIN,
+  { "compute_type", N_ ("Compute type"), HONE_FIELD_CHOICE, HONE_GROUP_MAIN, "bf16|fp32", 0, 0 },
+  { "cutoff_len", N_ ("Cutoff length"), HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
+  { "per_device_train_batch_size", N_ ("Batch size"), HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
+  { "gradient_accumulation_steps", N_ ("Gradient accumulation"), HONE_FIELD_INT, HONE_GROUP_MAIN,
     NULL, 1, 0 },
-  { "val_size", "Validation size", HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.001, 3 },
-  { "lr_scheduler_type", "Learning rate scheduler", HONE_FIELD_CHOICE, HONE_GROUP_MAIN,
+  { "val_size", N_ ("Validation size"), HONE_FIELD_NUMBER, HONE_GROUP_MAIN, NULL, 0.001, 3 },
+  { "lr_scheduler_type", N_ ("Learning rate scheduler"), HONE_FIELD_CHOICE, HONE_GROUP_MAIN,
     ALL_CHOICES, 0, 0 },
-  { "seed", "Seed", HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
+  { "seed", N_ ("Seed"), HONE_FIELD_INT, HONE_GROUP_MAIN, NULL, 1, 0 },
   /* extra configurations */
-  { "logging_steps", "Logging steps", HONE_FIELD_INT, HONE_GROUP_EXTRA, NULL, 1, 0 },
-  { "save_steps", "Save steps", HONE_FIELD_INT, HONE_GROUP_EXTRA, NULL, 10, 0 },
-  { "warmup_steps", "Warmup steps", HONE_FIELD_INT, HONE_GROUP_EXTRA, NULL, 1, 0 },
-  { "packing", "Packing", HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
-  { "neat_packing", "Neat packing", HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
-  { "train_on_prompt", "Train on prompt", HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
-  { "mask_history", "Mask history", HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
-  { "enable_thinking", "Enable thinking", HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
+  { "logging_steps", N_ ("Logging steps"), HONE_FIELD_INT, HONE_GROUP_EXTRA, NULL, 1, 0 },
+  { "save_steps", N_ ("Save steps"), HONE_FIELD_INT, HONE_GROUP_EXTRA, NULL, 10, 0 },
+  { "warmup_steps", N_ ("Warmup steps"), HONE_FIELD_INT, HONE_GROUP_EXTRA, NULL, 1, 0 },
+  { "packing", N_ ("Packing"), HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
+  { "neat_packing", N_ ("Neat packing"), HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
+  { "train_on_prompt", N_ ("Train on prompt"), HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
+  { "mask_history", N_ ("Mask history"), HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
+  { "enable_thinking", N_ ("Enable thinking"), HONE_FIELD_SWITCH, HONE_GROUP_EXTRA, NULL, 0, 0 },
   /* freeze */
-  { "freeze_trainable_layers", "Trainable layers", HONE_FIELD_INT, HONE_GROUP_FREEZE, NULL, 1, 0 },
-  { "freeze_trainable_modules", "Trainable modules", HONE_FIELD_TEXT, HONE_GROUP_FREEZE, NULL, 0,
+  { "freeze_trainable_layers", N_ ("Trainable layers"),
+    HONE_FIELD_INT, HONE_GROUP_FREEZE, NULL, 1, 0 },
+  { "freeze_trainable_modules", N_ ("Trainable modules"),
+    HONE_FIELD_TEXT, HONE_GROUP_FREEZE, NULL, 0,
     0 },
-  { "freeze_extra_modules", "Extra modules", HONE_FIELD_TEXT, HONE_GROUP_FREEZE, NULL, 0, 0 },
+  { "freeze_extra_modules", N_ ("Extra modules"), HONE_FIELD_TEXT, HONE_GROUP_FREEZE, NULL, 0, 0 },
   /* LoRA */
-  { "lora_rank", "LoRA rank", HONE_FIELD_INT, HONE_GROUP_LORA, NULL, 1, 0 },
-  { "lora_alpha", "LoRA alpha", HONE_FIELD_NUMBER, HONE_GROUP_LORA, NULL, 1, 0 },
-  { "lora_dropout", "LoRA dropout", HONE_FIELD_NUMBER, HONE_GROUP_LORA, NULL, 0.01, 2 },
-  { "loraplus_lr_ratio", "LoRA+ learning rate ratio", HONE_FIELD_NUMBER, HONE_GROUP_LORA, NULL,
+  { "lora_rank", N_ ("LoRA rank"), HONE_FIELD_INT, HONE_GROUP_LORA, NULL, 1, 0 },
+  { "lora_alpha", N_ ("LoRA alpha"), HONE_FIELD_NUMBER, HONE_GROUP_LORA, NULL, 1, 0 },
+  { "lora_dropout", N_ ("LoRA dropout"), HONE_FIELD_NUMBER, HONE_GROUP_LORA, NULL, 0.01, 2 },
+  { "loraplus_lr_ratio", N_ ("LoRA+ learning rate ratio"), HONE_FIELD_NUMBER, HONE_GROUP_LORA, NULL,
     0.01, 2 },
-  { "create_new_adapter", "Create new adapter", HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
-  { "use_rslora", "Use rsLoRA", HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
-  { "use_dora", "Use DoRA", HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
-  { "pissa_init", "Use PiSSA", HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
-  { "lora_target", "LoRA modules", HONE_FIELD_TEXT, HONE_GROUP_LORA, NULL, 0, 0 },
-  { "additional_target", "Additional modules", HONE_FIELD_TEXT, HONE_GROUP_LORA, NULL, 0, 0 },
+  { "create_new_adapter", N_ ("Create new adapter"),
+    HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
+  { "use_rslora", N_ ("Use rsLoRA"), HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
+  { "use_dora", N_ ("Use DoRA"), HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
+  { "pissa_init", N_ ("Use PiSSA"), HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
+  { "lora_target", N_ ("LoRA modules"), HONE_FIELD_TEXT, HONE_GROUP_LORA, NULL, 0, 0 },
+  { "additional_target", N_ ("Additional modules"), HONE_FIELD_TEXT, HONE_GROUP_LORA, NULL, 0, 0 },
   /* bottom */
-  { "output_dir", "Output folder", HONE_FIELD_TEXT, HONE_GROUP_OUTPUT, NULL, 0, 0 },
+  { "output_dir", N_ ("Output folder"), HONE_FIELD_TEXT, HONE_GROUP_OUTPUT, NULL, 0, 0 },
 };
 
 /* Where the Web UI starts from a value other than the argument classes' default
@@ -113,12 +121,12 @@ const char *
 hone_train_form_group_title (HoneFieldGroup group)
 {
   static const char *const titles[HONE_GROUP_COUNT] = {
-    [HONE_GROUP_TOP] = "Model",
-    [HONE_GROUP_MAIN] = "Training",
-    [HONE_GROUP_EXTRA] = "Extra configurations",
-    [HONE_GROUP_FREEZE] = "Freeze tuning configurations",
-    [HONE_GROUP_LORA] = "LoRA configurations",
-    [HONE_GROUP_OUTPUT] = "Output",
+    [HONE_GROUP_TOP] = N_ ("Model"),
+    [HONE_GROUP_MAIN] = N_ ("Training"),
+    [HONE_GROUP_EXTRA] = N_ ("Extra configurations"),
+    [HONE_GROUP_FREEZE] = N_ ("Freeze tuning configurations"),
+    [HONE_GROUP_LORA] = N_ ("LoRA configurations"),
+    [HONE_GROUP_OUTPUT] = N_ ("Output"),
   };
   return group < HONE_GROUP_COUNT ? titles[group] : "";
 }

@@ -2,6 +2,7 @@
  * main rows, expanders for the extra, freeze and LoRA settings, the output folder, the buttons,
  * then the progress, the loss chart and the log. */
 #include "train_page.h"
+#include "i18n.h"
 
 #include <adwaita.h>
 #include <errno.h>
@@ -40,6 +41,12 @@ GtkWidget *
 hone_train_page_chart (HoneTrainPage *self)
 {
   return self->chart;
+}
+
+GtkWidget *
+hone_train_page_start_button (HoneTrainPage *self)
+{
+  return self->start_button;
 }
 
 gboolean
@@ -115,7 +122,7 @@ hone_train_page_preview (HoneTrainPage *self)
   char *output = NULL;
   hn_error err = { 0 };
   if (!form_args (self, &args, &output, &err))
-    return g_strdup_printf ("Error: %s", err.message);
+    return g_strdup_printf (_ ("Error: %s"), err.message);
   char *yaml = hn_train_args_to_yaml (&args);
   char *config = g_build_filename (output, "training_args.yaml", NULL);
   char *quoted = g_shell_quote (config);
@@ -162,8 +169,8 @@ save_chosen (GFile *file, gpointer data)
     read_form (self, &form);
     hn_error err = { 0 };
     char *text = hone_train_form_save (&form, path, &err) == HN_OK
-                     ? g_strdup_printf ("Saved the arguments to %s", path)
-                     : g_strdup_printf ("Not saved: %s", err.message);
+                     ? g_strdup_printf (_ ("Saved the arguments to %s"), path)
+                     : g_strdup_printf (_ ("Not saved: %s"), err.message);
     log_set (self, text);
     g_free (text);
     hone_train_form_clear (&form);
@@ -176,7 +183,8 @@ static void
 save_clicked (GtkButton *button, gpointer data)
 {
   hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (data))), HONE_PICK_SAVE,
-                  "Save arguments", NULL, "training_args.yaml", save_chosen, g_object_ref (data));
+                  _ ("Save arguments"), NULL, "training_args.yaml", save_chosen,
+                  g_object_ref (data));
 }
 
 /* Every input (top bar and page) from the form. */
@@ -208,15 +216,16 @@ load_chosen (GFile *file, gpointer data)
     if (hone_train_form_load (&form, path, &ignored, &err) == HN_OK) {
       write_form (self, &form);
       char *list = g_strjoinv (", ", ignored);
-      char *text = g_strdup_printf ("Loaded the arguments of %s%s%s", path,
-                                    ignored[0] != NULL ? ". Keys Hone does not use: " : "",
-                                    list);
+      char *text = ignored[0] != NULL
+                       ? g_strdup_printf (_ ("Loaded the arguments of %s. Keys Hone does not "
+                                             "use: %s"), path, list)
+                       : g_strdup_printf (_ ("Loaded the arguments of %s"), path);
       log_set (self, text);
       g_free (text);
       g_free (list);
       g_strfreev (ignored);
     } else {
-      char *text = g_strdup_printf ("Not loaded: %s", err.message);
+      char *text = g_strdup_printf (_ ("Not loaded: %s"), err.message);
       log_set (self, text);
       g_free (text);
     }
@@ -230,7 +239,7 @@ static void
 load_clicked (GtkButton *button, gpointer data)
 {
   hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (data))), HONE_PICK_OPEN,
-                  "Load arguments", NULL, NULL, load_chosen, g_object_ref (data));
+                  _ ("Load arguments"), NULL, NULL, load_chosen, g_object_ref (data));
 }
 
 /* ---- a run ---- */
@@ -313,7 +322,7 @@ hone_train_page_start (HoneTrainPage *self)
   hn_error err = { 0 };
   if (!form_args (self, &args, &output, &err)) {
     log_set (self, err.message);
-    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Not started: see the log");
+    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Not started: see the log"));
     return FALSE;
   }
   char *yaml = hn_train_args_to_yaml (&args);
@@ -339,7 +348,7 @@ hone_train_page_start (HoneTrainPage *self)
   }
   if (ok) {
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
-    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Starting...");
+    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Starting..."));
     set_running (self, TRUE);
     renew_output_name (self);
   } else {
@@ -363,7 +372,7 @@ abort_clicked (GtkButton *button, gpointer data)
 {
   HoneTrainPage *self = data;
   if (self->run != NULL) {
-    log_append (self, "Aborting: hone train saves a checkpoint and stops...");
+    log_append (self, _ ("Aborting: hone train saves a checkpoint and stops..."));
     hone_train_run_abort (self->run);
   }
 }
@@ -395,7 +404,7 @@ static GtkWidget *
 field_row (HoneTrainPage *self, const HoneFormField *field)
 {
   GtkWidget *row = adw_action_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), field->label);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ (field->label));
   gtk_widget_set_tooltip_text (row, field->key);
   GtkWidget *input = hone_form_input_new (field);
   if (field->kind == HONE_FIELD_PATH || field->kind == HONE_FIELD_TEXT)
@@ -441,11 +450,11 @@ build (HoneTrainPage *self)
       if (g == HONE_GROUP_MAIN || g == HONE_GROUP_OUTPUT) {
         groups[g] = adw_preferences_group_new ();
         adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (groups[g]),
-                                         hone_train_form_group_title (g));
+                                         _ (hone_train_form_group_title (g)));
       } else {
         groups[g] = adw_expander_row_new ();
         adw_preferences_row_set_title (ADW_PREFERENCES_ROW (groups[g]),
-                                       hone_train_form_group_title (g));
+                                       _ (hone_train_form_group_title (g)));
         adw_preferences_group_add (ADW_PREFERENCES_GROUP (expanders), groups[g]);
       }
     }
@@ -463,11 +472,12 @@ build (HoneTrainPage *self)
   GtkWidget *run_row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_widget_set_halign (args_row, GTK_ALIGN_CENTER);
   gtk_widget_set_halign (run_row, GTK_ALIGN_CENTER);
-  self->preview_button = button ("_Preview command", NULL, G_CALLBACK (preview_clicked), self);
-  self->save_button = button ("Sa_ve arguments", NULL, G_CALLBACK (save_clicked), self);
-  self->load_button = button ("_Load arguments", NULL, G_CALLBACK (load_clicked), self);
-  self->start_button = button ("_Start", "suggested-action", G_CALLBACK (start_clicked), self);
-  self->abort_button = button ("_Abort", "destructive-action", G_CALLBACK (abort_clicked), self);
+  self->preview_button = button (_ ("_Preview command"), NULL, G_CALLBACK (preview_clicked), self);
+  self->save_button = button (_ ("Sa_ve arguments"), NULL, G_CALLBACK (save_clicked), self);
+  self->load_button = button (_ ("_Load arguments"), NULL, G_CALLBACK (load_clicked), self);
+  self->start_button = button (_ ("_Start"), "suggested-action", G_CALLBACK (start_clicked), self);
+  self->abort_button =
+      button (_ ("_Abort"), "destructive-action", G_CALLBACK (abort_clicked), self);
   gtk_widget_add_css_class (self->start_button, "pill");
   gtk_widget_add_css_class (self->abort_button, "pill");
   gtk_box_append (GTK_BOX (args_row), self->preview_button);
@@ -482,7 +492,7 @@ build (HoneTrainPage *self)
 
   self->progress = gtk_progress_bar_new ();
   gtk_progress_bar_set_show_text (GTK_PROGRESS_BAR (self->progress), TRUE);
-  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), "Ready");
+  gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Ready"));
   gtk_box_append (GTK_BOX (box), self->progress);
 
   self->chart = hone_loss_chart_new ();

@@ -22,6 +22,8 @@ char *hone_train_page_preview (HoneTrainPage *page);
 /* Presses Start; FALSE when the form was refused or the run could not start (said in the
  * page's log). */
 gboolean hone_train_page_start (HoneTrainPage *page);
+/* The Start button (its label shows the page's language). */
+GtkWidget *hone_train_page_start_button (HoneTrainPage *page);
 /* The page's chart, for tests and the screenshot hook. */
 GtkWidget *hone_train_page_chart (HoneTrainPage *page);
 /* Presses Preview command (the command and YAML, or the form's error, in the log). */

@@ -1,6 +1,7 @@
 /* train_run.c: `hone train` as a child process, followed through its output and its
  * trainer_log.jsonl (see train_run.h). */
 #include "train_run.h"
+#include "i18n.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -55,8 +56,8 @@ hone_train_progress_text (const HoneTrainLogLine *line)
 {
   /* LLaMA-Factory's webui/utils.py get_trainer_info: "Running {cur}/{total}: {elapsed} <
    * {remaining}" */
-  return g_strdup_printf ("Running %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT ": %s < %s",
-                          line->step, line->total_steps, line->elapsed, line->remaining);
+  return g_strdup_printf (_ ("Running %lld/%lld: %s < %s"), (long long) line->step,
+                          (long long) line->total_steps, line->elapsed, line->remaining);
 }
 
 /* Passes on the complete lines trainer_log.jsonl has gained. */
@@ -107,12 +108,14 @@ maybe_finish (HoneTrainRun *run)
   if (g_subprocess_get_if_exited (run->process)) {
     int status = g_subprocess_get_exit_status (run->process);
     ok = status == 0;
-    message = ok ? g_strdup ("Training finished.")
-                 : g_strdup_printf ("%s: hone train exited with status %d.",
-                                    run->aborted ? "Aborted" : "Training failed", status);
+    message = ok ? g_strdup (_ ("Training finished."))
+                 : g_strdup_printf (run->aborted ? _ ("Aborted: hone train exited with status %d.")
+                                                 : _ ("Training failed: hone train exited with "
+                                                      "status %d."), status);
   } else {
-    message = g_strdup_printf ("%s: hone train was ended by signal %d.",
-                               run->aborted ? "Aborted" : "Training failed",
+    message = g_strdup_printf (run->aborted ? _ ("Aborted: hone train was ended by signal %d.")
+                                            : _ ("Training failed: hone train was ended by "
+                                                 "signal %d."),
                                g_subprocess_get_term_sig (run->process));
   }
   if (run->callbacks.finished != NULL)
