@@ -116,7 +116,7 @@ static int run(const char *model_path, const char *adapter_path, int max_length)
 
 int hone_cmd_score(int argc, char **argv)
 {
-    char *model = NULL, *adapter = NULL;
+    char *model = NULL, *adapter = NULL, *template_name = NULL;
     gboolean reward = FALSE;
     int max_length = 0;
     const GOptionEntry entries[] = {
@@ -128,7 +128,12 @@ int hone_cmd_score(int argc, char **argv)
         {"max-length", 0, 0, G_OPTION_ARG_INT, &max_length,
          "Tokens per window (default: the model's max_position_embeddings, at most 4096)", "N"},
         {"reward", 0, 0, G_OPTION_ARG_NONE, &reward,
-         "Score a conversation with a reward model's value head", NULL},
+         "Print the reward a reward model (a stage rm run's adapter or model folder, with "
+         "value_head.safetensors) gives the conversation on standard input: JSON messages "
+         "ending with the answer to score", NULL},
+        {"template", 0, 0, G_OPTION_ARG_STRING, &template_name,
+         "With --reward: the chat template the reward model was trained with (default: the "
+         "model's own, auto)", "NAME"},
         G_OPTION_ENTRY_NULL,
     };
     int code = hone_parse_options("score", "",
@@ -141,11 +146,13 @@ int hone_cmd_score(int argc, char **argv)
         code = hone_usage_error("score", "--model PATH is required");
     if (code == HONE_EXIT_OK && max_length < 0)
         code = hone_usage_error("score", "--max-length must be positive");
-    if (code == HONE_EXIT_OK && reward)
-        code = hone_fail("score", "--reward (reward models and their value head) is not built "
-                         "yet; it arrives with the reward-modelling stage");
+    if (code == HONE_EXIT_OK && template_name != NULL && !reward)
+        code = hone_usage_error("score", "--template is for --reward (plain text is scored "
+                                "as it is)");
     if (code == HONE_EXIT_OK)
-        code = run(model, adapter, max_length);
+        code = reward ? hone_score_reward(model, adapter, template_name)
+                      : run(model, adapter, max_length);
+    g_free(template_name);
     g_free(model);
     g_free(adapter);
     return code;

@@ -84,9 +84,11 @@ void hone_progress_format_log(const hn_train_log *log, char *buf, size_t size)
 
 void hone_progress_format_eval(const hn_train_eval *eval, char *buf, size_t size)
 {
-    double rate = eval->runtime_s > 0 ? (double)eval->samples / eval->runtime_s : 0;
-    snprintf(buf, size, "eval at step %lld  eval_loss %.4f  %.1fs  %.1f samples/s",
-             (long long)eval->step, eval->loss, eval->runtime_s, rate);
+    snprintf(buf, size, "eval at step %lld  eval_loss %.4f", (long long)eval->step, eval->loss);
+    size_t used = strlen(buf);
+    if (eval->runtime_s > 0 && used < size) /* the trainer's log carries no runtime */
+        snprintf(buf + used, size - used, "  %.1fs  %.1f samples/s", eval->runtime_s,
+                 (double)eval->samples / eval->runtime_s);
     append_metrics(eval->has_metrics, eval->metrics, "eval_", buf, size);
 }
 

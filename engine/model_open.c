@@ -43,14 +43,16 @@ static hn_status open_with_adapters(const hn_model_dir *dir, hn_model_options *o
     return s;
 }
 
-hn_status hn_model_open_inference(const hn_model_dir *dir, const char *adapter_path,
-                                  const hn_backend *backend, hn_model **out, hn_error *err)
+static hn_status open_model(const hn_model_dir *dir, const char *adapter_path,
+                            const hn_backend *backend, bool value_head, hn_model **out,
+                            hn_error *err)
 {
     *out = NULL;
     hn_model_options options;
     hn_model_options_init(&options);
     options.backend = backend;
     options.keep_gguf_blocks = true; /* decoding reads the Q8_0 / Q4_1 blocks in place */
+    options.value_head = value_head;
     if (adapter_path == NULL || adapter_path[0] == '\0')
         return hn_model_new(dir, &options, out, err);
     char **parts = g_strsplit(adapter_path, ",", -1);
@@ -64,5 +66,49 @@ hn_status hn_model_open_inference(const hn_model_dir *dir, const char *adapter_p
                                            paths->len, out, err);
     g_ptr_array_free(paths, TRUE);
     g_strfreev(parts);
+    return s;
+}
+
+hn_status hn_model_open_inference(const hn_model_dir *dir, const char *adapter_path,
+                                  const hn_backend *backend, hn_model **out, hn_error *err)
+{
+    return open_model(dir, adapter_path, backend, false, out, err);
+}
+
+/* The folder whose value_head.safetensors a reward model uses: the last adapter's, else the
+ * model folder (LLaMA-Factory's load_valuehead_params). g_free the result. */
+static char *value_head_folder(const hn_model_dir *dir, const char *adapter_path)
+{
+    char *folder = NULL;
+    if (adapter_path != NULL) {
+        char **parts = g_strsplit(adapter_path, ",", -1);
+        for (size_t i = 0; parts[i] != NULL; i++)
+            if (g_strstrip(parts[i])[0] != '\0') {
+                g_free(folder);
+                folder = g_strdup(parts[i]);
+            }
+        g_strfreev(parts);
+    }
+    return folder != NULL ? folder : g_strdup(dir->path);
+}
+
+hn_status hn_model_open_reward(const hn_model_dir *dir, const char *adapter_path,
+                               const hn_backend *backend, hn_model **out, hn_error *err)
+{
+    HN_TRY(open_model(dir, adapter_path, backend, true, out, err));
+    char *folder = value_head_folder(dir, adapter_path);
+    bool found = false;
+    hn_status s = g_file_test(folder, G_FILE_TEST_IS_DIR)
+                      ? hn_model_load_value_head(*out, folder, &found, err)
+                      : HN_OK;
+    if (s == HN_OK && !found)
+        s = hn_fail(err, HN_ERR_ARGUMENT, "%s has no %s: a reward model is what a stage rm run "
+                    "writes (its output folder as the adapter, or the model folder of a full "
+                    "run)", folder, HN_VALUE_HEAD_FILE);
+    if (s != HN_OK) {
+        hn_model_free(*out);
+        *out = NULL;
+    }
+    g_free(folder);
     return s;
 }

@@ -11,3 +11,7 @@
  * without merging (plain LoRA; see hn_model_options_for_adapters). backend NULL: the CPU. */
 hn_status hn_model_open_inference(const hn_model_dir *dir, const char *adapter_path,
                                   const hn_backend *backend, hn_model **out, hn_error *err);
+/* The same with the value head of a reward model (stage rm), read from value_head.safetensors
+ * in the last adapter's folder, else in the model folder; an error when there is none. */
+hn_status hn_model_open_reward(const hn_model_dir *dir, const char *adapter_path,
+                               const hn_backend *backend, hn_model **out, hn_error *err);

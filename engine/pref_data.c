@@ -66,6 +66,25 @@ static void join(const int32_t *prompt, size_t n_prompt, const int32_t *answer, 
         (*ids)[n_prompt + k] = (*labels)[n_prompt + k] = answer[k];
 }
 
+hn_status hn_pref_encode_answer(const hn_sft_template *tmpl, const hn_tokenizer *tok,
+                                const hn_dataset_row *row, const hn_chat_message *answer,
+                                const hn_chat_encode_options *options, int32_t **ids, size_t *n,
+                                hn_error *err)
+{
+    int32_t eos;
+    HN_TRY(answer_eos(tmpl, tok, &eos, err));
+    hn_chat_oneturn one = {0};
+    hn_status s = encode_answer(tmpl, tok, row, answer, options, eos, &one, err);
+    if (s == HN_OK) {
+        int32_t *labels;
+        join(one.prompt, one.n_prompt, one.response, one.n_response, ids, &labels);
+        g_free(labels);
+        *n = one.n_prompt + one.n_response;
+    }
+    hn_chat_oneturn_clear(&one);
+    return s;
+}
+
 /* Upstream stops when a stage gets no example ("Cannot find valid samples"); Hone says what
  * the rows lacked. */
 static hn_status none_valid(size_t n_rows, const char *first_dropped, const char *expected,

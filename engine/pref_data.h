@@ -77,6 +77,14 @@ hn_status hn_kto_data_build(const hn_dataset *dataset, const hn_sft_template *tm
                             int batch_size, int num_workers, hn_kto_data *out, hn_error *err);
 void hn_kto_data_clear(hn_kto_data *data);
 
+/* One conversation as stage rm encodes a chosen sequence: the row's prompt, then answer, then
+ * the eos with efficient_eos templates; not cut (what `hone score --reward` scores). g_free
+ * *ids. */
+hn_status hn_pref_encode_answer(const hn_sft_template *tmpl, const hn_tokenizer *tok,
+                                const hn_dataset_row *row, const hn_chat_message *answer,
+                                const hn_chat_encode_options *options, int32_t **ids, size_t *n,
+                                hn_error *err);
+
 /* Moves the examples into the trainer's grouped examples (hn_sft_data with group 2): each pair
  * as its chosen then its rejected sequence, each KTO example as itself then its KL pair with
  * its tag in desirable[]. The source is left empty. */
