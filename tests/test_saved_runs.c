@@ -115,10 +115,33 @@ static void test_resume(void)
     g_free(out);
 }
 
+/* Choosing runs: LoRA adapters stack (a second choice takes one out), full and freeze take one. */
+static void test_choose(void)
+{
+    char *a = hone_saved_runs_choose("", "/s/run1", TRUE);
+    g_assert_cmpstr(a, ==, "/s/run1");
+    char *b = hone_saved_runs_choose(a, "/s/run2", TRUE);
+    g_assert_cmpstr(b, ==, "/s/run1,/s/run2");
+    g_assert_true(hone_saved_runs_chosen(b, "/s/run2"));
+    g_assert_false(hone_saved_runs_chosen(b, "/s/run"));
+    char *c = hone_saved_runs_choose(b, "/s/run1", TRUE);
+    g_assert_cmpstr(c, ==, "/s/run2");
+    char *d = hone_saved_runs_choose(" /x , /s/run2 ,", "/s/run2", TRUE);
+    g_assert_cmpstr(d, ==, "/x");
+    char *e = hone_saved_runs_choose("/s/run1,/s/run2", "/s/run3", FALSE);
+    g_assert_cmpstr(e, ==, "/s/run3");
+    g_free(a);
+    g_free(b);
+    g_free(c);
+    g_free(d);
+    g_free(e);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/ui/saved-runs/listing", test_listing);
     g_test_add_func("/ui/saved-runs/resume", test_resume);
+    g_test_add_func("/ui/saved-runs/choose", test_choose);
     return g_test_run();
 }

@@ -1,9 +1,10 @@
 /* form_input.c: one field's input widget and its value as text (see form_input.h); path inputs
- * have a folder picker (file_picker.c). */
+ * have a folder picker (file_picker.c), the model path a GGUF file picker too. */
 #include "form_input.h"
 
 #include "file_picker.h"
 
+#include <glib/gi18n.h>
 #include <math.h>
 #include <string.h>
 
@@ -32,16 +33,41 @@ folder_chosen (GFile *file, gpointer data)
   g_object_unref (entry);
 }
 
+/* The picker starts where the entry's path is (a file's folder). */
+static GFile *
+start_of (const char *current)
+{
+  if (current[0] == '\0')
+    return NULL;
+  GFile *file = g_file_new_for_path (current);
+  if (g_file_test (current, G_FILE_TEST_IS_REGULAR)) {
+    GFile *parent = g_file_get_parent (file);
+    g_object_unref (file);
+    file = parent;
+  }
+  return file;
+}
+
+static void
+pick (GtkButton *button, GtkEntry *entry, HonePickMode mode)
+{
+  const HoneFormField *field = g_object_get_data (G_OBJECT (entry), FIELD_KEY);
+  GFile *start = start_of (gtk_editable_get_text (GTK_EDITABLE (entry)));
+  hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), mode, field->label,
+                  start, NULL, folder_chosen, g_object_ref (entry));
+  g_clear_object (&start);
+}
+
 static void
 pick_folder (GtkButton *button, gpointer user_data)
 {
-  GtkEntry *entry = GTK_ENTRY (user_data);
-  const HoneFormField *field = g_object_get_data (G_OBJECT (entry), FIELD_KEY);
-  const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
-  GFile *start = current[0] != '\0' ? g_file_new_for_path (current) : NULL;
-  hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), HONE_PICK_FOLDER,
-                  field->label, start, NULL, folder_chosen, g_object_ref (entry));
-  g_clear_object (&start);
+  pick (button, GTK_ENTRY (user_data), HONE_PICK_FOLDER);
+}
+
+static void
+pick_gguf (GtkButton *button, gpointer user_data)
+{
+  pick (button, GTK_ENTRY (user_data), HONE_PICK_GGUF);
 }
 
 static GtkWidget *
@@ -58,6 +84,12 @@ path_input_new (const HoneFormField *field)
   g_signal_connect (button, "clicked", G_CALLBACK (pick_folder), entry);
   gtk_box_append (GTK_BOX (box), entry);
   gtk_box_append (GTK_BOX (box), button);
+  if (strcmp (field->key, "model_name_or_path") == 0) { /* a folder or a GGUF file */
+    GtkWidget *file = gtk_button_new_with_label ("GGUF");
+    gtk_widget_set_tooltip_text (file, _("Choose a GGUF file"));
+    g_signal_connect (file, "clicked", G_CALLBACK (pick_gguf), entry);
+    gtk_box_append (GTK_BOX (box), file);
+  }
   g_object_set_data (G_OBJECT (box), ENTRY_KEY, entry);
   return box;
 }

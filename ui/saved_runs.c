@@ -50,6 +50,37 @@ hone_saved_runs (const char *saves_dir)
   return (char **) g_ptr_array_free (runs, FALSE);
 }
 
+gboolean
+hone_saved_runs_chosen (const char *list, const char *path)
+{
+  char **items = g_strsplit (list != NULL ? list : "", ",", -1);
+  gboolean found = FALSE;
+  for (char **i = items; *i != NULL; i++)
+    found |= strcmp (g_strstrip (*i), path) == 0;
+  g_strfreev (items);
+  return found;
+}
+
+char *
+hone_saved_runs_choose (const char *list, const char *path, gboolean several)
+{
+  if (!several)
+    return g_strdup (path);
+  gboolean had = hone_saved_runs_chosen (list, path);
+  char **items = g_strsplit (list != NULL ? list : "", ",", -1);
+  GString *out = g_string_new (NULL);
+  for (char **i = items; *i != NULL; i++) {
+    char *item = g_strstrip (*i);
+    if (item[0] == '\0' || strcmp (item, path) == 0)
+      continue;
+    g_string_append_printf (out, "%s%s", out->len > 0 ? "," : "", item);
+  }
+  if (!had)
+    g_string_append_printf (out, "%s%s", out->len > 0 ? "," : "", path);
+  g_strfreev (items);
+  return g_string_free (out, FALSE);
+}
+
 gint64
 hone_saved_run_resume_step (const char *output_dir)
 {

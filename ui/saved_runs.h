@@ -10,6 +10,12 @@
  * train_YYYY-MM-DD-...); NULL-terminated, g_strfreev; empty when the folder is not there. */
 char **hone_saved_runs (const char *saves_dir);
 
+/* The checkpoint path's text after choosing path from the list: with several (LoRA: adapters
+ * stack) the comma list gets path added, or removed when it has it; else path alone. g_free. */
+char *hone_saved_runs_choose (const char *list, const char *path, gboolean several);
+/* Whether the comma list has path. */
+gboolean hone_saved_runs_chosen (const char *list, const char *path);
+
 /* The step of the checkpoint a run into output_dir resumes from (the trainer does so
  * whenever the folder has one: trainer_output.c), or -1. */
 gint64 hone_saved_run_resume_step (const char *output_dir);
