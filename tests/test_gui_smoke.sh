@@ -3,10 +3,14 @@
 # as a screenshot (the HONE_GUI_SCREENSHOTS hook, ui/screenshots.c) into $HONE_GUI_SCREENSHOT_DIR,
 # and the app quits by itself. Checks that each picture is a PNG of the window's size and that
 # closing the window saved its size in GSettings.
+# In that default mode it also sets the top bar's model path to a Qwen2.5-0.5B-Instruct GGUF name,
+# then the model name Qwen2.5-0.5B, then the template qwen, and checks after each that the model
+# name, the template and the template warning follow (the warning shows in train.png).
 # With the argument `train` it also fills the Train page for a short LoRA sft of the real
 # SmolLM2-135M-Instruct on identity.json, presses Start and waits for the run (hone train as a
 # child process of the app), then checks the output folder and that the chart got one point per
-# loss line of the run's trainer_log.jsonl (screenshots in $HONE_GUI_SCREENSHOT_DIR-train).
+# loss line of the run's trainer_log.jsonl and that Start then offers to resume from the run's last
+# checkpoint (screenshots in $HONE_GUI_SCREENSHOT_DIR-train).
 # With the argument `chat` it loads the real SmolLM2-135M-Instruct GGUF on the Chat page, sends
 # a message, waits for the streamed answer and checks it is not empty (screenshots in
 # $HONE_GUI_SCREENSHOT_DIR-chat).
@@ -39,6 +43,12 @@ HONE_GUI_CHAT=
 HONE_GUI_EVAL=
 HONE_GUI_EVAL_ERROR=
 HONE_GUI_EXPORT=
+HONE_GUI_TOP=
+if [ "$mode" = pages ]; then  # the top bar's model fields: a path picks the name, the name the template
+  HONE_GUI_TOP="model_name_or_path=$work/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf
+model_name=Qwen2.5-0.5B
+template=qwen"
+fi
 if [ "$mode" = export ]; then
   out=$out-export
   HONE_GUI_EXPORT=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -102,7 +112,7 @@ cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
 # GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
 # LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
-HONE_GUI_SCREENSHOTS=$out HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_TOP=$HONE_GUI_TOP HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
   HONE_GUI_CHAT_ADAPTER=$HONE_GUI_CHAT_ADAPTER HONE_GUI_CHAT_QUESTION=$HONE_GUI_CHAT_QUESTION \
   HONE_GUI_EVAL=$HONE_GUI_EVAL HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
   HONE_GUI_EXPORT_DIR=$work/export GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
@@ -137,6 +147,13 @@ for icon in io.github.hone.Hone io.github.hone.Hone-symbolic; do
   grep -q "^app icon $icon: found$" "$work/stdout" && echo "ok: the app icon $icon is found" \
     || { echo "not ok: the app icon $icon is not found"; status=1; }
 done
+if [ "$mode" = pages ]; then
+  for want in "top bar: model_name=Qwen2.5-0.5B-Instruct template=qwen warning=" \
+              "top bar: model_name=Qwen2.5-0.5B template=default warning=" \
+              "top bar: model_name=Qwen2.5-0.5B template=qwen warning=Qwen2.5-0.5B is a base model: it has not learnt the qwen chat format, so fine-tune it before chatting with it"; do
+    if grep -qxF "$want" "$work/stdout"; then echo "ok: $want"; else echo "not ok: no \"$want\""; status=1; fi
+  done
+fi
 if [ "$mode" = train ] || [ "$mode" = e2e ]; then
   run=$work/run
   for f in training_args.yaml adapter_model.safetensors adapter_config.json trainer_log.jsonl; do
@@ -144,6 +161,13 @@ if [ "$mode" = train ] || [ "$mode" = e2e ]; then
   done
   grep -q '^dataset: "identity"$' "$run/training_args.yaml" && grep -q '^lora_rank: 4$' "$run/training_args.yaml" \
     || { echo "not ok: training_args.yaml lacks the page's fields"; cat "$run/training_args.yaml"; status=1; }
+  # the finished run's folder holds its last checkpoint: Start now offers to resume from it
+  last=$(ls -d "$run"/checkpoint-* 2>/dev/null | sed 's/.*checkpoint-//' | sort -n | tail -n 1)
+  if [ -n "$last" ] && grep -q "^start button: _Resume from checkpoint-$last\$" "$work/stdout"; then
+    echo "ok: Start offers to resume from checkpoint-$last"
+  else
+    echo "not ok: Start does not offer the run's last checkpoint ($last)"; grep '^start button' "$work/stdout"; status=1
+  fi
   want=$(grep -c '"loss"' "$run/trainer_log.jsonl")
   if [ "$want" -ge 1 ] && grep -q "^chart points: $want loss, 0 eval$" "$work/stdout"; then
     echo "ok: the chart has the run's $want loss points"

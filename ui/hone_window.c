@@ -51,6 +51,13 @@ hone_window_eval_page (HoneWindow *self)
   return self->eval_page;
 }
 
+const char *
+hone_window_template_warning (HoneWindow *self)
+{
+  return gtk_widget_get_visible (self->template_warning)
+             ? gtk_label_get_text (GTK_LABEL (self->template_warning)) : "";
+}
+
 GtkWidget *
 hone_window_export_page (HoneWindow *self)
 {

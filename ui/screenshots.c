@@ -85,6 +85,37 @@ eval_input (gpointer page, const char *key)
   return hone_eval_page_input (page, key);
 }
 
+/* HONE_GUI_TOP's "key=value" lines one at a time into the top bar, each followed by what the
+ * model fields then hold: "top bar: model_name=M template=T warning=W". */
+static void
+fill_top_bar (HoneWindow *window, HoneTrainPage *train)
+{
+  const char *text = g_getenv ("HONE_GUI_TOP");
+  if (text == NULL || text[0] == '\0')
+    return;
+  char **lines = g_strsplit (text, "\n", -1);
+  for (char **line = lines; *line != NULL; line++) {
+    char *eq = strchr (*line, '=');
+    GtkWidget *input = NULL;
+    if (eq != NULL) {
+      *eq = '\0';
+      input = hone_train_page_input (train, g_strstrip (*line));
+    }
+    if (input == NULL) {
+      fprintf (stderr, "hone gui: HONE_GUI_TOP names no field: %s\n", *line);
+      continue;
+    }
+    hone_form_input_set_text (input, eq + 1);
+    char *name = hone_form_input_get_text (hone_train_page_input (train, "model_name"));
+    char *template = hone_form_input_get_text (hone_train_page_input (train, "template"));
+    printf ("top bar: model_name=%s template=%s warning=%s\n", name, template,
+            hone_window_template_warning (window));
+    g_free (template);
+    g_free (name);
+  }
+  g_strfreev (lines);
+}
+
 static gboolean
 scroll_to_end (gpointer page)
 {
@@ -106,6 +137,7 @@ shoot_next (gpointer data)
     HoneLossChart *chart = HONE_LOSS_CHART (hone_train_page_chart (train));
     printf ("chart points: %u loss, %u eval\n", hone_loss_chart_n_loss (chart),
             hone_loss_chart_n_eval (chart));
+    printf ("start button: %s\n", hone_train_page_start_label (train));
     return G_SOURCE_CONTINUE; /* shot at the next tick, once scrolled and drawn */
   }
   if (s->chatting > 0) {
@@ -230,6 +262,8 @@ shoot_next (gpointer data)
     }
   } else {
     adw_view_stack_set_visible_child_name (stack, name);
+    if (strcmp (name, "train") == 0)
+      fill_top_bar (s->window, train);
   }
   s->next++;
   return G_SOURCE_CONTINUE;
