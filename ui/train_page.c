@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "dataset_preview_dialog.h"
 #include "file_picker.h"
 #include "form_input.h"
 #include "loss_chart.h"
@@ -443,6 +444,25 @@ refresh_datasets (HoneTrainPage *self)
   g_free (dir);
 }
 
+GtkWidget *
+hone_train_page_preview_datasets (HoneTrainPage *self)
+{
+  HoneTrainForm form;
+  read_form (self, &form);
+  GtkWidget *dialog = hone_dataset_preview_dialog_new (
+      GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+      hone_train_form_get (&form, "dataset_dir"), hone_train_form_get (&form, "dataset"),
+      hone_train_form_get (&form, "identity_name"), hone_train_form_get (&form, "identity_author"));
+  hone_train_form_clear (&form);
+  return dialog;
+}
+
+static void
+preview_datasets_clicked (GtkButton *button, gpointer data)
+{
+  hone_train_page_preview_datasets (data);
+}
+
 static void
 dataset_dir_changed (GtkEditable *editable, gpointer data)
 {
@@ -494,8 +514,14 @@ build (HoneTrainPage *self)
     if (g == HONE_GROUP_TOP)
       continue; /* the window's top bar */
     GtkWidget *row = field_row (self, &fields[i]);
-    if (strcmp (fields[i].key, "dataset") == 0)
+    if (strcmp (fields[i].key, "dataset") == 0) { /* upstream's Preview dataset button */
       self->dataset_row = row;
+      GtkWidget *preview = gtk_button_new_with_label (_("Preview"));
+      gtk_widget_set_valign (preview, GTK_ALIGN_CENTER);
+      gtk_widget_set_tooltip_text (preview, _("The chosen datasets' rows, as training reads them"));
+      g_signal_connect (preview, "clicked", G_CALLBACK (preview_datasets_clicked), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), preview);
+    }
     if (groups[g] == NULL) {
       if (g == HONE_GROUP_MAIN || g == HONE_GROUP_OUTPUT) {
         groups[g] = adw_preferences_group_new ();
