@@ -5,7 +5,9 @@
 # closing the window saved its size in GSettings.
 # In that default mode it also sets the top bar's model path to a Qwen2.5-0.5B-Instruct GGUF name,
 # then the model name Qwen2.5-0.5B, then the template qwen, and checks after each that the model
-# name, the template and the template warning follow (the warning shows in train.png).
+# name, the template and the template warning follow (the warning shows in train.png); and it
+# opens the datasets' Preview window on identity, pages once and checks the rows it says
+# (dataset-preview.png).
 # With the argument `train` it also fills the Train page for a short LoRA sft of the real
 # SmolLM2-135M-Instruct on identity.json, presses Start and waits for the run (hone train as a
 # child process of the app), then checks the output folder and that the chart got one point per
@@ -44,7 +46,9 @@ HONE_GUI_EVAL=
 HONE_GUI_EVAL_ERROR=
 HONE_GUI_EXPORT=
 HONE_GUI_TOP=
-if [ "$mode" = pages ]; then  # the top bar's model fields: a path picks the name, the name the template
+HONE_GUI_PREVIEW=
+if [ "$mode" = pages ]; then
+  HONE_GUI_PREVIEW=identity  # the datasets' Preview window, then its second page  # the top bar's model fields: a path picks the name, the name the template
   HONE_GUI_TOP="model_name_or_path=$work/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf
 model_name=Qwen2.5-0.5B
 template=qwen"
@@ -112,7 +116,7 @@ cd "$HONE_SOURCE_DIR"  # the Train page lists data/dataset_info.json's datasets
 # GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
 # LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
-HONE_GUI_SCREENSHOTS=$out HONE_GUI_TOP=$HONE_GUI_TOP HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_TOP=$HONE_GUI_TOP HONE_GUI_PREVIEW=$HONE_GUI_PREVIEW HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
   HONE_GUI_CHAT_ADAPTER=$HONE_GUI_CHAT_ADAPTER HONE_GUI_CHAT_QUESTION=$HONE_GUI_CHAT_QUESTION \
   HONE_GUI_EVAL=$HONE_GUI_EVAL HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
   HONE_GUI_EXPORT_DIR=$work/export GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
@@ -143,12 +147,19 @@ for page in $pages; do
     echo "ok: $png ${width}x${height}"
   fi
 done
+if [ "$mode" = pages ]; then  # the preview window: a PNG of its own size
+  png=$out/dataset-preview.png
+  sig=$(od -An -tx1 -N8 "$png" 2>/dev/null | tr -d ' \n')
+  [ "$sig" = "89504e470d0a1a0a" ] && echo "ok: $png" || { echo "not ok: no $png"; status=1; }
+fi
 for icon in io.github.hone.Hone io.github.hone.Hone-symbolic; do
   grep -q "^app icon $icon: found$" "$work/stdout" && echo "ok: the app icon $icon is found" \
     || { echo "not ok: the app icon $icon is not found"; status=1; }
 done
 if [ "$mode" = pages ]; then
-  for want in "top bar: model_name=Qwen2.5-0.5B-Instruct template=qwen warning=" \
+  rows=$(grep -c '"conversations"\|"instruction"' "$HONE_SOURCE_DIR/data/identity.json")
+  for want in "dataset preview: Rows 1-2 of $rows" "dataset preview next: Rows 3-4 of $rows | Row 3" \
+              "top bar: model_name=Qwen2.5-0.5B-Instruct template=qwen warning=" \
               "top bar: model_name=Qwen2.5-0.5B template=default warning=" \
               "top bar: model_name=Qwen2.5-0.5B template=qwen warning=Qwen2.5-0.5B is a base model: it has not learnt the qwen chat format, so fine-tune it before chatting with it"; do
     if grep -qxF "$want" "$work/stdout"; then echo "ok: $want"; else echo "not ok: no \"$want\""; status=1; fi

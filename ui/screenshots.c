@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chat_page.h"
+#include "dataset_preview_dialog.h"
 #include "eval_page.h"
 #include "export_page.h"
 #include "form_input.h"
@@ -26,6 +27,7 @@ typedef struct {
   int chatting;     /* chat-run: 1 loading, 2 answering */
   gboolean evaluating; /* eval-error, eval-run: the evaluation runs */
   gboolean exporting; /* export-run: waiting for the export */
+  GtkWidget *dialog;   /* dataset-preview: the window shot instead of the main one */
 } Shooter;
 
 static gboolean
@@ -189,7 +191,8 @@ shoot_next (gpointer data)
     const char *name = g_ptr_array_index (s->pages, s->next - 1);
     char *file = g_strdup_printf ("%s.png", name);
     char *path = g_build_filename (s->dir, file, NULL);
-    if (save_window_png (GTK_WIDGET (s->window), path)) {
+    GtkWidget *shot = s->dialog != NULL ? s->dialog : GTK_WIDGET (s->window);
+    if (save_window_png (shot, path)) {
       printf ("screenshot %s\n", path);
     } else {
       fprintf (stderr, "hone gui: could not save the screenshot %s\n", path);
@@ -198,6 +201,10 @@ shoot_next (gpointer data)
     fflush (stdout);
     g_free (path);
     g_free (file);
+    if (s->dialog != NULL) {
+      gtk_window_destroy (GTK_WINDOW (s->dialog));
+      s->dialog = NULL;
+    }
   }
   if (s->next == s->pages->len) {
     GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (s->window)));
@@ -215,6 +222,20 @@ shoot_next (gpointer data)
     adw_view_stack_set_visible_child_name (stack, "train");
     hone_train_page_show_preview (train);
     g_timeout_add (SETTLE_MS / 2, scroll_to_end, train);
+  } else if (strcmp (name, "dataset-preview") == 0) { /* HONE_GUI_PREVIEW's datasets */
+    adw_view_stack_set_visible_child_name (stack, "train");
+    hone_form_input_set_text (hone_train_page_input (train, "dataset"),
+                              g_getenv ("HONE_GUI_PREVIEW"));
+    s->dialog = hone_train_page_preview_datasets (train);
+    printf ("dataset preview: %s\n", hone_dataset_preview_dialog_title (s->dialog));
+    if (hone_dataset_preview_dialog_next (s->dialog)) {
+      char *text = hone_dataset_preview_dialog_text (s->dialog);
+      char **lines = g_strsplit (text, "\n", -1);
+      printf ("dataset preview next: %s | %s\n", hone_dataset_preview_dialog_title (s->dialog),
+              lines[0]);
+      g_strfreev (lines);
+      g_free (text);
+    }
   } else if (strcmp (name, "train-run") == 0) { /* HONE_GUI_TRAIN's fields, then Start */
     adw_view_stack_set_visible_child_name (stack, "train");
     fill_fields (train, train_input, "HONE_GUI_TRAIN");
@@ -281,6 +302,9 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   g_ptr_array_add (s->pages, "chat");
   g_ptr_array_add (s->pages, "export");
   g_ptr_array_add (s->pages, "train-end");
+  const char *preview = g_getenv ("HONE_GUI_PREVIEW");
+  if (preview != NULL && preview[0] != '\0')
+    g_ptr_array_add (s->pages, "dataset-preview");
   const char *train = g_getenv ("HONE_GUI_TRAIN");
   if (train != NULL && train[0] != '\0')
     g_ptr_array_add (s->pages, "train-run");
