@@ -5,7 +5,9 @@
 # closing the window saved its size in GSettings.
 # In that default mode it also sets the top bar's model path to a Qwen2.5-0.5B-Instruct GGUF name,
 # then the model name Qwen2.5-0.5B, then the template qwen, and checks after each that the model
-# name, the template and the template warning follow (the warning shows in train.png); and it
+# name, the template and the template warning follow (the warning shows in train.png), that the
+# checkpoint path lists the model's earlier LoRA runs in the saves folder (newest first) and
+# that choosing two stacks them; and it
 # opens the datasets' Preview window on identity, pages once and checks the rows it says
 # (dataset-preview.png).
 # With the argument `train` it also fills the Train page for a short LoRA sft of the real
@@ -49,6 +51,13 @@ HONE_GUI_TOP=
 HONE_GUI_PREVIEW=
 if [ "$mode" = pages ]; then
   HONE_GUI_PREVIEW=identity  # the datasets' Preview window, then its second page  # the top bar's model fields: a path picks the name, the name the template
+  # earlier runs of that model with LoRA in the saves folder (XDG_DATA_HOME=$work/data): two
+  # finished, one without weights
+  saves=$work/data/hone/saves/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf/lora
+  for run in train_2026-01-01-00-00-00 train_2026-01-02-00-00-00; do
+    mkdir -p "$saves/$run" && echo x >"$saves/$run/adapter_model.safetensors"
+  done
+  mkdir -p "$saves/no-weights" && echo x >"$saves/no-weights/training_args.yaml"
   HONE_GUI_TOP="model_name_or_path=$work/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf
 model_name=Qwen2.5-0.5B
 template=qwen"
@@ -120,7 +129,7 @@ HONE_GUI_SCREENSHOTS=$out HONE_GUI_TOP=$HONE_GUI_TOP HONE_GUI_PREVIEW=$HONE_GUI_
   HONE_GUI_CHAT_ADAPTER=$HONE_GUI_CHAT_ADAPTER HONE_GUI_CHAT_QUESTION=$HONE_GUI_CHAT_QUESTION \
   HONE_GUI_EVAL=$HONE_GUI_EVAL HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
   HONE_GUI_EXPORT_DIR=$work/export GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
-  GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config \
+  GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data \
   timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
   >"$work/stdout" 2>"$work/stderr" || { cat "$work/stdout" "$work/stderr"; exit 1; }
 cat "$work/stdout"
@@ -159,6 +168,9 @@ done
 if [ "$mode" = pages ]; then
   rows=$(grep -c '"conversations"\|"instruction"' "$HONE_SOURCE_DIR/data/identity.json")
   for want in "dataset preview: Rows 1-2 of $rows" "dataset preview next: Rows 3-4 of $rows | Row 3" \
+              "checkpoint runs: train_2026-01-02-00-00-00,train_2026-01-01-00-00-00" \
+              "checkpoint path: $saves/train_2026-01-02-00-00-00" \
+              "checkpoint path: $saves/train_2026-01-02-00-00-00,$saves/train_2026-01-01-00-00-00" \
               "top bar: model_name=Qwen2.5-0.5B-Instruct template=qwen warning=" \
               "top bar: model_name=Qwen2.5-0.5B template=default warning=" \
               "top bar: model_name=Qwen2.5-0.5B template=qwen warning=Qwen2.5-0.5B is a base model: it has not learnt the qwen chat format, so fine-tune it before chatting with it"; do

@@ -145,7 +145,42 @@ hone_checkpoint_menu_attach (GtkWidget *checkpoint_input, GHashTable *inputs)
   gtk_widget_set_tooltip_text (menu->button, _("Earlier runs of this model and method"));
   gtk_menu_button_set_popover (GTK_MENU_BUTTON (menu->button), popover);
   g_object_set_data_full (G_OBJECT (menu->button), "hone-menu", menu, menu_free);
+  g_object_set_data (G_OBJECT (checkpoint_input), "hone-menu", menu); /* for the tests' calls */
   /* the path input is a linked box: entry, folder button; the menu goes after the entry */
   GtkEditable *entry = hone_form_input_editable (checkpoint_input);
   gtk_box_insert_child_after (GTK_BOX (checkpoint_input), menu->button, GTK_WIDGET (entry));
+}
+
+char **
+hone_checkpoint_menu_runs (GtkWidget *checkpoint_input)
+{
+  Menu *menu = g_object_get_data (G_OBJECT (checkpoint_input), "hone-menu");
+  refresh (menu);
+  GPtrArray *names = g_ptr_array_new ();
+  for (GtkWidget *c = gtk_widget_get_first_child (menu->list); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    if (g_object_get_data (G_OBJECT (c), PATH_KEY) != NULL)
+      g_ptr_array_add (names, g_strdup (GTK_IS_CHECK_BUTTON (c)
+                                            ? gtk_check_button_get_label (GTK_CHECK_BUTTON (c))
+                                            : gtk_button_get_label (GTK_BUTTON (c))));
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+void
+hone_checkpoint_menu_choose (GtkWidget *checkpoint_input, guint index)
+{
+  Menu *menu = g_object_get_data (G_OBJECT (checkpoint_input), "hone-menu");
+  guint i = 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (menu->list); c != NULL;
+       c = gtk_widget_get_next_sibling (c)) {
+    if (g_object_get_data (G_OBJECT (c), PATH_KEY) == NULL || i++ != index)
+      continue;
+    if (GTK_IS_CHECK_BUTTON (c)) /* as a click: the check flips */
+      gtk_check_button_set_active (GTK_CHECK_BUTTON (c),
+                                   !gtk_check_button_get_active (GTK_CHECK_BUTTON (c)));
+    else
+      g_signal_emit_by_name (c, "clicked");
+    return;
+  }
 }

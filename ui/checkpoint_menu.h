@@ -9,3 +9,8 @@
 
 /* checkpoint_input: the top bar's adapter_name_or_path input; inputs: the top bar's by key. */
 void hone_checkpoint_menu_attach (GtkWidget *checkpoint_input, GHashTable *inputs);
+
+/* The runs the menu lists now (refreshed; NULL-terminated, g_strfreev), and choosing the
+ * index-th as a click would: for tests. */
+char **hone_checkpoint_menu_runs (GtkWidget *checkpoint_input);
+void hone_checkpoint_menu_choose (GtkWidget *checkpoint_input, guint index);

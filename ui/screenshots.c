@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "chat_page.h"
+#include "checkpoint_menu.h"
 #include "dataset_preview_dialog.h"
 #include "eval_page.h"
 #include "export_page.h"
@@ -112,6 +113,20 @@ fill_top_bar (HoneWindow *window, HoneTrainPage *train)
     char *template = hone_form_input_get_text (hone_train_page_input (train, "template"));
     printf ("top bar: model_name=%s template=%s warning=%s\n", name, template,
             hone_window_template_warning (window));
+    /* the checkpoint path's earlier runs: listed, then the first two chosen */
+    GtkWidget *checkpoint = hone_train_page_input (train, "adapter_name_or_path");
+    char **runs = hone_checkpoint_menu_runs (checkpoint);
+    char *list = g_strjoinv (",", runs);
+    printf ("checkpoint runs: %s\n", list);
+    for (guint i = 0; i < 2 && runs[0] != NULL && runs[i] != NULL; i++) {
+      hone_checkpoint_menu_choose (checkpoint, i);
+      char *chosen = hone_form_input_get_text (checkpoint);
+      printf ("checkpoint path: %s\n", chosen);
+      g_free (chosen);
+    }
+    hone_form_input_set_text (checkpoint, "");
+    g_free (list);
+    g_strfreev (runs);
     g_free (template);
     g_free (name);
   }
