@@ -7,8 +7,8 @@
 #include "eval_page.h"
 #include "export_page.h"
 #include "form_input.h"
-#include "train_form.h"
 #include "top_bar_model.h"
+#include "train_form.h"
 #include "train_page.h"
 
 #include <string.h>
