@@ -57,8 +57,9 @@ static bool is_staging_name(const char *name)
            (g_str_has_suffix(name, ".partial") || g_str_has_suffix(name, ".old"));
 }
 
-/* Steps of the checkpoint folders in output_dir, ascending; staging leftovers removed. */
-static GArray *list_steps(const char *output_dir)
+/* Steps of the checkpoint folders in output_dir, ascending; staging leftovers removed when
+ * remove_leftovers. */
+static GArray *scan_steps(const char *output_dir, bool remove_leftovers)
 {
     GArray *steps = g_array_new(FALSE, FALSE, sizeof(int64_t));
     GDir *dir = g_dir_open(output_dir, 0, NULL);
@@ -71,7 +72,7 @@ static GArray *list_steps(const char *output_dir)
         char *path = g_build_filename(output_dir, name, NULL);
         if (step >= 0 && g_file_test(path, G_FILE_TEST_IS_DIR))
             g_array_append_val(steps, step);
-        if (is_staging_name(name))
+        if (remove_leftovers && is_staging_name(name))
             g_ptr_array_add(leftovers, g_strdup(path));
         g_free(path);
     }
@@ -92,7 +93,7 @@ static GArray *list_steps(const char *output_dir)
 hn_status hn_checkpoint_find_last(const char *output_dir, char **path, hn_error *err)
 {
     *path = NULL;
-    GArray *steps = list_steps(output_dir);
+    GArray *steps = scan_steps(output_dir, true);
     hn_status s = HN_OK;
     if (steps->len > 0) {
         char *last = hn_checkpoint_path(output_dir, g_array_index(steps, int64_t, steps->len - 1));
@@ -109,6 +110,21 @@ hn_status hn_checkpoint_find_last(const char *output_dir, char **path, hn_error 
     }
     g_array_free(steps, TRUE);
     return s;
+}
+
+int64_t hn_checkpoint_last_step(const char *output_dir)
+{
+    GArray *steps = scan_steps(output_dir, false);
+    int64_t step = steps->len > 0 ? g_array_index(steps, int64_t, steps->len - 1) : -1;
+    g_array_free(steps, TRUE);
+    if (step < 0)
+        return -1;
+    char *last = hn_checkpoint_path(output_dir, step);
+    char *state = g_build_filename(last, HN_CHECKPOINT_STATE_FILE, NULL);
+    bool hone = g_file_test(state, G_FILE_TEST_IS_REGULAR);
+    g_free(state);
+    g_free(last);
+    return hone ? step : -1;
 }
 
 static char *staging_path(const char *output_dir, int64_t step, const char *suffix)
@@ -179,7 +195,7 @@ hn_status hn_checkpoint_rotate(const char *output_dir, int64_t limit, hn_error *
 {
     if (limit <= 0)
         return HN_OK;
-    GArray *steps = list_steps(output_dir);
+    GArray *steps = scan_steps(output_dir, true);
     hn_status s = HN_OK;
     for (guint i = 0; i + (guint)limit < steps->len && s == HN_OK; i++) {
         char *path = hn_checkpoint_path(output_dir, g_array_index(steps, int64_t, i));

@@ -21,6 +21,11 @@ char *hn_checkpoint_path(const char *output_dir, int64_t step);
  * it, as resuming from it cannot be done. Leftover staging folders are removed. */
 hn_status hn_checkpoint_find_last(const char *output_dir, char **path, hn_error *err);
 
+/* The step of the checkpoint hn_checkpoint_find_last would resume from, only looking (nothing
+ * is removed, so a run writing there is left alone): -1 when output_dir holds no checkpoint-N,
+ * or its last one is not Hone's. */
+int64_t hn_checkpoint_last_step(const char *output_dir);
+
 /* Makes an empty staging folder for the checkpoint of step (g_free *staging). */
 hn_status hn_checkpoint_begin(const char *output_dir, int64_t step, char **staging,
                               hn_error *err);

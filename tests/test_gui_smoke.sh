@@ -7,10 +7,18 @@
 # Traditional Chinese and back to English (HONE_GUI_LANGUAGES) and shoots every page again in
 # each (train-zh_CN.png, ...): the Start button's label must follow (开始(_S), 開始(_S), _Start)
 # and the choice must be saved in GSettings.
+# In that default mode it also sets the top bar's model path to a Qwen2.5-0.5B-Instruct GGUF name,
+# then the model name Qwen2.5-0.5B, then the template qwen, and checks after each that the model
+# name, the template and the template warning follow (the warning shows in train.png), that the
+# checkpoint path lists the model's earlier LoRA runs in the saves folder (newest first) and
+# that choosing two stacks them; and it
+# opens the datasets' Preview window on identity, pages once and checks the rows it says
+# (dataset-preview.png).
 # With the argument `train` it also fills the Train page for a short LoRA sft of the real
 # SmolLM2-135M-Instruct on identity.json, presses Start and waits for the run (hone train as a
 # child process of the app), then checks the output folder and that the chart got one point per
-# loss line of the run's trainer_log.jsonl (screenshots in $HONE_GUI_SCREENSHOT_DIR-train).
+# loss line of the run's trainer_log.jsonl and that Start then offers to resume from the run's last
+# checkpoint (screenshots in $HONE_GUI_SCREENSHOT_DIR-train).
 # With the argument `chat` it loads the real SmolLM2-135M-Instruct GGUF on the Chat page, sends
 # a message, waits for the streamed answer and checks it is not empty (screenshots in
 # $HONE_GUI_SCREENSHOT_DIR-chat).
@@ -44,11 +52,25 @@ HONE_GUI_EVAL=
 HONE_GUI_EVAL_ERROR=
 HONE_GUI_EXPORT=
 HONE_GUI_LANGUAGES=
+HONE_GUI_TOP=
+HONE_GUI_PREVIEW=
 if [ "$mode" = pages ]; then
   HONE_GUI_LANGUAGES="zh_CN zh_TW en"
   for lang in $HONE_GUI_LANGUAGES; do
     pages="$pages train-$lang evaluate-$lang chat-$lang export-$lang train-end-$lang"
   done
+  HONE_GUI_PREVIEW=identity  # the datasets' Preview window, then its second page
+  # the top bar's model fields: a path picks the name, the name the template;
+  # earlier runs of that model with LoRA in the saves folder (XDG_DATA_HOME=$work/data): two
+  # finished, one without weights
+  saves=$work/data/hone/saves/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf/lora
+  for run in train_2026-01-01-00-00-00 train_2026-01-02-00-00-00; do
+    mkdir -p "$saves/$run" && echo x >"$saves/$run/adapter_model.safetensors"
+  done
+  mkdir -p "$saves/no-weights" && echo x >"$saves/no-weights/training_args.yaml"
+  HONE_GUI_TOP="model_name_or_path=$work/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf
+model_name=Qwen2.5-0.5B
+template=qwen"
 fi
 if [ "$mode" = export ]; then
   out=$out-export
@@ -116,11 +138,11 @@ export LANG=C.UTF-8
 # GSK_RENDERER=cairo and GDK_DEBUG=gl-disable: Xvfb has no GPU (and Mesa's EGL probe leaks under
 # LeakSanitizer); NO_AT_BRIDGE: no accessibility bus in the test session.
 # Settings go to a key file in a scratch config folder (GSETTINGS_SCHEMA_DIR: set by meson).
-HONE_GUI_SCREENSHOTS=$out HONE_GUI_LANGUAGES=$HONE_GUI_LANGUAGES HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
+HONE_GUI_SCREENSHOTS=$out HONE_GUI_LANGUAGES=$HONE_GUI_LANGUAGES HONE_GUI_TOP=$HONE_GUI_TOP HONE_GUI_PREVIEW=$HONE_GUI_PREVIEW HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
   HONE_GUI_CHAT_ADAPTER=$HONE_GUI_CHAT_ADAPTER HONE_GUI_CHAT_QUESTION=$HONE_GUI_CHAT_QUESTION \
   HONE_GUI_EVAL=$HONE_GUI_EVAL HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
   HONE_GUI_EXPORT_DIR=$work/export GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
-  GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config \
+  GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data \
   timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
   >"$work/stdout" 2>"$work/stderr" || { cat "$work/stdout" "$work/stderr"; exit 1; }
 cat "$work/stdout"
@@ -171,11 +193,27 @@ if [ "$mode" = pages ]; then  # the language switch relabelled the window and wa
       cat "$work/start.err"; status=1
     fi
   done
+  # the preview window: a PNG of its own size
+  png=$out/dataset-preview.png
+  sig=$(od -An -tx1 -N8 "$png" 2>/dev/null | tr -d ' \n')
+  [ "$sig" = "89504e470d0a1a0a" ] && echo "ok: $png" || { echo "not ok: no $png"; status=1; }
 fi
 for icon in io.github.hone.Hone io.github.hone.Hone-symbolic; do
   grep -q "^app icon $icon: found$" "$work/stdout" && echo "ok: the app icon $icon is found" \
     || { echo "not ok: the app icon $icon is not found"; status=1; }
 done
+if [ "$mode" = pages ]; then
+  rows=$(grep -c '"conversations"\|"instruction"' "$HONE_SOURCE_DIR/data/identity.json")
+  for want in "dataset preview: Rows 1-2 of $rows" "dataset preview next: Rows 3-4 of $rows | Row 3" \
+              "checkpoint runs: train_2026-01-02-00-00-00,train_2026-01-01-00-00-00" \
+              "checkpoint path: $saves/train_2026-01-02-00-00-00" \
+              "checkpoint path: $saves/train_2026-01-02-00-00-00,$saves/train_2026-01-01-00-00-00" \
+              "top bar: model_name=Qwen2.5-0.5B-Instruct template=qwen warning=" \
+              "top bar: model_name=Qwen2.5-0.5B template=default warning=" \
+              "top bar: model_name=Qwen2.5-0.5B template=qwen warning=Qwen2.5-0.5B is a base model: it has not learnt the qwen chat format, so fine-tune it before chatting with it"; do
+    if grep -qxF "$want" "$work/stdout"; then echo "ok: $want"; else echo "not ok: no \"$want\""; status=1; fi
+  done
+fi
 if [ "$mode" = train ] || [ "$mode" = e2e ]; then
   run=$work/run
   for f in training_args.yaml adapter_model.safetensors adapter_config.json trainer_log.jsonl; do
@@ -183,6 +221,13 @@ if [ "$mode" = train ] || [ "$mode" = e2e ]; then
   done
   grep -q '^dataset: "identity"$' "$run/training_args.yaml" && grep -q '^lora_rank: 4$' "$run/training_args.yaml" \
     || { echo "not ok: training_args.yaml lacks the page's fields"; cat "$run/training_args.yaml"; status=1; }
+  # the finished run's folder holds its last checkpoint: Start now offers to resume from it
+  last=$(ls -d "$run"/checkpoint-* 2>/dev/null | sed 's/.*checkpoint-//' | sort -n | tail -n 1)
+  if [ -n "$last" ] && grep -q "^start button: _Resume from checkpoint-$last\$" "$work/stdout"; then
+    echo "ok: Start offers to resume from checkpoint-$last"
+  else
+    echo "not ok: Start does not offer the run's last checkpoint ($last)"; grep '^start button' "$work/stdout"; status=1
+  fi
   want=$(grep -c '"loss"' "$run/trainer_log.jsonl")
   if [ "$want" -ge 1 ] && grep -q "^chart points: $want loss, 0 eval$" "$work/stdout"; then
     echo "ok: the chart has the run's $want loss points"

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "chat_template.h"
+#include "known_models.h"
 #include "test_util.h"
 #include "train_form.h"
 
@@ -37,7 +39,7 @@ static void test_webui_start_values(void)
         {"lora_dropout", "0"}, {"loraplus_lr_ratio", ""}, {"create_new_adapter", "false"},
         {"use_rslora", "false"}, {"use_dora", "false"}, {"pissa_init", "false"},
         {"lora_target", "all"}, {"additional_target", ""}, {"model_name_or_path", ""},
-        {"adapter_name_or_path", ""}, {"template", ""},
+        {"adapter_name_or_path", ""}, {"template", ""}, {"model_name", "Custom"},
         {"output_dir", "train_2026-11-29-11-39-17"},
     };
     GDateTime *now = fixed_time();
@@ -75,8 +77,7 @@ static char *random_value(const HoneFormField *f, const char *old)
             break;
         }
         case HONE_FIELD_CHOICE: {
-            const char *choices = f->choices != NULL ? f->choices : info.choices;
-            char **list = g_strsplit(choices, "|", -1);
+            char **list = hone_train_form_choices(f);
             v = g_strdup(list[g_test_rand_int_range(0, (gint32)g_strv_length(list))]);
             g_strfreev(list);
             break;
@@ -131,6 +132,15 @@ static void test_round_trip_every_field(void)
             hone_train_form_set(&form, fields[i].key, v);
             g_free(v);
         }
+        /* the model name is not saved: it comes back from the model path, so the path is one
+         * of that model's folder, as a folder or a GGUF file */
+        const HoneKnownModel *known = hone_known_model(hone_train_form_get(&form, "model_name"));
+        if (known != NULL) {
+            char *model = g_strdup_printf(round % 2 ? "/models/%s" : "/models/%s.Q4_1.gguf",
+                                          strrchr(known->hub_id, '/') + 1);
+            hone_train_form_set(&form, "model_name_or_path", model);
+            g_free(model);
+        }
         hn_train_args args, loaded;
         hn_error err = {0};
         hn_train_args_init(&args);
@@ -170,6 +180,46 @@ static void test_round_trip_every_field(void)
     g_date_time_unref(now);
     test_remove_tree(tmp);
     g_free(tmp);
+}
+
+/* The choice lists: the model names then Custom, the template's auto ("") then every engine
+ * template, the engine's own choices elsewhere; what "" shows as. */
+static void test_choices(void)
+{
+    char **names = hone_train_form_choices(hone_train_form_field("model_name"));
+    size_t n = 0;
+    const HoneKnownModel *known = hone_known_models(&n);
+    g_assert_cmpuint(g_strv_length(names), ==, n + 1);
+    g_assert_cmpstr(names[0], ==, known[0].name);
+    g_assert_cmpstr(names[n], ==, "Custom");
+    g_strfreev(names);
+    const HoneFormField *tf = hone_train_form_field("template");
+    g_assert_cmpint(tf->kind, ==, HONE_FIELD_CHOICE);
+    char **templates = hone_train_form_choices(tf);
+    const char *const *engine = hn_chat_template_names();
+    g_assert_cmpuint(g_strv_length(templates), ==, g_strv_length((char **)engine) + 1);
+    g_assert_cmpstr(templates[0], ==, "");
+    for (size_t i = 0; engine[i] != NULL; i++)
+        g_assert_cmpstr(templates[i + 1], ==, engine[i]);
+    g_strfreev(templates);
+    g_assert_cmpstr(hone_train_form_choice_label(tf, ""), ==, "auto");
+    g_assert_cmpstr(hone_train_form_choice_label(tf, "qwen"), ==, "qwen");
+    char **backends = hone_train_form_choices(hone_train_form_field("backend"));
+    g_assert_cmpuint(g_strv_length(backends), ==, 3);
+    g_assert_cmpstr(backends[0], ==, "auto");
+    g_strfreev(backends);
+    char **stages = hone_train_form_choices(hone_train_form_field("stage"));
+    g_assert_cmpuint(g_strv_length(stages), ==, 2);
+    g_strfreev(stages);
+    /* the saves folder of a model and method */
+    char *dir = hone_train_form_saves_dir("/saves", "/m/Qwen2.5-0.5B/", "lora");
+    g_assert_cmpstr(dir, ==, "/saves/Qwen2.5-0.5B/lora");
+    g_free(dir);
+    dir = hone_train_form_saves_dir(NULL, "", "full");
+    char *want = g_build_filename(g_get_user_data_dir(), "hone", "saves", "model", "full", NULL);
+    g_assert_cmpstr(dir, ==, want);
+    g_free(want);
+    g_free(dir);
 }
 
 /* An absolute output folder is kept as it is both ways; empty fields without a default stay
@@ -328,6 +378,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ui/train-form/webui-start-values", test_webui_start_values);
     g_test_add_func("/ui/train-form/round-trip-every-field", test_round_trip_every_field);
     g_test_add_func("/ui/train-form/output-and-unset-fields", test_output_and_unset_fields);
+    g_test_add_func("/ui/train-form/choices", test_choices);
     g_test_add_func("/ui/train-form/bad-values", test_bad_values);
     g_test_add_func("/ui/train-form/dataset-names", test_dataset_names);
     g_test_add_func("/ui/train-form/save-and-load", test_save_and_load);

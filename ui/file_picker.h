@@ -10,6 +10,7 @@ typedef enum {
   HONE_PICK_FOLDER,
   HONE_PICK_OPEN,
   HONE_PICK_SAVE,
+  HONE_PICK_GGUF, /* a file to open, GGUF models (*.gguf) offered first */
 } HonePickMode;
 
 /* Called with the chosen file, or NULL when the user cancelled. */

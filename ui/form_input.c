@@ -1,5 +1,5 @@
 /* form_input.c: one field's input widget and its value as text (see form_input.h); path inputs
- * have a folder picker (file_picker.c). */
+ * have a folder picker (file_picker.c), the model path a GGUF file picker too. */
 #include "form_input.h"
 #include "i18n.h"
 
@@ -12,6 +12,7 @@
 #define ENTRY_KEY "hone-entry"    /* path inputs: their entry */
 #define CHECKS_KEY "hone-checks"  /* dataset inputs: the GtkBox of check buttons */
 #define LABEL_KEY "hone-label"    /* dataset inputs: the button's label */
+#define VALUES_KEY "hone-values"  /* choice inputs: the value of each item (GPtrArray) */
 
 const HoneFormField *
 hone_form_input_field (GtkWidget *input)
@@ -32,16 +33,41 @@ folder_chosen (GFile *file, gpointer data)
   g_object_unref (entry);
 }
 
+/* The picker starts where the entry's path is (a file's folder). */
+static GFile *
+start_of (const char *current)
+{
+  if (current[0] == '\0')
+    return NULL;
+  GFile *file = g_file_new_for_path (current);
+  if (g_file_test (current, G_FILE_TEST_IS_REGULAR)) {
+    GFile *parent = g_file_get_parent (file);
+    g_object_unref (file);
+    file = parent;
+  }
+  return file;
+}
+
+static void
+pick (GtkButton *button, GtkEntry *entry, HonePickMode mode)
+{
+  const HoneFormField *field = g_object_get_data (G_OBJECT (entry), FIELD_KEY);
+  GFile *start = start_of (gtk_editable_get_text (GTK_EDITABLE (entry)));
+  hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), mode, _ (field->label),
+                  start, NULL, folder_chosen, g_object_ref (entry));
+  g_clear_object (&start);
+}
+
 static void
 pick_folder (GtkButton *button, gpointer user_data)
 {
-  GtkEntry *entry = GTK_ENTRY (user_data);
-  const HoneFormField *field = g_object_get_data (G_OBJECT (entry), FIELD_KEY);
-  const char *current = gtk_editable_get_text (GTK_EDITABLE (entry));
-  GFile *start = current[0] != '\0' ? g_file_new_for_path (current) : NULL;
-  hone_pick_file (GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button))), HONE_PICK_FOLDER,
-                  _ (field->label), start, NULL, folder_chosen, g_object_ref (entry));
-  g_clear_object (&start);
+  pick (button, GTK_ENTRY (user_data), HONE_PICK_FOLDER);
+}
+
+static void
+pick_gguf (GtkButton *button, gpointer user_data)
+{
+  pick (button, GTK_ENTRY (user_data), HONE_PICK_GGUF);
 }
 
 static GtkWidget *
@@ -58,6 +84,12 @@ path_input_new (const HoneFormField *field)
   g_signal_connect (button, "clicked", G_CALLBACK (pick_folder), entry);
   gtk_box_append (GTK_BOX (box), entry);
   gtk_box_append (GTK_BOX (box), button);
+  if (strcmp (field->key, "model_name_or_path") == 0) { /* a folder or a GGUF file */
+    GtkWidget *file = gtk_button_new_with_label ("GGUF");
+    gtk_widget_set_tooltip_text (file, _("Choose a GGUF file"));
+    g_signal_connect (file, "clicked", G_CALLBACK (pick_gguf), entry);
+    gtk_box_append (GTK_BOX (box), file);
+  }
   g_object_set_data (G_OBJECT (box), ENTRY_KEY, entry);
   return box;
 }
@@ -177,18 +209,55 @@ hone_form_input_set_dataset_dir (GtkWidget *input, const char *dir, hn_error *er
   return ok;
 }
 
-/* ---- every kind ---- */
+/* ---- choices: the drop-down shows labels, VALUES_KEY holds the values (train_form.h) ---- */
 
-/* The choices a choice field offers: its own subset, or all of the engine's key. */
-static char **
-field_choices (const HoneFormField *field)
+static GtkWidget *
+choice_input_new (const HoneFormField *field)
 {
-  hn_train_arg_info info = { 0 };
-  const char *choices = field->choices;
-  if (choices == NULL && hn_train_args_key_info (field->key, &info))
-    choices = info.choices;
-  return g_strsplit (choices != NULL ? choices : "", "|", -1);
+  char **choices = hone_train_form_choices (field);
+  GPtrArray *values = g_ptr_array_new_with_free_func (g_free);
+  GtkStringList *labels = gtk_string_list_new (NULL);
+  for (char **c = choices; *c != NULL; c++) {
+    g_ptr_array_add (values, g_strdup (*c));
+    gtk_string_list_append (labels, hone_train_form_choice_label (field, *c));
+  }
+  g_strfreev (choices);
+  GtkWidget *input = gtk_drop_down_new (G_LIST_MODEL (labels), NULL);
+  if (values->len > 15) { /* a long list (the model names): type to find */
+    gtk_drop_down_set_expression (GTK_DROP_DOWN (input),
+        gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
+    gtk_drop_down_set_enable_search (GTK_DROP_DOWN (input), TRUE);
+  }
+  g_object_set_data_full (G_OBJECT (input), VALUES_KEY, values,
+                          (GDestroyNotify) g_ptr_array_unref);
+  return input;
 }
+
+static char *
+choice_get (GtkWidget *input)
+{
+  GPtrArray *values = g_object_get_data (G_OBJECT (input), VALUES_KEY);
+  guint at = gtk_drop_down_get_selected (GTK_DROP_DOWN (input));
+  return g_strdup (at < values->len ? g_ptr_array_index (values, at) : "");
+}
+
+static void
+choice_set (GtkWidget *input, const char *text)
+{
+  GPtrArray *values = g_object_get_data (G_OBJECT (input), VALUES_KEY);
+  guint at = values->len;
+  for (guint i = 0; i < values->len; i++)
+    if (strcmp (g_ptr_array_index (values, i), text) == 0)
+      at = i;
+  if (at == values->len) { /* a value loaded from a file that the list does not offer */
+    g_ptr_array_add (values, g_strdup (text));
+    gtk_string_list_append (GTK_STRING_LIST (gtk_drop_down_get_model (GTK_DROP_DOWN (input))),
+                            hone_train_form_choice_label (hone_form_input_field (input), text));
+  }
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (input), at);
+}
+
+/* ---- every kind ---- */
 
 GtkWidget *
 hone_form_input_new (const HoneFormField *field)
@@ -213,12 +282,9 @@ hone_form_input_new (const HoneFormField *field)
     gtk_spin_button_set_numeric (GTK_SPIN_BUTTON (input), TRUE);
     break;
   }
-  case HONE_FIELD_CHOICE: {
-    char **choices = field_choices (field);
-    input = gtk_drop_down_new_from_strings ((const char *const *) choices);
-    g_strfreev (choices);
+  case HONE_FIELD_CHOICE:
+    input = choice_input_new (field);
     break;
-  }
   case HONE_FIELD_SWITCH:
     input = gtk_switch_new ();
     break;
@@ -244,10 +310,8 @@ hone_form_input_get_text (GtkWidget *input)
   case HONE_FIELD_INT:
     gtk_spin_button_update (GTK_SPIN_BUTTON (input)); /* take typed text */
     return g_strdup_printf ("%.0f", gtk_spin_button_get_value (GTK_SPIN_BUTTON (input)));
-  case HONE_FIELD_CHOICE: {
-    GObject *item = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (input));
-    return g_strdup (item != NULL ? gtk_string_object_get_string (GTK_STRING_OBJECT (item)) : "");
-  }
+  case HONE_FIELD_CHOICE:
+    return choice_get (input);
   case HONE_FIELD_SWITCH:
     return g_strdup (gtk_switch_get_active (GTK_SWITCH (input)) ? "true" : "false");
   case HONE_FIELD_DATASETS:
@@ -271,18 +335,9 @@ hone_form_input_set_text (GtkWidget *input, const char *text)
   case HONE_FIELD_INT:
     gtk_spin_button_set_value (GTK_SPIN_BUTTON (input), g_ascii_strtod (text, NULL));
     break;
-  case HONE_FIELD_CHOICE: {
-    GtkStringList *list = GTK_STRING_LIST (gtk_drop_down_get_model (GTK_DROP_DOWN (input)));
-    guint n = g_list_model_get_n_items (G_LIST_MODEL (list));
-    guint at = n;
-    for (guint i = 0; i < n; i++)
-      if (strcmp (gtk_string_list_get_string (list, i), text) == 0)
-        at = i;
-    if (at == n) /* a value loaded from a file that the list does not offer: shown as is */
-      gtk_string_list_append (list, text);
-    gtk_drop_down_set_selected (GTK_DROP_DOWN (input), at);
+  case HONE_FIELD_CHOICE:
+    choice_set (input, text);
     break;
-  }
   case HONE_FIELD_SWITCH:
     gtk_switch_set_active (GTK_SWITCH (input), strcmp (text, "true") == 0);
     break;

@@ -5,17 +5,22 @@
 
 #include "app_settings.h"
 #include "chat_page.h"
+#include "checkpoint_menu.h"
 #include "eval_page.h"
 #include "export_page.h"
 #include "form_input.h"
+#include "top_bar_model.h"
 #include "train_form.h"
 #include "train_page.h"
+
+#include <string.h>
 
 struct _HoneWindow {
   AdwApplicationWindow parent_instance;
   GtkWidget *top_bar;
   AdwViewStack *stack;
   GHashTable *top_inputs; /* key -> input */
+  GtkWidget *template_warning_icon, *template_warning; /* top_bar_model.h */
   GtkWidget *train_page;
   GtkWidget *chat_page;
   GtkWidget *eval_page;
@@ -49,6 +54,13 @@ hone_window_eval_page (HoneWindow *self)
   return self->eval_page;
 }
 
+const char *
+hone_window_template_warning (HoneWindow *self)
+{
+  return gtk_widget_get_visible (self->template_warning)
+             ? gtk_label_get_text (GTK_LABEL (self->template_warning)) : "";
+}
+
 GtkWidget *
 hone_window_export_page (HoneWindow *self)
 {
@@ -71,12 +83,30 @@ build_top_bar (HoneWindow *self)
     GtkWidget *input = hone_form_input_new (&fields[i]);
     gtk_widget_set_hexpand (input, fields[i].kind == HONE_FIELD_PATH);
     gtk_widget_set_tooltip_text (input, fields[i].key);
+    GtkWidget *cell = input;
+    if (strcmp (fields[i].key, "adapter_name_or_path") == 0) {
+      hone_checkpoint_menu_attach (input, self->top_inputs); /* earlier runs */
+    } else if (strcmp (fields[i].key, "template") == 0) { /* the template's warning icon */
+      cell = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 4);
+      self->template_warning_icon = gtk_image_new_from_icon_name ("dialog-warning-symbolic");
+      gtk_widget_add_css_class (self->template_warning_icon, "warning");
+      gtk_box_append (GTK_BOX (cell), input);
+      gtk_box_append (GTK_BOX (cell), self->template_warning_icon);
+    }
     gtk_grid_attach (GTK_GRID (self->top_bar), caption, column, 0, 1, 1);
-    gtk_grid_attach (GTK_GRID (self->top_bar), input, column, 1, 1, 1);
+    gtk_grid_attach (GTK_GRID (self->top_bar), cell, column, 1, 1, 1);
     g_hash_table_insert (self->top_inputs, (gpointer) fields[i].key, input);
     column++;
   }
   hone_form_inputs_set_defaults (self->top_inputs);
+  /* the template's warning in words, under the bar */
+  self->template_warning = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (self->template_warning), 0);
+  gtk_label_set_wrap (GTK_LABEL (self->template_warning), TRUE);
+  gtk_widget_add_css_class (self->template_warning, "warning");
+  gtk_grid_attach (GTK_GRID (self->top_bar), self->template_warning, 0, 2, column, 1);
+  hone_top_bar_link_model (GTK_WIDGET (self), self->top_inputs, self->template_warning_icon,
+                           self->template_warning);
 }
 
 /* The language switch at the top bar's end (LLaMA-Factory's top row starts with one): relabels

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "chat_page.h"
+#include "checkpoint_menu.h"
+#include "dataset_preview_dialog.h"
 #include "eval_page.h"
 #include "export_page.h"
 #include "form_input.h"
@@ -27,6 +29,7 @@ typedef struct {
   int chatting;     /* chat-run: 1 loading, 2 answering */
   gboolean evaluating; /* eval-error, eval-run: the evaluation runs */
   gboolean exporting; /* export-run: waiting for the export */
+  GtkWidget *dialog;   /* dataset-preview: the window shot instead of the main one */
 } Shooter;
 
 static gboolean
@@ -86,6 +89,51 @@ eval_input (gpointer page, const char *key)
   return hone_eval_page_input (page, key);
 }
 
+/* HONE_GUI_TOP's "key=value" lines one at a time into the top bar, each followed by what the
+ * model fields then hold: "top bar: model_name=M template=T warning=W". */
+static void
+fill_top_bar (HoneWindow *window, HoneTrainPage *train)
+{
+  const char *text = g_getenv ("HONE_GUI_TOP");
+  if (text == NULL || text[0] == '\0')
+    return;
+  char **lines = g_strsplit (text, "\n", -1);
+  for (char **line = lines; *line != NULL; line++) {
+    char *eq = strchr (*line, '=');
+    GtkWidget *input = NULL;
+    if (eq != NULL) {
+      *eq = '\0';
+      input = hone_train_page_input (train, g_strstrip (*line));
+    }
+    if (input == NULL) {
+      fprintf (stderr, "hone gui: HONE_GUI_TOP names no field: %s\n", *line);
+      continue;
+    }
+    hone_form_input_set_text (input, eq + 1);
+    char *name = hone_form_input_get_text (hone_train_page_input (train, "model_name"));
+    char *template = hone_form_input_get_text (hone_train_page_input (train, "template"));
+    printf ("top bar: model_name=%s template=%s warning=%s\n", name, template,
+            hone_window_template_warning (window));
+    /* the checkpoint path's earlier runs: listed, then the first two chosen */
+    GtkWidget *checkpoint = hone_train_page_input (train, "adapter_name_or_path");
+    char **runs = hone_checkpoint_menu_runs (checkpoint);
+    char *list = g_strjoinv (",", runs);
+    printf ("checkpoint runs: %s\n", list);
+    for (guint i = 0; i < 2 && runs[0] != NULL && runs[i] != NULL; i++) {
+      hone_checkpoint_menu_choose (checkpoint, i);
+      char *chosen = hone_form_input_get_text (checkpoint);
+      printf ("checkpoint path: %s\n", chosen);
+      g_free (chosen);
+    }
+    hone_form_input_set_text (checkpoint, "");
+    g_free (list);
+    g_strfreev (runs);
+    g_free (template);
+    g_free (name);
+  }
+  g_strfreev (lines);
+}
+
 static gboolean
 scroll_to_end (gpointer page)
 {
@@ -128,6 +176,7 @@ shoot_next (gpointer data)
     HoneLossChart *chart = HONE_LOSS_CHART (hone_train_page_chart (train));
     printf ("chart points: %u loss, %u eval\n", hone_loss_chart_n_loss (chart),
             hone_loss_chart_n_eval (chart));
+    printf ("start button: %s\n", hone_train_page_start_label (train));
     return G_SOURCE_CONTINUE; /* shot at the next tick, once scrolled and drawn */
   }
   if (s->chatting > 0) {
@@ -179,7 +228,8 @@ shoot_next (gpointer data)
     char *file = g_strdup_printf ("%s.png", (char *) g_ptr_array_index (s->pages, s->next - 1));
     g_strdelimit (file, "@", '-');
     char *path = g_build_filename (s->dir, file, NULL);
-    if (save_window_png (GTK_WIDGET (s->window), path)) {
+    GtkWidget *shot = s->dialog != NULL ? s->dialog : GTK_WIDGET (s->window);
+    if (save_window_png (shot, path)) {
       printf ("screenshot %s\n", path);
     } else {
       fprintf (stderr, "hone gui: could not save the screenshot %s\n", path);
@@ -188,6 +238,10 @@ shoot_next (gpointer data)
     fflush (stdout);
     g_free (path);
     g_free (file);
+    if (s->dialog != NULL) {
+      gtk_window_destroy (GTK_WINDOW (s->dialog));
+      s->dialog = NULL;
+    }
   }
   if (s->next == s->pages->len) {
     GApplication *app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (s->window)));
@@ -207,6 +261,20 @@ shoot_next (gpointer data)
     adw_view_stack_set_visible_child_name (stack, "train");
     hone_train_page_show_preview (train);
     g_timeout_add (SETTLE_MS / 2, scroll_to_end, train);
+  } else if (strcmp (name, "dataset-preview") == 0) { /* HONE_GUI_PREVIEW's datasets */
+    adw_view_stack_set_visible_child_name (stack, "train");
+    hone_form_input_set_text (hone_train_page_input (train, "dataset"),
+                              g_getenv ("HONE_GUI_PREVIEW"));
+    s->dialog = hone_train_page_preview_datasets (train);
+    printf ("dataset preview: %s\n", hone_dataset_preview_dialog_title (s->dialog));
+    if (hone_dataset_preview_dialog_next (s->dialog)) {
+      char *text = hone_dataset_preview_dialog_text (s->dialog);
+      char **lines = g_strsplit (text, "\n", -1);
+      printf ("dataset preview next: %s | %s\n", hone_dataset_preview_dialog_title (s->dialog),
+              lines[0]);
+      g_strfreev (lines);
+      g_free (text);
+    }
   } else if (strcmp (name, "train-run") == 0) { /* HONE_GUI_TRAIN's fields, then Start */
     adw_view_stack_set_visible_child_name (stack, "train");
     fill_fields (train, train_input, "HONE_GUI_TRAIN");
@@ -258,6 +326,7 @@ shoot_next (gpointer data)
       GtkWidget *scroll = gtk_widget_get_first_child (GTK_WIDGET (train));
       GtkAdjustment *v = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroll));
       gtk_adjustment_set_value (v, gtk_adjustment_get_lower (v));
+      fill_top_bar (s->window, train);
     }
   }
   g_free (base);
@@ -277,6 +346,9 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   g_ptr_array_add (s->pages, "chat");
   g_ptr_array_add (s->pages, "export");
   g_ptr_array_add (s->pages, "train-end");
+  const char *preview = g_getenv ("HONE_GUI_PREVIEW");
+  if (preview != NULL && preview[0] != '\0')
+    g_ptr_array_add (s->pages, "dataset-preview");
   const char *train = g_getenv ("HONE_GUI_TRAIN");
   if (train != NULL && train[0] != '\0')
     g_ptr_array_add (s->pages, "train-run");

@@ -8,18 +8,23 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "chat_template.h"
 #include "dataset_info.h"
 #include "json_read.h"
+#include "known_models.h"
+
 
 #define ALL_CHOICES NULL /* a choice field that offers every choice of the engine's key */
 
 static const HoneFormField FIELDS[] = {
-  /* top bar (webui/components/top.py) */
+  /* top bar (webui/components/top.py); model_name is no training key: it picks the template
+   * and comes back from the model path (known_models.h) */
+  { "model_name", N_ ("Model name"), HONE_FIELD_CHOICE, HONE_GROUP_TOP, NULL, 0, 0 },
   { "model_name_or_path", N_ ("Model path"), HONE_FIELD_PATH, HONE_GROUP_TOP, NULL, 0, 0 },
   { "finetuning_type", N_ ("Finetuning method"),
     HONE_FIELD_CHOICE, HONE_GROUP_TOP, ALL_CHOICES, 0, 0 },
   { "adapter_name_or_path", N_ ("Checkpoint path"), HONE_FIELD_PATH, HONE_GROUP_TOP, NULL, 0, 0 },
-  { "template", N_ ("Chat template"), HONE_FIELD_TEXT, HONE_GROUP_TOP, NULL, 0, 0 },
+  { "template", N_ ("Chat template"), HONE_FIELD_CHOICE, HONE_GROUP_TOP, NULL, 0, 0 },
   { "backend", N_ ("Backend"), HONE_FIELD_CHOICE, HONE_GROUP_TOP, ALL_CHOICES, 0, 0 },
   /* main rows; stage offers what hn_train_args_check accepts so far */
   { "stage", N_ ("Stage"), HONE_FIELD_CHOICE, HONE_GROUP_MAIN, "pt|sft", 0, 0 },
@@ -132,6 +137,41 @@ hone_train_form_group_title (HoneFieldGroup group)
 }
 
 char *
+hone_train_form_default_saves_root (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "hone", "saves", NULL);
+}
+
+char **
+hone_train_form_choices (const HoneFormField *field)
+{
+  if (strcmp (field->key, "model_name") == 0)
+    return hone_known_model_names ();
+  if (strcmp (field->key, "template") == 0) { /* "" first: the model's own (auto) */
+    const char *const *engine = hn_chat_template_names ();
+    guint n = g_strv_length ((char **) engine);
+    char **names = g_new0 (char *, n + 2);
+    names[0] = g_strdup ("");
+    for (guint i = 0; i < n; i++)
+      names[i + 1] = g_strdup (engine[i]);
+    return names;
+  }
+  hn_train_arg_info info = { 0 };
+  const char *choices = field->choices;
+  if (choices == NULL && hn_train_args_key_info (field->key, &info))
+    choices = info.choices;
+  return g_strsplit (choices != NULL ? choices : "", "|", -1);
+}
+
+const char *
+hone_train_form_choice_label (const HoneFormField *field, const char *value)
+{
+  if (strcmp (field->key, "template") == 0 && value[0] == '\0')
+    return _("auto");
+  return value;
+}
+
+char *
 hone_train_form_output_name (GDateTime *now)
 {
   return g_date_time_format (now, "train_%Y-%m-%d-%H-%M-%S");
@@ -143,9 +183,8 @@ hone_train_form_init (HoneTrainForm *form, const char *saves_root, GDateTime *no
   form->values = g_new0 (char *, G_N_ELEMENTS (FIELDS) + 1);
   for (size_t i = 0; i < G_N_ELEMENTS (FIELDS); i++)
     form->values[i] = g_strdup ("");
-  form->saves_root = saves_root != NULL
-                         ? g_strdup (saves_root)
-                         : g_build_filename (g_get_user_data_dir (), "hone", "saves", NULL);
+  form->saves_root = saves_root != NULL ? g_strdup (saves_root)
+                                         : hone_train_form_default_saves_root ();
   hn_train_args args;
   hn_train_args_init (&args);
   for (size_t i = 0; i < G_N_ELEMENTS (WEBUI_START); i++) {
@@ -186,18 +225,25 @@ hone_train_form_set (HoneTrainForm *form, const char *key, const char *text)
   return true;
 }
 
-/* saves_root/<model's folder or file name>/<method> */
-static char *
-saves_dir (const HoneTrainForm *form, const char *model, const char *method)
+char *
+hone_train_form_saves_dir (const char *saves_root, const char *model, const char *method)
 {
   char *trimmed = g_strdup (model != NULL ? model : "");
   while (strlen (trimmed) > 1 && g_str_has_suffix (trimmed, G_DIR_SEPARATOR_S))
     trimmed[strlen (trimmed) - 1] = '\0';
   char *name = trimmed[0] != '\0' ? g_path_get_basename (trimmed) : g_strdup ("model");
-  char *dir = g_build_filename (form->saves_root, name, method, NULL);
+  char *root = saves_root != NULL ? g_strdup (saves_root) : hone_train_form_default_saves_root ();
+  char *dir = g_build_filename (root, name, method, NULL);
+  g_free (root);
   g_free (name);
   g_free (trimmed);
   return dir;
+}
+
+static char *
+saves_dir (const HoneTrainForm *form, const char *model, const char *method)
+{
+  return hone_train_form_saves_dir (form->saves_root, model, method);
 }
 
 char *
@@ -239,6 +285,8 @@ hone_train_form_to_args (const HoneTrainForm *form, hn_train_args *args, hn_erro
       HN_TRY (set_key (args, f, "bf16", strcmp (text, "bf16") == 0 ? "true" : "false", err));
       continue;
     }
+    if (strcmp (f->key, "model_name") == 0)
+      continue; /* the top bar's, not a training key */
     if (strcmp (f->key, "output_dir") == 0) {
       if (text[0] == '\0')
         return hn_fail (err, HN_ERR_ARGUMENT, "Train page, %s: needs a folder name", f->label);
@@ -269,6 +317,8 @@ hone_train_form_from_args (HoneTrainForm *form, const hn_train_args *args)
     char *text = NULL;
     if (strcmp (key, "compute_type") == 0) {
       text = g_strdup (args->bf16 ? "bf16" : "fp32");
+    } else if (strcmp (key, "model_name") == 0) {
+      text = g_strdup (hone_known_model_from_path (args->model_name_or_path));
     } else if (strcmp (key, "output_dir") == 0 && args->output_dir != NULL) {
       char *dir = saves_dir (form, args->model_name_or_path, args->finetuning_type);
       size_t n = strlen (dir);

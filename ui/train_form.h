@@ -32,7 +32,8 @@ typedef enum {
 } HoneFieldGroup;
 
 typedef struct {
-  const char *key;     /* the training key, or "compute_type" (bf16 / fp32, as upstream's UI) */
+  const char *key;     /* the training key, or "compute_type" (bf16 / fp32, as upstream's UI), or
+                          "model_name" (known_models.h; not saved, it follows the model path) */
   const char *label;   /* what the page shows */
   HoneFieldKind kind;
   HoneFieldGroup group;
@@ -44,6 +45,12 @@ typedef struct {
 /* The fields, in page order. */
 const HoneFormField *hone_train_form_fields (size_t *n);
 const HoneFormField *hone_train_form_field (const char *key);
+/* The values a choice field offers (NULL-terminated, g_strfreev): the field's own subset or all
+ * of the engine's key's; the model names of known_models.h then Custom; the template "" (the
+ * model's own, auto) then the engine's template names (chat_template.h). */
+char **hone_train_form_choices (const HoneFormField *field);
+/* What a choice shows for a value ("auto" for the template ""; else the value). */
+const char *hone_train_form_choice_label (const HoneFormField *field, const char *value);
 /* The group's title ("Extra configurations", "LoRA configurations", ...). */
 const char *hone_train_form_group_title (HoneFieldGroup group);
 
@@ -68,6 +75,12 @@ char *hone_train_form_output_name (GDateTime *now);
 /* Where a run's output goes: output_dir as it is when absolute, else under
  * saves_root/<model folder's name>/<finetuning type>/ as upstream's get_save_dir. g_free. */
 char *hone_train_form_output_path (const HoneTrainForm *form);
+
+/* $XDG_DATA_HOME/hone/saves (g_free). */
+char *hone_train_form_default_saves_root (void);
+/* saves_root/<model's folder or file name>/<method>, where this model's runs of this method go
+ * (upstream's get_save_dir); saves_root NULL: the default. g_free. */
+char *hone_train_form_saves_dir (const char *saves_root, const char *model, const char *method);
 
 /* The form over args (after hn_train_args_init), each field through hn_train_args_set so that
  * a bad value gets the engine's message, naming the field's label; do_train and plot_loss on

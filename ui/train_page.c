@@ -9,9 +9,11 @@
 #include <math.h>
 #include <string.h>
 
+#include "dataset_preview_dialog.h"
 #include "file_picker.h"
 #include "form_input.h"
 #include "loss_chart.h"
+#include "saved_runs.h"
 #include "train_form.h"
 #include "train_run.h"
 
@@ -26,6 +28,8 @@ struct _HoneTrainPage {
   GtkTextBuffer *log;
   GtkWidget *log_view;
   HoneTrainRun *run;
+  char *run_output_text; /* the running run's output_dir as the field had it */
+  char *renewed_text;    /* and the fresh name Start put in the field */
 };
 
 G_DEFINE_FINAL_TYPE (HoneTrainPage, hone_train_page, GTK_TYPE_WIDGET)
@@ -244,6 +248,39 @@ load_clicked (GtkButton *button, gpointer data)
 
 /* ---- a run ---- */
 
+/* Start says "Resume from checkpoint-N" when the output folder holds one: the trainer then
+ * resumes from it (saved_runs.h). */
+static void
+update_start_label (HoneTrainPage *self)
+{
+  HoneTrainForm form;
+  read_form (self, &form);
+  char *out = hone_train_form_output_path (&form);
+  char *label = hone_saved_run_start_label (out);
+  gtk_button_set_label (GTK_BUTTON (self->start_button), label);
+  g_free (label);
+  g_free (out);
+  hone_train_form_clear (&form);
+}
+
+const char *
+hone_train_page_start_label (HoneTrainPage *self)
+{
+  return gtk_button_get_label (GTK_BUTTON (self->start_button));
+}
+
+static void
+output_changed (GtkEditable *editable, gpointer data)
+{
+  update_start_label (data);
+}
+
+static void
+method_changed (GObject *input, GParamSpec *pspec, gpointer data)
+{
+  update_start_label (data);
+}
+
 static void
 set_running (HoneTrainPage *self, gboolean running)
 {
@@ -294,6 +331,23 @@ run_finished (gboolean success, const char *message, gpointer data)
   g_idle_add (free_run_idle, self->run); /* not from inside its own callback */
   self->run = NULL;
   set_running (self, FALSE);
+  /* an interrupted run: its folder back in the field, so that Start resumes it */
+  GtkWidget *output = hone_train_page_input (self, "output_dir");
+  char *now = hone_form_input_get_text (output);
+  if (!success && self->renewed_text != NULL && strcmp (now, self->renewed_text) == 0) {
+    hone_form_input_set_text (output, self->run_output_text);
+    HoneTrainForm form;
+    read_form (self, &form);
+    char *path = hone_train_form_output_path (&form);
+    if (hone_saved_run_resume_step (path) < 0) /* nothing to resume: the fresh name again */
+      hone_form_input_set_text (output, self->renewed_text);
+    g_free (path);
+    hone_train_form_clear (&form);
+  }
+  g_free (now);
+  g_clear_pointer (&self->run_output_text, g_free);
+  g_clear_pointer (&self->renewed_text, g_free);
+  update_start_label (self);
 }
 
 /* A fresh output name for the next run, as upstream's page does after each start. */
@@ -350,7 +404,12 @@ hone_train_page_start (HoneTrainPage *self)
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 0);
     gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Starting..."));
     set_running (self, TRUE);
+    GtkWidget *output_input = hone_train_page_input (self, "output_dir");
+    g_free (self->run_output_text);
+    self->run_output_text = hone_form_input_get_text (output_input);
     renew_output_name (self);
+    g_free (self->renewed_text);
+    self->renewed_text = hone_form_input_get_text (output_input);
   } else {
     log_append (self, error->message);
     g_error_free (error);
@@ -391,6 +450,25 @@ refresh_datasets (HoneTrainPage *self)
   else
     adw_action_row_set_subtitle (ADW_ACTION_ROW (self->dataset_row), err.message);
   g_free (dir);
+}
+
+GtkWidget *
+hone_train_page_preview_datasets (HoneTrainPage *self)
+{
+  HoneTrainForm form;
+  read_form (self, &form);
+  GtkWidget *dialog = hone_dataset_preview_dialog_new (
+      GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (self))),
+      hone_train_form_get (&form, "dataset_dir"), hone_train_form_get (&form, "dataset"),
+      hone_train_form_get (&form, "identity_name"), hone_train_form_get (&form, "identity_author"));
+  hone_train_form_clear (&form);
+  return dialog;
+}
+
+static void
+preview_datasets_clicked (GtkButton *button, gpointer data)
+{
+  hone_train_page_preview_datasets (data);
 }
 
 static void
@@ -444,8 +522,14 @@ build (HoneTrainPage *self)
     if (g == HONE_GROUP_TOP)
       continue; /* the window's top bar */
     GtkWidget *row = field_row (self, &fields[i]);
-    if (strcmp (fields[i].key, "dataset") == 0)
+    if (strcmp (fields[i].key, "dataset") == 0) { /* upstream's Preview dataset button */
       self->dataset_row = row;
+      GtkWidget *preview = gtk_button_new_with_label (_("Preview"));
+      gtk_widget_set_valign (preview, GTK_ALIGN_CENTER);
+      gtk_widget_set_tooltip_text (preview, _("The chosen datasets' rows, as training reads them"));
+      g_signal_connect (preview, "clicked", G_CALLBACK (preview_datasets_clicked), self);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), preview);
+    }
     if (groups[g] == NULL) {
       if (g == HONE_GROUP_MAIN || g == HONE_GROUP_OUTPUT) {
         groups[g] = adw_preferences_group_new ();
@@ -527,6 +611,8 @@ hone_train_page_dispose (GObject *object)
 {
   HoneTrainPage *self = HONE_TRAIN_PAGE (object);
   g_clear_pointer (&self->run, hone_train_run_free);
+  g_clear_pointer (&self->run_output_text, g_free);
+  g_clear_pointer (&self->renewed_text, g_free);
   g_clear_pointer (&self->scroll, gtk_widget_unparent);
   g_clear_pointer (&self->inputs, g_hash_table_unref);
   g_clear_pointer (&self->top_inputs, g_hash_table_unref);
@@ -557,5 +643,14 @@ hone_train_page_new (GHashTable *top_inputs)
                     "changed",
                     G_CALLBACK (dataset_dir_changed), self);
   refresh_datasets (self);
+  /* the output folder is the field under saves/MODEL/METHOD: any of them changes it */
+  g_signal_connect (hone_form_input_editable (hone_train_page_input (self, "output_dir")),
+                    "changed", G_CALLBACK (output_changed), self);
+  g_signal_connect_object (
+      hone_form_input_editable (hone_train_page_input (self, "model_name_or_path")), "changed",
+      G_CALLBACK (output_changed), self, 0);
+  g_signal_connect_object (hone_train_page_input (self, "finetuning_type"), "notify::selected",
+                           G_CALLBACK (method_changed), self, 0);
+  update_start_label (self);
   return GTK_WIDGET (self);
 }

@@ -30,6 +30,12 @@ GtkWidget *hone_train_page_chart (HoneTrainPage *page);
 void hone_train_page_show_preview (HoneTrainPage *page);
 /* Scrolls to the page's end (buttons, progress, chart, log). */
 void hone_train_page_scroll_to_end (HoneTrainPage *page);
+/* What Start says: "_Start", or "_Resume from checkpoint-N" when the output folder holds one
+ * (an interrupted run's folder comes back in the field when it stops). */
+const char *hone_train_page_start_label (HoneTrainPage *page);
+/* Presses the datasets' Preview: opens and returns the preview window
+ * (dataset_preview_dialog.h). */
+GtkWidget *hone_train_page_preview_datasets (HoneTrainPage *page);
 /* TRUE while a run is going. */
 gboolean hone_train_page_running (HoneTrainPage *page);
 
