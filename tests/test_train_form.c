@@ -296,10 +296,21 @@ static void test_dataset_names(void)
     char *data = g_build_filename(g_getenv("HONE_SOURCE_DIR"), "data", NULL);
     char **names = NULL;
     hn_error err = {0};
-    g_assert_cmpint(hone_dataset_names(data, &names, &err), ==, HN_OK);
+    g_assert_cmpint(hone_dataset_names(data, NULL, &names, &err), ==, HN_OK);
     g_assert_true(g_strv_contains((const char *const *)names, "identity"));
     g_assert_true(g_strv_contains((const char *const *)names, "alpaca_en_demo"));
+    g_assert_true(g_strv_contains((const char *const *)names, "dpo_en_demo"));
     g_strfreev(names);
+    /* as upstream's Web UI: rm and dpo list the ranking datasets, other stages the rest */
+    const char *stages[] = {"dpo", "rm", "sft", "kto"};
+    for (size_t i = 0; i < G_N_ELEMENTS(stages); i++) {
+        g_assert_cmpint(hone_dataset_names(data, stages[i], &names, &err), ==, HN_OK);
+        gboolean pairs = i < 2;
+        g_assert_true(g_strv_contains((const char *const *)names, "dpo_zh_demo") == pairs);
+        g_assert_true(g_strv_contains((const char *const *)names, "identity") == !pairs);
+        g_assert_true(g_strv_contains((const char *const *)names, "kto_en_demo") == !pairs);
+        g_strfreev(names);
+    }
     g_free(data);
 
     char *tmp = test_make_tmpdir();
@@ -308,15 +319,15 @@ static void test_dataset_names(void)
                           " \"hub\": {\"hf_hub_url\": \"someone/data\"},\n"
                           " \"a,b\": {\"file_name\": \"ab.json\"},\n"
                           " \"test_split\": {\"file_name\": \"t.json\", \"split\": \"test\"}}");
-    g_assert_cmpint(hone_dataset_names(tmp, &names, &err), ==, HN_OK);
+    g_assert_cmpint(hone_dataset_names(tmp, NULL, &names, &err), ==, HN_OK);
     g_assert_cmpuint(g_strv_length(names), ==, 1);
     g_assert_cmpstr(names[0], ==, "mine");
     g_strfreev(names);
     test_write_text(info, "{\"mine\": ");
-    g_assert_cmpint(hone_dataset_names(tmp, &names, &err), !=, HN_OK);
+    g_assert_cmpint(hone_dataset_names(tmp, NULL, &names, &err), !=, HN_OK);
     test_assert_contains(err.message, "dataset_info.json");
     g_remove(info);
-    g_assert_cmpint(hone_dataset_names(tmp, &names, &err), !=, HN_OK);
+    g_assert_cmpint(hone_dataset_names(tmp, NULL, &names, &err), !=, HN_OK);
     test_assert_contains(err.message, info);
     g_free(info);
     test_remove_tree(tmp);

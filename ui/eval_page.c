@@ -335,7 +335,7 @@ refresh_datasets (HoneEvalPage *self)
   char *dir = input_text (self, "dataset_dir");
   hn_error err = { 0 };
   gboolean ok = hone_form_input_set_dataset_dir (hone_eval_page_input (self, "eval_dataset"),
-                                                 dir, &err);
+                                                 dir, "sft", &err); /* hone eval: pt, sft */
   adw_action_row_set_subtitle (ADW_ACTION_ROW (self->dataset_row), ok ? NULL : err.message);
   g_free (dir);
 }

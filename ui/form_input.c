@@ -184,7 +184,8 @@ dataset_input_new (void)
 }
 
 gboolean
-hone_form_input_set_dataset_dir (GtkWidget *input, const char *dir, hn_error *err)
+hone_form_input_set_dataset_dir (GtkWidget *input, const char *dir, const char *stage,
+                                 hn_error *err)
 {
   char *keep = selected_datasets (input);
   GtkWidget *checks = g_object_get_data (G_OBJECT (input), CHECKS_KEY);
@@ -192,7 +193,7 @@ hone_form_input_set_dataset_dir (GtkWidget *input, const char *dir, hn_error *er
   while ((c = gtk_widget_get_first_child (checks)) != NULL)
     gtk_box_remove (GTK_BOX (checks), c);
   char **names = NULL;
-  gboolean ok = hone_dataset_names (dir, &names, err) == HN_OK;
+  gboolean ok = hone_dataset_names (dir, stage, &names, err) == HN_OK;
   for (char **n = names; ok && *n != NULL; n++)
     dataset_check (input, *n);
   /* keep the names still offered */

@@ -18,7 +18,8 @@ void hone_form_input_set_text (GtkWidget *input, const char *text);
 /* A dataset input's choices: the names the engine reads from DIR/dataset_info.json (the
  * selection keeps the names still offered). Returns false with err set when the file cannot be
  * read; the list is then empty. */
-gboolean hone_form_input_set_dataset_dir (GtkWidget *input, const char *dir, hn_error *err);
+gboolean hone_form_input_set_dataset_dir (GtkWidget *input, const char *dir, const char *stage,
+                                          hn_error *err);
 
 /* The text entry of a text, number or path input (for its "changed" signal); NULL otherwise. */
 GtkEditable *hone_form_input_editable (GtkWidget *input);

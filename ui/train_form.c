@@ -26,8 +26,8 @@ static const HoneFormField FIELDS[] = {
   { "adapter_name_or_path", N_ ("Checkpoint path"), HONE_FIELD_PATH, HONE_GROUP_TOP, NULL, 0, 0 },
   { "template", N_ ("Chat template"), HONE_FIELD_CHOICE, HONE_GROUP_TOP, NULL, 0, 0 },
   { "backend", N_ ("Backend"), HONE_FIELD_CHOICE, HONE_GROUP_TOP, ALL_CHOICES, 0, 0 },
-  /* main rows; stage offers what hn_train_args_check accepts so far */
-  { "stage", N_ ("Stage"), HONE_FIELD_CHOICE, HONE_GROUP_MAIN, "pt|sft", 0, 0 },
+  /* main rows; stage offers what hn_train_args_check accepts (ppo is not built) */
+  { "stage", N_ ("Stage"), HONE_FIELD_CHOICE, HONE_GROUP_MAIN, "pt|sft|rm|dpo|kto", 0, 0 },
   { "dataset_dir", N_ ("Data folder"), HONE_FIELD_PATH, HONE_GROUP_MAIN, NULL, 0, 0 },
   { "dataset", N_ ("Datasets"), HONE_FIELD_DATASETS, HONE_GROUP_MAIN, NULL, 0, 0 },
   /* Hone's keys: what identity.json's {{name}} and {{author}} become (docs/DATASETS.md) */
@@ -80,6 +80,12 @@ static const HoneFormField FIELDS[] = {
   { "pissa_init", N_ ("Use PiSSA"), HONE_FIELD_SWITCH, HONE_GROUP_LORA, NULL, 0, 0 },
   { "lora_target", N_ ("LoRA modules"), HONE_FIELD_TEXT, HONE_GROUP_LORA, NULL, 0, 0 },
   { "additional_target", N_ ("Additional modules"), HONE_FIELD_TEXT, HONE_GROUP_LORA, NULL, 0, 0 },
+  /* RLHF (webui/components/train.py's rlhf_tab: the preference stages' keys) */
+  { "pref_beta", N_ ("Beta value"), HONE_FIELD_NUMBER, HONE_GROUP_RLHF, NULL, 0.01, 2 },
+  { "pref_ftx", N_ ("Ftx gamma"), HONE_FIELD_NUMBER, HONE_GROUP_RLHF, NULL, 0.01, 2 },
+  { "pref_loss", N_ ("Loss type"), HONE_FIELD_CHOICE, HONE_GROUP_RLHF, "sigmoid|hinge|ipo|orpo|simpo",
+    0, 0 },
+  { "simpo_gamma", N_ ("SimPO gamma"), HONE_FIELD_NUMBER, HONE_GROUP_RLHF, NULL, 0.05, 2 },
   /* bottom */
   { "output_dir", N_ ("Output folder"), HONE_FIELD_TEXT, HONE_GROUP_OUTPUT, NULL, 0, 0 },
 };
@@ -131,6 +137,7 @@ hone_train_form_group_title (HoneFieldGroup group)
     [HONE_GROUP_EXTRA] = N_ ("Extra configurations"),
     [HONE_GROUP_FREEZE] = N_ ("Freeze tuning configurations"),
     [HONE_GROUP_LORA] = N_ ("LoRA configurations"),
+    [HONE_GROUP_RLHF] = N_ ("RLHF configurations"),
     [HONE_GROUP_OUTPUT] = N_ ("Output"),
   };
   return group < HONE_GROUP_COUNT ? titles[group] : "";
@@ -362,8 +369,22 @@ hone_train_form_save (const HoneTrainForm *form, const char *path, hn_error *err
   return s;
 }
 
+/* Whether a dataset suits a stage, as upstream's Web UI lists them (list_datasets): ranking
+ * datasets for rm and dpo, the others for every other stage; any for NULL. */
+static gboolean
+suits_stage (const hn_dataset_attr *attrs, size_t n, const char *stage)
+{
+  if (stage == NULL || stage[0] == '\0')
+    return TRUE;
+  gboolean pairs = strcmp (stage, "rm") == 0 || strcmp (stage, "dpo") == 0;
+  for (size_t i = 0; i < n; i++)
+    if (attrs[i].ranking != pairs)
+      return FALSE;
+  return TRUE;
+}
+
 hn_status
-hone_dataset_names (const char *dataset_dir, char ***names, hn_error *err)
+hone_dataset_names (const char *dataset_dir, const char *stage, char ***names, hn_error *err)
 {
   char *path = g_build_filename (dataset_dir, "dataset_info.json", NULL);
   cJSON *root = NULL;
@@ -379,7 +400,8 @@ hone_dataset_names (const char *dataset_dir, char ***names, hn_error *err)
     size_t n = 0;
     hn_error ignored = { 0 };
     if (hn_dataset_info_resolve (dataset_dir, entry->string, &attrs, &n, &ignored) == HN_OK) {
-      g_ptr_array_add (list, g_strdup (entry->string));
+      if (suits_stage (attrs, n, stage))
+        g_ptr_array_add (list, g_strdup (entry->string));
       hn_dataset_attrs_free (attrs, n);
     }
   }

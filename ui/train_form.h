@@ -27,6 +27,7 @@ typedef enum {
   HONE_GROUP_EXTRA,
   HONE_GROUP_FREEZE,
   HONE_GROUP_LORA,
+  HONE_GROUP_RLHF,
   HONE_GROUP_OUTPUT,
   HONE_GROUP_COUNT,
 } HoneFieldGroup;
@@ -102,4 +103,5 @@ hn_status hone_train_form_save (const HoneTrainForm *form, const char *path, hn_
 
 /* The names in DIR/dataset_info.json that the engine can read (hn_dataset_info_resolve
  * accepts them), in file order; NULL-terminated, g_strfreev. An unreadable file is an error. */
-hn_status hone_dataset_names (const char *dataset_dir, char ***names, hn_error *err);
+hn_status hone_dataset_names (const char *dataset_dir, const char *stage, char ***names,
+                              hn_error *err);

@@ -444,11 +444,13 @@ refresh_datasets (HoneTrainPage *self)
   GtkWidget *dir_input = hone_train_page_input (self, "dataset_dir");
   GtkWidget *datasets = hone_train_page_input (self, "dataset");
   char *dir = hone_form_input_get_text (dir_input);
+  char *stage = hone_form_input_get_text (hone_train_page_input (self, "stage"));
   hn_error err = { 0 };
-  if (hone_form_input_set_dataset_dir (datasets, dir, &err))
+  if (hone_form_input_set_dataset_dir (datasets, dir, stage, &err))
     adw_action_row_set_subtitle (ADW_ACTION_ROW (self->dataset_row), NULL);
   else
     adw_action_row_set_subtitle (ADW_ACTION_ROW (self->dataset_row), err.message);
+  g_free (stage);
   g_free (dir);
 }
 
@@ -473,6 +475,13 @@ preview_datasets_clicked (GtkButton *button, gpointer data)
 
 static void
 dataset_dir_changed (GtkEditable *editable, gpointer data)
+{
+  refresh_datasets (data);
+}
+
+/* rm and dpo list the ranking datasets, the other stages the rest */
+static void
+stage_changed (GObject *input, GParamSpec *pspec, gpointer data)
 {
   refresh_datasets (data);
 }
@@ -642,6 +651,8 @@ hone_train_page_new (GHashTable *top_inputs)
   g_signal_connect (hone_form_input_editable (hone_train_page_input (self, "dataset_dir")),
                     "changed",
                     G_CALLBACK (dataset_dir_changed), self);
+  g_signal_connect (hone_train_page_input (self, "stage"), "notify::selected",
+                    G_CALLBACK (stage_changed), self);
   refresh_datasets (self);
   /* the output folder is the field under saves/MODEL/METHOD: any of them changes it */
   g_signal_connect (hone_form_input_editable (hone_train_page_input (self, "output_dir")),
