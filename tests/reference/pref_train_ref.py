@@ -8,7 +8,7 @@ pre-tokenized pairs, for Hone's dpo and rm stages to reproduce.
   pref_train_ref.py dpo --model DIR --data JSON --out OUT.json [options]
   pref_train_ref.py rm  --model DIR --data JSON --value-head FILE --out OUT.json [options]
 
-  options: --steps N --lr LR --batch-size B --grad-accum A --max-grad-norm G --seed S
+  options: --steps N --lr LR --batch-size B --grad-accum A --max-grad-norm G --seed S --save DIR
            --lora-rank R --lora-alpha A --lora-target q_proj,v_proj,... (LoRA; else full)
            dpo: --impl trl|llamafactory --beta --loss-type sigmoid|hinge|ipo|orpo|simpo
                 --label-smoothing --simpo-gamma --ftx --ld-alpha
@@ -252,6 +252,13 @@ def train(trainer):
     trainer.train()
 
 
+def save_trained(args, model):
+    """--save DIR: the trained weights as save_pretrained writes them (the PEFT adapter, or the
+    whole model for full fine-tuning)."""
+    if args.save:
+        model.save_pretrained(args.save)
+
+
 class Recorder(TrainerCallback):
     """Collects the micro-batch losses and metrics (recorded by the trainers' hooks below) and
     the Trainer's logged grad_norm into one entry per optimizer step."""
@@ -325,6 +332,7 @@ def dpo_trl(args, pairs, scratch, recorder):
                       processing_class=stand_in_tokenizer(vocab_of(args.model)),
                       callbacks=[recorder])
     train(trainer)
+    save_trained(args, model)
 
 
 def pairwise_rows(pairs):
@@ -384,6 +392,7 @@ def dpo_llamafactory(args, pairs, scratch, recorder):
                       data_collator=pairwise_collator(tokenizer),
                       train_dataset=Dataset.from_list(pairwise_rows(pairs)), callbacks=[recorder])
     train(trainer)
+    save_trained(args, model)
 
 
 def check_close(what, got, want, tol=1e-5):
@@ -484,6 +493,11 @@ def rm(args):
                           train_dataset=Dataset.from_list(pairwise_rows(pairs)),
                           callbacks=[recorder])
         train(trainer)
+    save_trained(args, model.pretrained_model)
+    if args.save:
+        save_file({name: t.detach().contiguous() for name, t in model.state_dict().items()
+                   if name.startswith("v_head.")},
+                  os.path.join(args.save, "value_head.safetensors"))
     check_first_rm_step(args, pairs, head, recorder.steps)
     return recorder.steps, None
 
@@ -527,6 +541,8 @@ def options(sub, stage):
     sub.add_argument("--lora-rank", type=int, default=0)
     sub.add_argument("--lora-alpha", type=float, default=16)
     sub.add_argument("--lora-target", default=",".join(model_ref.LORA_TARGETS))
+    sub.add_argument("--save", help="folder for the trained weights (save_pretrained; rm: also "
+                     "value_head.safetensors)")
     if stage == "dpo":
         sub.add_argument("--impl", choices=["trl", "llamafactory"], default="trl")
         sub.add_argument("--beta", type=float, default=0.1)
