@@ -1,31 +1,36 @@
 """Reference side of the preference-training tests (issue 8): the first optimizer steps of a short
-dpo or rm run done by the real TRL / LLaMA-Factory trainers on a tiny random model and
-pre-tokenized pairs, for Hone's dpo and rm stages to reproduce.
+dpo, rm or kto run done by the real TRL / LLaMA-Factory trainers on a tiny random model and
+pre-tokenized examples, for Hone's dpo, rm and kto stages to reproduce.
 
   pref_train_ref.py make-model DIR [--family llama|qwen2] [--seed S]
-  pref_train_ref.py make-data OUT.json --model DIR [--pairs N] [--seed S]
+  pref_train_ref.py make-data OUT.json --model DIR [--pairs N] [--seed S] [--kto]
   pref_train_ref.py value-head-init FILE --model DIR [--seed S]
   pref_train_ref.py dpo --model DIR --data JSON --out OUT.json [options]
   pref_train_ref.py rm  --model DIR --data JSON --value-head FILE --out OUT.json [options]
+  pref_train_ref.py kto --model DIR --data JSON --out OUT.json [options]
 
   options: --steps N --lr LR --batch-size B --grad-accum A --max-grad-norm G --seed S --save DIR
            --lora-rank R --lora-alpha A --lora-target q_proj,v_proj,... (LoRA; else full)
            dpo: --impl trl|llamafactory --beta --loss-type sigmoid|hinge|ipo|orpo|simpo
                 --label-smoothing --simpo-gamma --ftx --ld-alpha
+           kto: --beta --ftx --chosen-weight --rejected-weight
 
 make-model: model_ref.py's tiny random decoder (its SIZES and initialisation) under
 torch.manual_seed(seed), saved in float32 by save_pretrained. make-data: random pairs with token
 ids in [1, vocab) (never 0: TRL's rpo nll term ignores label 0), a prompt of 3-8 tokens shared by
-the two answers, answers of 2-9 tokens. value-head-init: a random value head as LLaMA-Factory
-saves it (value_head.safetensors keys v_head.summary.weight [1, hidden], v_head.summary.bias
-[1], float32, normal std 0.2 and 0.1), the file both the rm reference and Hone's rm start from.
+the two answers, answers of 2-9 tokens (--kto: one answer and a random kto_tag).
+value-head-init: a random value head as LLaMA-Factory saves it (value_head.safetensors keys
+v_head.summary.weight [1, hidden], v_head.summary.bias [1], float32, normal std 0.2 and 0.1),
+the file both the rm reference and Hone's rm start from.
 
 Input JSON (--data): a list of pairs, each
   {"chosen_input_ids": [...], "chosen_labels": [...], "rejected_input_ids": [...],
    "rejected_labels": [...]}
 labels -100 on the prompt (the leading positions), equal to the ids on the answer; the two
 prompts must be the same ids. This is what LLaMA-Factory's pairwise processor makes, so
-tokenization and templates are out of the comparison.
+tokenization and templates are out of the comparison. kto: a list of {"input_ids", "labels",
+"kto_tag": true|false}, optionally with "kl_input_ids" / "kl_labels"; without them the KL example
+of example i is LLaMA-Factory's: the prompt of i + the answer of i - 1 (of the last for i = 0).
 
 Output JSON (--out):
   {"trl_version", "stage": "dpo"|"rm", "impl", "args": {...the options...},
@@ -33,11 +38,14 @@ Output JSON (--out):
               Trainer logs), "grad_norm": before clipping (the Trainer's logged grad_norm),
               "metrics": {name: mean over the micro-batches},
               "micro_batches": [{"examples": [pair indices], "loss", "metrics"}]}],
-   "initial_loss_check": {"loss", "expected", "checked"}}          (dpo only, see below)
+   "initial_loss_check": {"loss", "expected", "checked"}}      (dpo: log 2, kto: 1/2)
 dpo metrics: rewards/chosen, rewards/rejected, rewards/accuracies, rewards/margins,
 logps/chosen, logps/rejected, logits/chosen, logits/rejected (+ nll_loss with --ftx under trl;
 sft_loss and odds_ratio_loss for orpo under llamafactory). rm metrics: accuracy (share of pairs
-with r_chosen > r_rejected), rewards/chosen, rewards/rejected (mean scores).
+with r_chosen > r_rejected), rewards/chosen, rewards/rejected (mean scores). kto metrics: the
+step's as LLaMA-Factory's log() makes them (rewards/chosen, logps/chosen, logits/chosen,
+rewards/rejected, ..., rewards/margins, kl), its micro-batches' the sums it stores
+(rewards/chosen_sum, logps/chosen_sum, logits/chosen_sum, count/chosen, ..., kl).
 
 The runs: float32, eager attention, one thread, dropout off, adamw_torch with weight decay 0,
 constant learning rate without warmup, max_grad_norm as given, the examples in file order
@@ -85,7 +93,19 @@ Facts of the pinned versions (trl 0.24.0, llamafactory 0.9.5), read from their s
   with the adapter. TRL's RewardTrainer is not used: it trains AutoModelForSequenceClassification,
   whose score Linear has no bias and picks the last token that is not the pad id, a different
   head from LLaMA-Factory's; the rm reference is LLaMA-Factory's own PairwiseTrainer running on
-  TRL's value-head model."""
+  TRL's value-head model.
+- kto (LLaMA-Factory CustomKTOTrainer, llamafactory/train/kto/trainer.py, with TRL's
+  KTOTrainer.kto_loss): log-probs summed over the answer (never averaged) for the examples and
+  their KL examples; the KL examples go through the policy under no_grad and through the
+  reference. kl = max(0, mean over the micro-batch of (policy - reference) KL log-probs),
+  detached. Desirable: 1 - sigmoid(b * (logratio - kl)), undesirable: 1 - sigmoid(b * (kl -
+  logratio)), times kto_chosen_weight / kto_rejected_weight; the micro-batch loss is the mean
+  over its examples. pref_ftx: + ftx * mean over the desirable examples of -(their averaged
+  log-prob) * batch size / number of desirable ones (none: no term). rewards = b * logratio.
+  Logging: each micro-batch stores sums (rewards/logps/logits of each side, logits summed over
+  every position and the whole vocabulary) and counts; log() sums them over the micro-batches
+  of the step and divides by the counts; "kl" is summed too, so with gradient accumulation A
+  the logged kl is the sum of A micro-batch kl values."""
 import argparse
 import json
 import math
@@ -157,14 +177,16 @@ def make_data(args):
     for _ in range(args.pairs):
         prompt = [rng.randrange(1, vocab) for _ in range(rng.randint(3, 8))]
         pair = {}
-        for side in ("chosen", "rejected"):
+        for side in ("chosen", "rejected") if not args.kto else ("",):
             answer = [rng.randrange(1, vocab) for _ in range(rng.randint(2, 9))]
-            pair[f"{side}_input_ids"] = prompt + answer
-            pair[f"{side}_labels"] = [IGNORE] * len(prompt) + answer
+            pair[f"{side}_input_ids".lstrip("_")] = prompt + answer
+            pair[f"{side}_labels".lstrip("_")] = [IGNORE] * len(prompt) + answer
+        if args.kto:
+            pair["kto_tag"] = rng.random() < 0.5
         pairs.append(pair)
     with open(args.out, "w") as f:
         json.dump(pairs, f)
-    print(f"{args.out}: {len(pairs)} pairs")
+    print(f"{args.out}: {len(pairs)} {'kto examples' if args.kto else 'pairs'}")
 
 
 def value_head_init(args):
@@ -263,8 +285,9 @@ class Recorder(TrainerCallback):
     """Collects the micro-batch losses and metrics (recorded by the trainers' hooks below) and
     the Trainer's logged grad_norm into one entry per optimizer step."""
 
-    def __init__(self, batch_size):
+    def __init__(self, batch_size, from_logs=False):
         self.batch_size = batch_size
+        self.from_logs = from_logs  # kto: the step's metrics as the trainer's log() makes them
         self.micro = []
         self.steps = []
         self.seen = 0
@@ -279,8 +302,12 @@ class Recorder(TrainerCallback):
         if not logs or "loss" not in logs:
             return
         micro, self.micro = self.micro, []
-        metrics = {key: sum(m["metrics"][key] for m in micro) / len(micro)
-                   for key in micro[0]["metrics"]}
+        if self.from_logs:
+            metrics = {k: v for k, v in logs.items()
+                       if k not in ("loss", "grad_norm", "learning_rate", "epoch")}
+        else:
+            metrics = {key: sum(m["metrics"][key] for m in micro) / len(micro)
+                       for key in micro[0]["metrics"]}
         self.steps.append({"step": state.global_step,
                            "loss": sum(m["loss"] for m in micro) / len(micro),
                            "logged_loss": logs["loss"], "grad_norm": logs.get("grad_norm"),
@@ -364,6 +391,9 @@ def finetuning_args(args, stage):
         extra = dict(pref_beta=args.beta, pref_loss=args.loss_type, pref_ftx=args.ftx,
                      dpo_label_smoothing=args.label_smoothing, simpo_gamma=args.simpo_gamma,
                      ld_alpha=args.ld_alpha)
+    if stage == "kto":
+        extra = dict(pref_beta=args.beta, pref_ftx=args.ftx, kto_chosen_weight=args.chosen_weight,
+                     kto_rejected_weight=args.rejected_weight)
     return FinetuningArguments(stage=stage, finetuning_type="lora" if args.lora_rank else "full",
                                disable_shuffling=True, **extra)
 
@@ -526,6 +556,117 @@ def check_first_rm_step(args, pairs, head, steps):
         check_close(f"{where}: loss", micro["loss"], sum(losses) / len(losses))
 
 
+# ---------------------------------------------------------------- kto
+
+def load_kto_examples(path):
+    """KTO examples: {"input_ids", "labels", "kto_tag"} (+ optional "kl_input_ids",
+    "kl_labels"). Without them the KL example of example i is LLaMA-Factory's
+    (FeedbackDatasetProcessor): the prompt of i followed by the answer of example i - 1, the
+    first example taking the last one's answer (one map batch: files under 1000 examples)."""
+    with open(path) as f:
+        rows = json.load(f)
+    if not isinstance(rows, list) or not rows:
+        fail(f"{path}: expected a non-empty JSON list of examples")
+    parts = []
+    for i, row in enumerate(rows):
+        where = f"{path}: example {i}"
+        for key in ("input_ids", "labels"):
+            if not isinstance(row.get(key), list):
+                fail(f"{where}: expected a list \"{key}\"")
+        if not isinstance(row.get("kto_tag"), bool):
+            fail(f"{where}: expected \"kto_tag\": true (desirable) or false")
+        parts.append(split_prompt(row["input_ids"], row["labels"], where))
+    if len(rows) > 1000 and not all("kl_input_ids" in r for r in rows):
+        fail(f"{path}: over 1000 examples; give kl_input_ids / kl_labels (LLaMA-Factory "
+             "rotates the answers within each map batch of 1000)")
+    out = []
+    for i, row in enumerate(rows):
+        prompt, answer = parts[i]
+        kl_answer = parts[i - 1][1]
+        kl_ids = row.get("kl_input_ids", prompt + kl_answer)
+        kl_labels = row.get("kl_labels", [IGNORE] * len(prompt) + kl_answer)
+        out.append({"input_ids": row["input_ids"], "labels": row["labels"],
+                    "kl_input_ids": kl_ids, "kl_labels": kl_labels, "kto_tags": row["kto_tag"],
+                    "answer": answer, "kl_answer": split_prompt(kl_ids, kl_labels,
+                                                                f"{path}: example {i} (KL)")[1]})
+    return out
+
+
+def kto_collator(tokenizer):
+    """KTODataCollatorWithPadding's batch: the examples and their KL examples padded apart."""
+    base = DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=IGNORE, padding=True)
+
+    def collate(features):
+        def rows(prefix):
+            return [{"input_ids": f[f"{prefix}input_ids"],
+                     "attention_mask": [1] * len(f[f"{prefix}input_ids"]),
+                     "labels": f[f"{prefix}labels"]} for f in features]
+        batch = base(rows(""))
+        kl = base(rows("kl_"))
+        for key in ("input_ids", "attention_mask", "labels"):
+            batch[f"kl_{key}"] = kl[key]
+        batch["kto_tags"] = torch.tensor([f["kto_tags"] for f in features])
+        return batch
+    return collate
+
+
+def kto(args):
+    """LLaMA-Factory's CustomKTOTrainer (on TRL's KTOTrainer) as its kto workflow builds it."""
+    from llamafactory.train.kto.trainer import CustomKTOTrainer
+    examples = load_kto_examples(args.data)
+    pair_count_check(args, examples)
+    recorder = Recorder(args.batch_size, from_logs=True)
+
+    class Trainer(CustomKTOTrainer):
+        def get_batch_loss_metrics(self, model, batch):
+            loss, metrics = super().get_batch_loss_metrics(model, batch)
+            recorder.add(loss.item(), dict(metrics))
+            return loss, metrics
+
+    tokenizer = stand_in_tokenizer(vocab_of(args.model))
+    model = load_policy(args)
+    ref = None
+    if not args.lora_rank:
+        ref = plain_model(args)
+        ref.requires_grad_(False)
+    rows = [{k: e[k] for k in ("input_ids", "labels", "kl_input_ids", "kl_labels", "kto_tags")}
+            for e in examples]
+    with tempfile.TemporaryDirectory() as scratch:
+        training = Seq2SeqTrainingArguments(**common_training_args(args, scratch))
+        trainer = Trainer(model=model, ref_model=ref, finetuning_args=finetuning_args(args, "kto"),
+                          processor=None, args=training, tokenizer=tokenizer,
+                          data_collator=kto_collator(tokenizer),
+                          train_dataset=Dataset.from_list(rows), callbacks=[recorder])
+        train(trainer)
+    save_trained(args, model)
+    steps = recorder.steps
+    check_first_kto_step(args, examples, steps)
+    check = {"loss": steps[0]["loss"], "expected": 0.5, "checked": False}
+    # At step 1 the policy equals the reference: kl 0, every log-ratio 0, each example's loss
+    # 1 - sigmoid(0) = 1/2 (times its weight).
+    if args.chosen_weight == 1 and args.rejected_weight == 1 and not args.ftx:
+        check["checked"] = True
+        if abs(check["loss"] - 0.5) > 1e-6:
+            fail(f"first kto loss {check['loss']!r} is not 1/2 with policy == reference")
+    return steps, check
+
+
+def check_first_kto_step(args, examples, steps):
+    """logps/chosen_sum, logps/rejected_sum and kl (0) of step 1's micro-batches recomputed with
+    a plain forward (answer log-probs summed)."""
+    model = plain_model(args)
+    for micro in steps[0]["micro_batches"]:
+        where = f"step 1, examples {micro['examples']}"
+        for side, tag in (("chosen", True), ("rejected", False)):
+            chosen = [i for i in micro["examples"] if examples[i]["kto_tags"] == tag]
+            if not chosen:
+                continue
+            total = sum(plain_logps(model, examples[i]["input_ids"], len(examples[i]["answer"]),
+                                    False) for i in chosen)
+            check_close(f"{where}: logps/{side}_sum", micro["metrics"][f"logps/{side}_sum"], total)
+        check_close(f"{where}: kl", micro["metrics"]["kl"], 0.0)
+
+
 # ---------------------------------------------------------------- main
 
 def options(sub, stage):
@@ -543,14 +684,18 @@ def options(sub, stage):
     sub.add_argument("--lora-target", default=",".join(model_ref.LORA_TARGETS))
     sub.add_argument("--save", help="folder for the trained weights (save_pretrained; rm: also "
                      "value_head.safetensors)")
-    if stage == "dpo":
-        sub.add_argument("--impl", choices=["trl", "llamafactory"], default="trl")
+    if stage in ("dpo", "kto"):
         sub.add_argument("--beta", type=float, default=0.1)
+        sub.add_argument("--ftx", type=float, default=0.0)
+    if stage == "kto":
+        sub.add_argument("--chosen-weight", type=float, default=1.0)
+        sub.add_argument("--rejected-weight", type=float, default=1.0)
+    elif stage == "dpo":
+        sub.add_argument("--impl", choices=["trl", "llamafactory"], default="trl")
         sub.add_argument("--loss-type", default="sigmoid",
                          choices=["sigmoid", "hinge", "ipo", "orpo", "simpo"])
         sub.add_argument("--label-smoothing", type=float, default=0.0)
         sub.add_argument("--simpo-gamma", type=float, default=0.5)
-        sub.add_argument("--ftx", type=float, default=0.0)
         sub.add_argument("--ld-alpha", type=float, default=None)
     else:
         sub.add_argument("--value-head", required=True)
@@ -566,7 +711,8 @@ def main():
     sub = subs.add_parser("make-data")
     sub.add_argument("out")
     sub.add_argument("--model", required=True)
-    sub.add_argument("--pairs", type=int, default=8)
+    sub.add_argument("--pairs", type=int, default=8, help="how many pairs (kto: examples)")
+    sub.add_argument("--kto", action="store_true", help="kto examples instead of pairs")
     sub.add_argument("--seed", type=int, default=5)
     sub = subs.add_parser("value-head-init")
     sub.add_argument("file")
@@ -574,6 +720,7 @@ def main():
     sub.add_argument("--seed", type=int, default=3)
     options(subs.add_parser("dpo"), "dpo")
     options(subs.add_parser("rm"), "rm")
+    options(subs.add_parser("kto"), "kto")
     args = parser.parse_args()
     if args.command == "make-model":
         return make_model(args)
@@ -586,7 +733,7 @@ def main():
     torch.manual_seed(args.seed)
     warnings.filterwarnings("ignore")
     hf_logging.set_verbosity_error()
-    steps, check = (dpo if args.command == "dpo" else rm)(args)
+    steps, check = {"dpo": dpo, "rm": rm, "kto": kto}[args.command](args)
     if len(steps) != args.steps:
         fail(f"the trainer logged {len(steps)} steps, expected {args.steps}")
     for entry in steps:
