@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates (or reuses) the Python virtual environment with the reference packages that the
 # tests compare Hone against: safetensors, numpy, ml_dtypes, huggingface_hub, transformers,
-# LLaMA-Factory (chat templates), llama.cpp's HF-to-GGUF converter (its Python files only).
+# LLaMA-Factory (chat templates, its trainers), TRL (the preference trainers), llama.cpp's
+# HF-to-GGUF converter (its Python files only).
 # The venv lives in the cache, named by the hash of the requirements, so every clone shares it
 # and a change of requirements makes a new one; .venv-test at the repository root links to it.
 # Usage: tests/setup-venv.sh [VENV_DIR]   (default: ~/.cache/hone/venv-HASH, linked as .venv-test)
