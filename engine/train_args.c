@@ -64,6 +64,7 @@ static const key_spec KEYS[] = {
     {"kto_chosen_weight", K_DOUBLE, F(kto_chosen_weight), "1.0", 0, 1e6, NULL},
     {"kto_rejected_weight", K_DOUBLE, F(kto_rejected_weight), "1.0", 0, 1e6, NULL},
     {"ref_model", K_STRING, F(ref_model), NULL, ANY, NULL},
+    {"disable_shuffling", K_BOOL, F(disable_shuffling), "false", ANY, NULL},
     {"dataset", K_LIST, F(dataset), NULL, ANY, NULL},
     {"eval_dataset", K_LIST, F(eval_dataset), NULL, ANY, NULL},
     {"dataset_dir", K_STRING, F(dataset_dir), "data", ANY, NULL},

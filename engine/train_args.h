@@ -45,6 +45,7 @@ typedef struct {
     double kto_chosen_weight;      /* 1 */
     double kto_rejected_weight;    /* 1 */
     char *ref_model;               /* NULL: the model itself (adapter off for LoRA) */
+    bool disable_shuffling;        /* false: a new order every epoch; true: file order */
     /* data */
     char *dataset;                 /* comma list */
     char *eval_dataset;

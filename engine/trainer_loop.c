@@ -240,7 +240,8 @@ hn_status hn_trainer_run_steps(hn_trainer *tr, hn_error *err)
         if (!have_order) {
             memcpy(order, tr->train.index, n * sizeof *order);
             next_epoch_shuffle = p->epoch_shuffle;
-            shuffle(order, n, &next_epoch_shuffle);
+            if (!tr->args->disable_shuffling) /* upstream: a SequentialSampler */
+                shuffle(order, n, &next_epoch_shuffle);
             have_order = true;
         }
         if ((size_t)p->next_batch >= batches) {
