@@ -40,6 +40,7 @@ static void test_webui_start_values(void)
         {"use_rslora", "false"}, {"use_dora", "false"}, {"pissa_init", "false"},
         {"lora_target", "all"}, {"additional_target", ""}, {"model_name_or_path", ""},
         {"adapter_name_or_path", ""}, {"template", ""}, {"model_name", "Custom"},
+        {"pref_beta", "0.1"}, {"pref_ftx", "0"}, {"pref_loss", "sigmoid"}, {"simpo_gamma", "0.5"},
         {"output_dir", "train_2026-11-29-11-39-17"},
     };
     GDateTime *now = fixed_time();
@@ -209,7 +210,8 @@ static void test_choices(void)
     g_assert_cmpstr(backends[0], ==, "auto");
     g_strfreev(backends);
     char **stages = hone_train_form_choices(hone_train_form_field("stage"));
-    g_assert_cmpuint(g_strv_length(stages), ==, 2);
+    g_assert_cmpuint(g_strv_length(stages), ==, 5); /* pt sft rm dpo kto: not ppo */
+    g_assert_cmpstr(stages[4], ==, "kto");
     g_strfreev(stages);
     /* the saves folder of a model and method */
     char *dir = hone_train_form_saves_dir("/saves", "/m/Qwen2.5-0.5B/", "lora");

@@ -212,6 +212,36 @@ hone_form_input_set_dataset_dir (GtkWidget *input, const char *dir, const char *
 
 /* ---- choices: the drop-down shows labels, VALUES_KEY holds the values (train_form.h) ---- */
 
+static void
+label_setup (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer ellipsize)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  if (ellipsize != NULL) { /* the button: a long name must not widen the top bar */
+    gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
+    gtk_label_set_max_width_chars (GTK_LABEL (label), 14);
+  }
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+label_bind (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer unused)
+{
+  GtkStringObject *text = gtk_list_item_get_item (item);
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
+                      gtk_string_object_get_string (text));
+}
+
+/* Label factories: ellipsized for the drop-down's button, whole in its list. */
+static GtkListItemFactory *
+label_factory (gboolean ellipsize)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect (factory, "setup", G_CALLBACK (label_setup), ellipsize ? factory : NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (label_bind), NULL);
+  return factory;
+}
+
 static GtkWidget *
 choice_input_new (const HoneFormField *field)
 {
@@ -228,6 +258,11 @@ choice_input_new (const HoneFormField *field)
     gtk_drop_down_set_expression (GTK_DROP_DOWN (input),
         gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string"));
     gtk_drop_down_set_enable_search (GTK_DROP_DOWN (input), TRUE);
+    GtkListItemFactory *button = label_factory (TRUE), *list = label_factory (FALSE);
+    gtk_drop_down_set_factory (GTK_DROP_DOWN (input), button);
+    gtk_drop_down_set_list_factory (GTK_DROP_DOWN (input), list);
+    g_object_unref (button);
+    g_object_unref (list);
   }
   g_object_set_data_full (G_OBJECT (input), VALUES_KEY, values,
                           (GDestroyNotify) g_ptr_array_unref);
