@@ -1,10 +1,11 @@
-/* The training examples of a run, for stage pt or sft, packed or not, from the tokenized-data
- * cache when it holds them, else built (dataset_read -> identity -> pt_data / sft_data
- * [-> sft_packing]) and stored there. This is what the trainer calls.
+/* The training examples of a run, for stage pt or sft, packed or not, or for rm, dpo and kto
+ * (grouped: pref_data.h), from the tokenized-data cache when it holds them, else built
+ * (dataset_read -> identity -> pt_data / sft_data [-> sft_packing] / pref_data) and stored
+ * there. This is what the trainer calls.
  *
  * The cache key (SHA-256) covers everything that changes the examples: Hone's cache format
- * version; stage, packing (as resolved), neat_packing, with packing preprocessing_batch_size
- * and preprocessing_num_workers, cutoff_len, train_on_prompt,
+ * version; stage, packing (as resolved), neat_packing, with packing or for kto (its KL pairs)
+ * preprocessing_batch_size and preprocessing_num_workers, cutoff_len, train_on_prompt,
  * mask_history, enable_thinking, max_samples, seed, the identity name and author; the
  * dataset names and, for each, its resolved dataset_info.json entry (file_name, formatting,
  * ranking, split, num_samples, columns, tags) and the bytes of its files (every file of a

@@ -7,10 +7,10 @@
  * to save_total_limit; a run whose output folder has one resumes from it, exactly), and at the
  * end the adapter (LoRA: adapter_config.json + adapter_model.safetensors) or the model
  * (full/freeze: model.safetensors + config.json), the tokenizer files and
- * training_args.yaml. Stages pt (text blocks) and sft (conversations), packed or not; the
- * examples come from the tokenized-data cache when an earlier run made them (train_data.h).
- * Not built yet, each a clear error from hn_train_args_check or here: stages rm, ppo, dpo
- * and kto, continuing an adapter. */
+ * training_args.yaml. Stages pt (text blocks) and sft (conversations), packed or not, and the
+ * preference stages rm, dpo and kto on pairs or KTO examples (trainer_pref.c); the examples
+ * come from the tokenized-data cache when an earlier run made them (train_data.h). Stage ppo is
+ * not built yet (a clear error from hn_train_args_check). */
 #pragma once
 
 #include "train_args.h"
