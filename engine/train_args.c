@@ -425,16 +425,20 @@ static char *value_text(const hn_train_args *args, const key_spec *k, bool quote
         double v = *(const double *)field_of(args, k);
         if (!quote && v == floor(v) && fabs(v) < 1e15) /* for people: 46440, not 4.644e+04 */
             return g_strdup_printf("%.0f", v);
-        if (!quote) /* for people: the shortest text that reads back as v (5e-05, not
-                     * 5.0000000000000002e-05) */
-            for (int digits = 1; digits < 17; digits++) {
-                char format[8];
-                g_snprintf(format, sizeof format, "%%.%dg", digits);
-                g_ascii_formatd(buf, sizeof buf, format, v);
-                if (g_ascii_strtod(buf, NULL) == v)
-                    return g_strdup(buf);
-            }
-        return g_strdup(g_ascii_dtostr(buf, sizeof buf, v));
+        /* the shortest text that reads back as v (0.2, not 0.20000000000000001) */
+        g_ascii_dtostr(buf, sizeof buf, v);
+        for (int digits = 1; digits < 17; digits++) {
+            char format[8];
+            g_snprintf(format, sizeof format, "%%.%dg", digits);
+            g_ascii_formatd(buf, sizeof buf, format, v);
+            if (g_ascii_strtod(buf, NULL) == v)
+                break;
+        }
+        char *e = strchr(buf, 'e');
+        if (quote && e != NULL && strchr(buf, '.') == NULL) /* YAML 1.1 (PyYAML) reads 5e-05 as
+                                                               a string: 5.0e-05 */
+            return g_strdup_printf("%.*s.0%s", (int)(e - buf), buf, e);
+        return g_strdup(buf);
     }
     case K_STRING:
     case K_CHOICE:

@@ -14,6 +14,8 @@
 # that choosing two stacks them; and it
 # opens the datasets' Preview window on identity, pages once and checks the rows it says
 # (dataset-preview.png).
+# With the argument `dpo` it does the same for stage dpo (pref_beta from the RLHF group) on
+# dpo_en_demo's pairs and checks the log has DPO's accuracy.
 # With the argument `train` it also fills the Train page for a short LoRA sft of the real
 # SmolLM2-135M-Instruct on identity.json, presses Start and waits for the run (hone train as a
 # child process of the app), then checks the output folder and that the chart got one point per
@@ -119,6 +121,25 @@ lora_rank=4
 output_dir=$work/run"
   pages="$pages train-run"
 fi
+if [ "$mode" = dpo ]; then  # a preference stage from the page: LoRA DPO on dpo_en_demo pairs
+  out=$out-$mode
+  model=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
+  [ -f "$model" ] || { echo "$model is missing (tools/fetch-models.sh): skipped"; exit 77; }
+  HONE_GUI_TRAIN="model_name_or_path=$model
+template=chatml
+stage=dpo
+dataset_dir=$HONE_SOURCE_DIR/data
+dataset=dpo_en_demo
+cutoff_len=64
+max_samples=4
+per_device_train_batch_size=2
+gradient_accumulation_steps=1
+logging_steps=1
+lora_rank=4
+pref_beta=0.2
+output_dir=$work/run"
+  pages="$pages train-run"
+fi
 if [ "$mode" = e2e ]; then  # then chat with the new adapter and export base + adapter
   HONE_GUI_TRAIN="$HONE_GUI_TRAIN
 learning_rate=0.001
@@ -214,13 +235,21 @@ if [ "$mode" = pages ]; then
     if grep -qxF "$want" "$work/stdout"; then echo "ok: $want"; else echo "not ok: no \"$want\""; status=1; fi
   done
 fi
-if [ "$mode" = train ] || [ "$mode" = e2e ]; then
+if [ "$mode" = train ] || [ "$mode" = e2e ] || [ "$mode" = dpo ]; then
   run=$work/run
   for f in training_args.yaml adapter_model.safetensors adapter_config.json trainer_log.jsonl; do
     [ -s "$run/$f" ] && echo "ok: the run wrote $f" || { echo "not ok: no $run/$f"; status=1; }
   done
-  grep -q '^dataset: "identity"$' "$run/training_args.yaml" && grep -q '^lora_rank: 4$' "$run/training_args.yaml" \
+  dataset=identity; [ "$mode" = dpo ] && dataset=dpo_en_demo
+  grep -q "^dataset: \"$dataset\"\$" "$run/training_args.yaml" && grep -q '^lora_rank: 4$' "$run/training_args.yaml" \
     || { echo "not ok: training_args.yaml lacks the page's fields"; cat "$run/training_args.yaml"; status=1; }
+  if [ "$mode" = dpo ]; then  # the stage and its RLHF field reached the run, which logged DPO's metrics
+    grep -q '^stage: "dpo"$' "$run/training_args.yaml" && grep -q '^pref_beta: 0.2$' "$run/training_args.yaml" \
+      && echo "ok: training_args.yaml has stage dpo and pref_beta 0.2" \
+      || { echo "not ok: training_args.yaml lacks stage dpo / pref_beta"; cat "$run/training_args.yaml"; status=1; }
+    grep -q '"accuracy"' "$run/trainer_log.jsonl" && echo "ok: the log has rewards/accuracies" \
+      || { echo "not ok: no accuracy in trainer_log.jsonl"; status=1; }
+  fi
   # the finished run's folder holds its last checkpoint: Start now offers to resume from it
   last=$(ls -d "$run"/checkpoint-* 2>/dev/null | sed 's/.*checkpoint-//' | sort -n | tail -n 1)
   if [ -n "$last" ] && grep -q "^start button: _Resume from checkpoint-$last\$" "$work/stdout"; then
