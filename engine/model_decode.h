@@ -22,6 +22,10 @@ hn_status hn_decode_activations_parse(const char *text, const char *where,
  * safetensors model, or a GGUF of other types), or the backend has no block_matvec_int8;
  * callers say so. */
 bool hn_model_set_decode_activations(hn_model *model, hn_decode_activations mode);
+/* The warning callers print when it returns false. */
+#define HN_DECODE_INT8_NO_EFFECT                                                                  \
+    "decode_activations: int8 has no effect: the model has no weights in GGUF Q8_0 / Q4_1 "      \
+    "blocks (or the backend has no int8 kernel); decoding stays fp32"
 
 /* A decoder on a built model (which must outlive it). The model must not apply LoRA dropout
  * (lora_dropout 0: inference). */
