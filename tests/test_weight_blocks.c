@@ -324,12 +324,37 @@ static void check_int8_vs_fp32(hn_weight_type type, int OC, int C)
     g_rand_free(rng);
 }
 
+/* An Inf or a NaN in the input makes every output NaN (as in the fp32 product, where it meets
+ * a non-zero weight), on every path. */
+static void check_int8_nonfinite(hn_weight_type type)
+{
+    const hn_backend *cpu = hn_cpu_backend();
+    GRand *rng = g_rand_new_with_seed(5u + (guint32)type);
+    int OC = 19, C = 64;
+    uint8_t *blocks = random_blocks(rng, type, OC, C);
+    float *x = random_floats(rng, (size_t)C), out[19];
+    for (int bad = 0; bad < 2; bad++) {
+        x[40] = bad ? NAN : INFINITY;
+        for (int path = 0; path < 3; path++) {
+            use_path(path);
+            cpu->block_matvec_int8(out, x, blocks, type, NULL, C, OC);
+            for (int o = 0; o < OC; o++)
+                g_assert_true(isnan(out[o]));
+        }
+    }
+    g_unsetenv("HONE_CPU_KERNELS");
+    g_free(x);
+    g_free(blocks);
+    g_rand_free(rng);
+}
+
 static void test_int8_q8_0(void)
 {
     check_int8_exact(HN_WEIGHT_Q8_0, 67, 96);
     check_int8_exact(HN_WEIGHT_Q8_0, 1531, 576);
     check_int8_vs_fp32(HN_WEIGHT_Q8_0, 67, 96);
     check_int8_vs_fp32(HN_WEIGHT_Q8_0, 1531, 576);
+    check_int8_nonfinite(HN_WEIGHT_Q8_0);
 }
 
 static void test_int8_q4_1(void)
@@ -338,6 +363,7 @@ static void test_int8_q4_1(void)
     check_int8_exact(HN_WEIGHT_Q4_1, 2053, 576);
     check_int8_vs_fp32(HN_WEIGHT_Q4_1, 67, 96);
     check_int8_vs_fp32(HN_WEIGHT_Q4_1, 2053, 576);
+    check_int8_nonfinite(HN_WEIGHT_Q4_1);
 }
 
 int main(int argc, char **argv)

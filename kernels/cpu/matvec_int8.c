@@ -32,20 +32,22 @@ void hn_cpu_quantize_int8(int8_t *q, float *d, int32_t *sums, const float *x, in
 {
     for (int b = 0; b < C / BLOCK; b++) {
         const float *xb = x + (size_t)b * BLOCK;
-        float amax = 0.0f;
-        for (int j = 0; j < BLOCK; j++)
+        float amax = 0.0f, poison = 0.0f; /* poison: NaN when the block holds an Inf or NaN */
+        for (int j = 0; j < BLOCK; j++) {
             amax = hn_cpu_max(amax, fabsf(xb[j]));
+            poison += xb[j] * 0.0f;
+        }
         float scale = amax / 127.0f, inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
         int32_t sum = 0;
         for (int j = 0; j < BLOCK; j++) {
             /* round to nearest (even) as nearbyintf does, without a library call: adding and
              * subtracting 1.5 * 2^23 leaves no fraction bits for |v| < 2^22 */
             float v = (xb[j] * inverse + ROUNDER) - ROUNDER;
-            int8_t v8 = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : (int)v);
+            int8_t v8 = (int8_t)(v >= 127.0f ? 127 : v <= -127.0f ? -127 : v == v ? (int)v : 0);
             q[(size_t)b * BLOCK + j] = v8;
             sum += v8;
         }
-        d[b] = scale;
+        d[b] = scale + poison; /* a non-finite input gives NaN outputs, as the fp32 product */
         sums[b] = sum;
     }
 }

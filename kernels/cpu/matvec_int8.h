@@ -10,7 +10,8 @@
 #include "backend.h"
 
 /* x[C] (C a multiple of 32) per block b of 32: d[b] = max |x| / 127 (fp32), q = round(x / d)
- * in [-127, 127] (0 for an all-zero block), sums[b] = the sum of the block's q. */
+ * in [-127, 127] (0 for an all-zero block), sums[b] = the sum of the block's q. A block with
+ * an Inf or NaN gets d[b] = NaN, so the products it enters are NaN as in fp32. */
 void hn_cpu_quantize_int8(int8_t *q, float *d, int32_t *sums, const float *x, int C);
 
 /* sum over j of w_j * q[j] for one block at `block`: w_j the int8 of Q8_0 or the 4-bit value
