@@ -52,6 +52,22 @@ void hn_cpu_quantize_int8(int8_t *q, float *d, int32_t *sums, const float *x, in
     }
 }
 
+/* One product: the quantized input and the weight, rows of C / 32 blocks. */
+typedef struct {
+    const int8_t *q;
+    const float *d;
+    const int32_t *sums;
+    const uint8_t *weight;
+    hn_weight_type type;
+    bool accumulate;
+    int C;
+} job;
+
+static inline void store(float *out, int o, float sum, bool accumulate)
+{
+    out[o] = accumulate ? out[o] + sum : sum;
+}
+
 static size_t block_bytes(hn_weight_type type)
 {
     return type == HN_WEIGHT_Q8_0 ? HN_Q8_0_BLOCK_BYTES : HN_Q4_1_BLOCK_BYTES;
@@ -75,19 +91,21 @@ static int32_t dot_plain(const uint8_t *block, hn_weight_type type, const int8_t
 }
 
 /* One row's blocks: the scaled integer dots and, for Q4_1, the min terms. */
-static float row_plain(const uint8_t *row, hn_weight_type type, const int8_t *q, const float *d,
-                       const int32_t *sums, int blocks)
+/* Rows [first, last): each row's blocks, the scaled integer dots and for Q4_1 the min terms. */
+static void rows_plain(float *out, const job *j, int first, int last)
 {
-    float total = 0.0f;
-    size_t bytes = block_bytes(type);
-    for (int b = 0; b < blocks; b++) {
-        const uint8_t *block = row + (size_t)b * bytes;
-        int32_t dot = dot_plain(block, type, q + (size_t)b * BLOCK);
-        total += hn_half_at(block) * d[b] * (float)dot;
-        if (type == HN_WEIGHT_Q4_1)
-            total += hn_half_at(block + 2) * d[b] * (float)sums[b];
+    size_t bytes = block_bytes(j->type);
+    const uint8_t *block = j->weight + (size_t)first * hn_weight_row_bytes(j->type, j->C);
+    for (int o = first; o < last; o++) {
+        float total = 0.0f;
+        for (int b = 0; b < j->C / BLOCK; b++, block += bytes) {
+            int32_t dot = dot_plain(block, j->type, j->q + (size_t)b * BLOCK);
+            total += hn_half_at(block) * j->d[b] * (float)dot;
+            if (j->type == HN_WEIGHT_Q4_1)
+                total += hn_half_at(block + 2) * j->d[b] * (float)j->sums[b];
+        }
+        store(out, o, total, j->accumulate);
     }
-    return total;
 }
 
 #ifdef HN_X86
@@ -152,23 +170,25 @@ AVX2 float sum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
-/* A row on either SIMD path (vnni a constant after inlining): the lanes of each block
- * converted to fp32 and multiplied into the accumulator by d_w * d_x; Q4_1's min terms
- * summed beside it. */
-AVX2 float row_simd(const uint8_t *row, hn_weight_type type, const int8_t *q, const float *d,
-                    const int32_t *sums, int blocks,
+/* Rows [first, last) on either SIMD path (type and lanes constants after inlining), one
+ * contiguous stream per thread as matvec_blocks.c: the lanes of each block converted to fp32
+ * and multiplied into the accumulator by d_w * d_x; Q4_1's min terms summed beside it. */
+AVX2 void rows_simd(float *out, const job *j, int first, int last, hn_weight_type type,
                     __m256i (*lanes)(const uint8_t *, hn_weight_type, const int8_t *))
 {
     size_t bytes = block_bytes(type);
-    __m256 acc = _mm256_setzero_ps();
-    float mins = 0.0f;
-    for (int b = 0; b < blocks; b++, row += bytes) {
-        __m256 dots = _mm256_cvtepi32_ps(lanes(row, type, q + (size_t)b * BLOCK));
-        acc = _mm256_fmadd_ps(dots, _mm256_set1_ps(half_f16c(row) * d[b]), acc);
-        if (type == HN_WEIGHT_Q4_1)
-            mins += half_f16c(row + 2) * d[b] * (float)sums[b];
+    const uint8_t *row = j->weight + (size_t)first * hn_weight_row_bytes(type, j->C);
+    for (int o = first; o < last; o++) {
+        __m256 acc = _mm256_setzero_ps();
+        float mins = 0.0f;
+        for (int b = 0; b < j->C / BLOCK; b++, row += bytes) {
+            __m256 dots = _mm256_cvtepi32_ps(lanes(row, type, j->q + (size_t)b * BLOCK));
+            acc = _mm256_fmadd_ps(dots, _mm256_set1_ps(half_f16c(row) * j->d[b]), acc);
+            if (type == HN_WEIGHT_Q4_1)
+                mins += half_f16c(row + 2) * j->d[b] * (float)j->sums[b];
+        }
+        store(out, o, sum8(acc) + mins, j->accumulate);
     }
-    return sum8(acc) + mins;
 }
 
 __attribute__((target("avx2,fma,f16c"))) static int32_t
@@ -183,27 +203,28 @@ dot_vnni(const uint8_t *block, hn_weight_type type, const int8_t *q)
     return sum_lanes(lanes_vnni(block, type, q));
 }
 
-__attribute__((target("avx2,fma,f16c"))) static float
-row_avx2(const uint8_t *row, hn_weight_type type, const int8_t *q, const float *d,
-         const int32_t *sums, int blocks)
+__attribute__((target("avx2,fma,f16c"))) static void
+rows_avx2(float *out, const job *j, int first, int last)
 {
-    return type == HN_WEIGHT_Q8_0 ? row_simd(row, HN_WEIGHT_Q8_0, q, d, sums, blocks, lanes_avx2)
-                                  : row_simd(row, HN_WEIGHT_Q4_1, q, d, sums, blocks, lanes_avx2);
+    if (j->type == HN_WEIGHT_Q8_0)
+        rows_simd(out, j, first, last, HN_WEIGHT_Q8_0, lanes_avx2);
+    else
+        rows_simd(out, j, first, last, HN_WEIGHT_Q4_1, lanes_avx2);
 }
 
-__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) static float
-row_vnni(const uint8_t *row, hn_weight_type type, const int8_t *q, const float *d,
-         const int32_t *sums, int blocks)
+__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) static void
+rows_vnni(float *out, const job *j, int first, int last)
 {
-    return type == HN_WEIGHT_Q8_0 ? row_simd(row, HN_WEIGHT_Q8_0, q, d, sums, blocks, lanes_vnni)
-                                  : row_simd(row, HN_WEIGHT_Q4_1, q, d, sums, blocks, lanes_vnni);
+    if (j->type == HN_WEIGHT_Q8_0)
+        rows_simd(out, j, first, last, HN_WEIGHT_Q8_0, lanes_vnni);
+    else
+        rows_simd(out, j, first, last, HN_WEIGHT_Q4_1, lanes_vnni);
 }
 #endif
 
 typedef struct {
     int32_t (*dot)(const uint8_t *block, hn_weight_type type, const int8_t *q);
-    float (*row)(const uint8_t *row, hn_weight_type type, const int8_t *q, const float *d,
-                 const int32_t *sums, int blocks);
+    void (*rows)(float *out, const job *j, int first, int last);
 } kernel;
 
 /* The fastest path this CPU runs; HONE_CPU_KERNELS=avx2 or =plain caps it (as
@@ -217,13 +238,13 @@ static kernel choose(void)
                 __builtin_cpu_supports("f16c");
     bool best = avx2 && (forced == NULL || strcmp(forced, "avx2") != 0);
     if (best && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl"))
-        return (kernel){dot_vnni, row_vnni};
+        return (kernel){dot_vnni, rows_vnni};
     if (avx2)
-        return (kernel){dot_avx2, row_avx2};
+        return (kernel){dot_avx2, rows_avx2};
 #else
     (void)plain;
 #endif
-    return (kernel){dot_plain, row_plain};
+    return (kernel){dot_plain, rows_plain};
 }
 
 int32_t hn_cpu_int8_block_dot(const uint8_t *block, hn_weight_type type, const int8_t *q)
@@ -240,13 +261,13 @@ void hn_cpu_block_matvec_quantized(float *out, const int8_t *q, const float *d,
                                    bool accumulate, int C, int OC)
 {
     kernel k = choose();
-    size_t row_bytes = hn_weight_row_bytes(type, C);
-    bool parallel = row_bytes * (size_t)OC >= PARALLEL_BYTES;
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int o = 0; o < OC; o++) {
-        float sum = k.row((const uint8_t *)weight + (size_t)o * row_bytes, type, q, d, sums,
-                          C / BLOCK);
-        out[o] = accumulate ? out[o] + sum : sum;
+    job j = {q, d, sums, weight, type, accumulate, C};
+    size_t bytes = hn_weight_row_bytes(type, C) * (size_t)OC;
+#pragma omp parallel if (bytes >= PARALLEL_BYTES)
+    {
+        int threads = omp_get_num_threads(), id = omp_get_thread_num();
+        int first = (int)((int64_t)OC * id / threads), last = (int)((int64_t)OC * (id + 1) / threads);
+        k.rows(out, &j, first, last);
     }
 }
 
