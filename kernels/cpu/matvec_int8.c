@@ -58,6 +58,7 @@ typedef struct {
     const float *d;
     const int32_t *sums;
     const uint8_t *weight;
+    const float *factors; /* [2 * C / 32]: d[b], d[b] * sums[b] per block (the SIMD paths) */
     hn_weight_type type;
     bool accumulate;
     int C;
@@ -180,14 +181,24 @@ AVX2 void rows_simd(float *out, const job *j, int first, int last, hn_weight_typ
     const uint8_t *row = j->weight + (size_t)first * hn_weight_row_bytes(type, j->C);
     for (int o = first; o < last; o++) {
         __m256 acc = _mm256_setzero_ps();
-        float mins = 0.0f;
+        __m128 mins = _mm_setzero_ps(); /* lane 1: the sum of Q4_1's m_w * d_x * sum(q_x) */
         for (int b = 0; b < j->C / BLOCK; b++, row += bytes) {
             __m256 dots = _mm256_cvtepi32_ps(lanes(row, type, j->q + (size_t)b * BLOCK));
-            acc = _mm256_fmadd_ps(dots, _mm256_set1_ps(half_f16c(row) * j->d[b]), acc);
+            /* the block's first 4 bytes: d_w (and Q4_1's m_w) as fp16, converted at once and
+             * multiplied by (d_x, d_x * sum(q_x)); Q8_0's second lane is unused */
+            int32_t head;
+            memcpy(&head, row, sizeof head);
+            __m128 scales = _mm_mul_ps(
+                _mm_cvtph_ps(_mm_cvtsi32_si128(head)),
+                _mm_castpd_ps(_mm_load_sd((const double *)(j->factors + 2 * (size_t)b))));
+            acc = _mm256_fmadd_ps(dots, _mm256_broadcastss_ps(scales), acc);
             if (type == HN_WEIGHT_Q4_1)
-                mins += half_f16c(row + 2) * j->d[b] * (float)j->sums[b];
+                mins = _mm_add_ps(mins, scales);
         }
-        store(out, o, sum8(acc) + mins, j->accumulate);
+        float total = sum8(acc);
+        if (type == HN_WEIGHT_Q4_1)
+            total += _mm_cvtss_f32(_mm_shuffle_ps(mins, mins, 1));
+        store(out, o, total, j->accumulate);
     }
 }
 
@@ -261,7 +272,13 @@ void hn_cpu_block_matvec_quantized(float *out, const int8_t *q, const float *d,
                                    bool accumulate, int C, int OC)
 {
     kernel k = choose();
-    job j = {q, d, sums, weight, type, accumulate, C};
+    int blocks = C / BLOCK;
+    float *factors = g_new(float, 2 * (size_t)blocks);
+    for (int b = 0; b < blocks; b++) {
+        factors[2 * b] = d[b];
+        factors[2 * b + 1] = d[b] * (float)sums[b];
+    }
+    job j = {q, d, sums, weight, factors, type, accumulate, C};
     size_t bytes = hn_weight_row_bytes(type, C) * (size_t)OC;
 #pragma omp parallel if (bytes >= PARALLEL_BYTES)
     {
@@ -269,6 +286,7 @@ void hn_cpu_block_matvec_quantized(float *out, const int8_t *q, const float *d,
         int first = (int)((int64_t)OC * id / threads), last = (int)((int64_t)OC * (id + 1) / threads);
         k.rows(out, &j, first, last);
     }
+    g_free(factors);
 }
 
 void hn_cpu_block_matvec_int8(float *out, const float *x, const void *weight,
