@@ -144,6 +144,8 @@ static int open_session(chat_session *c)
             HN_OK ||
         hn_kv_decoder_new(c->model, &c->decoder, &err) != HN_OK)
         return hone_fail("chat", "%s", err.message);
+    if (!hn_model_set_decode_activations(c->model, a->decode_activations))
+        g_printerr("hone chat: warning: %s\n", HN_DECODE_INT8_NO_EFFECT);
     c->history = g_ptr_array_new_with_free_func(g_free);
     return HONE_EXIT_OK;
 }

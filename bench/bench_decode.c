@@ -5,7 +5,9 @@
  * ids generated (decode.py checks that both sides chose the same tokens), and the bytes of
  * weights one decoded token reads as Hone stores them (a GGUF's Q8_0 / Q4_1 blocks in place).
  *
- *   bench_decode MODEL NEW_TOKENS REPEATS ID[,ID...]
+ *   bench_decode MODEL NEW_TOKENS REPEATS ID[,ID...] [fp32|int8]
+ *
+ * The last argument is the decode_activations mode (model.h; fp32 when left out).
  *
  * Decode tokens/s counts the NEW_TOKENS - 1 tokens that ran one at a time (the first new token
  * comes from the prefill's logits), with the choice of each token included. */
@@ -15,6 +17,7 @@
 
 #include "gguf_tokenizer.h"
 #include "generate.h"
+#include "model_decode.h"
 #include "model_dir.h"
 #include "model_open.h"
 
@@ -69,8 +72,15 @@ static int32_t *parse_ids(const char *text, int *n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: %s MODEL NEW_TOKENS REPEATS ID[,ID...]\n", argv[0]);
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: %s MODEL NEW_TOKENS REPEATS ID[,ID...] [fp32|int8]\n", argv[0]);
+        return 2;
+    }
+    hn_error err = {0};
+    hn_decode_activations mode = HN_DECODE_FP32;
+    if (argc == 6 &&
+        hn_decode_activations_parse(argv[5], "bench_decode", &mode, &err) != HN_OK) {
+        fprintf(stderr, "%s\n", err.message);
         return 2;
     }
     int new_tokens = atoi(argv[2]), repeats = atoi(argv[3]), n_prompt = 0;
@@ -81,7 +91,6 @@ int main(int argc, char **argv)
     int32_t *prompt = parse_ids(argv[4], &n_prompt);
     if (prompt == NULL)
         return 2;
-    hn_error err = {0};
     hn_model_dir *dir = NULL;
     hn_tokenizer *tok = NULL;
     hn_model *model = NULL;
@@ -91,6 +100,10 @@ int main(int argc, char **argv)
         hn_model_open_inference(dir, NULL, NULL, &model, &err) != HN_OK ||
         hn_kv_decoder_new(model, &decoder, &err) != HN_OK) {
         fprintf(stderr, "bench_decode: %s\n", err.message);
+        return 1;
+    }
+    if (!hn_model_set_decode_activations(model, mode)) {
+        fprintf(stderr, "bench_decode: %s\n", HN_DECODE_INT8_NO_EFFECT);
         return 1;
     }
     hn_generate_options options;

@@ -23,7 +23,11 @@ logits); prefill tokens/s is the prompt's length over the time to the first logi
 Waiting threads: `hone chat` runs itself with GOMP_SPINCOUNT=10000 unless the user chose a
 policy (long-spinning OpenMP threads starve each other on a busy machine, passive ones wake
 slowly on a quiet one); both sides get the same setting here, that short spin by default
-(torch's libgomp reads it too)."""
+(torch's libgomp reads it too).
+Hone runs twice per round: in its default exact mode (decode_activations fp32) and in the
+opt-in int8 mode (decode_activations int8: the input of every one-token product with a Q8_0 /
+Q4_1 weight quantized to int8 per block of 32, integer dot products; the same bytes read); each
+is reported beside transformers and against the bandwidth limit."""
 import argparse
 import json
 import os
@@ -142,10 +146,11 @@ def main():
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     bench = os.path.join(ROOT, "build", "bench")
     joined = ",".join(map(str, ids))
-    rounds = {"hone": [], "peer": [], "bw": []}
+    rounds = {"hone": [], "hone_int8": [], "peer": [], "bw": []}
     for _ in range(args.rounds):
-        rounds["hone"].append(run([os.path.join(bench, "bench_decode"), args.model,
-                                   str(args.new), str(args.repeats), joined], env))
+        for side, mode in (("hone", "fp32"), ("hone_int8", "int8")):
+            rounds[side].append(run([os.path.join(bench, "bench_decode"), args.model,
+                                     str(args.new), str(args.repeats), joined, mode], env))
         rounds["peer"].append(run([sys.executable, __file__, "--peer", args.model,
                                    str(args.new), str(args.repeats), joined], env))
         rounds["bw"].append(run([os.path.join(bench, "bench_bandwidth"), "256", "10"], env))
@@ -154,30 +159,42 @@ def main():
         return statistics.median(r[key] for r in rounds[side])
 
     hone_weights = rounds["hone"][-1]["weight_bytes_per_token"]
-    per_token = {"hone": hone_weights + kv, "peer": weights + kv}
+    per_token = {"hone": hone_weights + kv, "hone_int8": hone_weights + kv, "peer": weights + kv}
     hone_dec, peer_dec = med("hone", "decode_tokens_per_s"), med("peer", "decode_tokens_per_s")
+    int8_dec = med("hone_int8", "decode_tokens_per_s")
     hone_pre, peer_pre = med("hone", "prefill_tokens_per_s"), med("peer", "prefill_tokens_per_s")
     # each round's fraction against the bandwidth measured in that round (the load moves)
     fractions = {side: [r["decode_tokens_per_s"] * per_token[side] / (bw["read_best_gbs"] * 1e9)
-                        for r, bw in zip(rounds[side], rounds["bw"])] for side in ("hone", "peer")}
+                        for r, bw in zip(rounds[side], rounds["bw"])]
+                 for side in ("hone", "hone_int8", "peer")}
     for i in range(args.rounds):
-        h, p, bw = rounds["hone"][i], rounds["peer"][i], rounds["bw"][i]
-        print(f"round {i + 1}: decode Hone {h['decode_tokens_per_s']:6.2f} tok/s, transformers "
-              f"{p['decode_tokens_per_s']:6.2f} tok/s (x{h['decode_tokens_per_s'] / p['decode_tokens_per_s']:.2f});"
+        h, q, p, bw = rounds["hone"][i], rounds["hone_int8"][i], rounds["peer"][i], rounds["bw"][i]
+        print(f"round {i + 1}: decode Hone {h['decode_tokens_per_s']:6.2f} tok/s, Hone int8 "
+              f"{q['decode_tokens_per_s']:6.2f} tok/s, transformers "
+              f"{p['decode_tokens_per_s']:6.2f} tok/s (x{h['decode_tokens_per_s'] / p['decode_tokens_per_s']:.2f},"
+              f" int8 x{q['decode_tokens_per_s'] / p['decode_tokens_per_s']:.2f});"
               f" read bandwidth best {bw['read_best_gbs']:.2f} GB/s, median "
               f"{bw['read_median_gbs']:.2f}: Hone at {100 * fractions['hone'][i]:.0f}% of the "
-              f"limit, transformers {100 * fractions['peer'][i]:.0f}%")
-    a, b = rounds["hone"][-1]["ids"], rounds["peer"][-1]["ids"]
-    same = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    print(f"same ids: the first {same} of {len(a)} new tokens agree")
+              f"limit, int8 {100 * fractions['hone_int8'][i]:.0f}%, transformers "
+              f"{100 * fractions['peer'][i]:.0f}%")
+
+    def same(a, b):
+        return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+    a, q, b = rounds["hone"][-1]["ids"], rounds["hone_int8"][-1]["ids"], rounds["peer"][-1]["ids"]
+    print(f"same ids: the first {same(a, b)} of {len(a)} new tokens agree (Hone fp32 and "
+          f"transformers); int8 mode: the first {same(q, b)} with transformers, {same(q, a)} with "
+          f"fp32 (int8 rounding changes near-ties, then the texts part)")
     print(f"bytes per decoded token: weights Hone {hone_weights / 1e6:.1f} MB (as stored), "
           f"transformers {weights / 1e6:.1f} MB (fp32); KV cache {kv / 1e6:.1f} MB (fp32, at "
           f"the mean position)")
-    print(f"median of the rounds: decode Hone {hone_dec:.2f} tok/s | transformers {peer_dec:.2f} "
-          f"tok/s | x{hone_dec / peer_dec:.2f}; prefill Hone {hone_pre:.1f} tok/s | transformers "
+    print(f"median of the rounds: decode Hone {hone_dec:.2f} tok/s | Hone int8 {int8_dec:.2f} "
+          f"tok/s | transformers {peer_dec:.2f} tok/s | x{hone_dec / peer_dec:.2f}, int8 "
+          f"x{int8_dec / peer_dec:.2f}; prefill Hone {hone_pre:.1f} tok/s | transformers "
           f"{peer_pre:.1f} tok/s | x{hone_pre / peer_pre:.2f}")
     print(f"fraction of the bandwidth limit (bytes per token / best read GB/s of the same round),"
-          f" median: Hone {100 * statistics.median(fractions['hone']):.0f}%, transformers "
+          f" median: Hone {100 * statistics.median(fractions['hone']):.0f}%, Hone int8 "
+          f"{100 * statistics.median(fractions['hone_int8']):.0f}%, transformers "
           f"{100 * statistics.median(fractions['peer']):.0f}%")
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -8,6 +8,7 @@
 
 #include "chat_args.h"
 #include "config_file.h"
+#include "model_decode.h"
 
 void hn_chat_args_init(hn_chat_args *args)
 {
@@ -74,6 +75,8 @@ hn_status hn_chat_args_set(hn_chat_args *args, const char *key, const char *valu
         return set_text(&args->default_system, key, value);
     if (strcmp(key, "enable_thinking") == 0)
         return boolean(key, value, where, &args->enable_thinking, err);
+    if (strcmp(key, "decode_activations") == 0)
+        return hn_decode_activations_parse(value, where, &args->decode_activations, err);
     if (strcmp(key, "do_sample") == 0)
         return boolean(key, value, where, &s->do_sample, err);
     if (strcmp(key, "temperature") == 0) {

@@ -8,6 +8,7 @@
 
 #include "generate.h"
 #include "hn_error.h"
+#include "model.h"
 
 typedef struct {
     char *model_name_or_path;
@@ -15,6 +16,8 @@ typedef struct {
     char *template_name;         /* NULL: the model's own ("auto") */
     char *default_system;        /* NULL: the template's */
     bool enable_thinking;        /* true */
+    hn_decode_activations decode_activations; /* decode_activations: fp32 (default) or int8
+                                                 (model.h) */
     hn_generate_options generate; /* do_sample true, temperature 0.95, top_p 0.7, top_k 50,
                                      repetition_penalty 1.0, max_new_tokens 1024, seed 42 */
 } hn_chat_args;

@@ -308,6 +308,12 @@ static hn_status run(eval_run *r, hn_error *err)
         s = hn_model_open_inference(r->dir, args->adapter_name_or_path, NULL, &r->model, err);
         r->preparation_s = now() - start;
     }
+    if (s == HN_OK && args->decode_activations != NULL) { /* the generation of do_predict */
+        hn_decode_activations mode = HN_DECODE_FP32;
+        s = hn_decode_activations_parse(args->decode_activations, "eval", &mode, err);
+        if (s == HN_OK && !hn_model_set_decode_activations(r->model, mode))
+            note(r, "warning: " HN_DECODE_INT8_NO_EFFECT);
+    }
     if (s == HN_OK && args->do_eval)
         s = evaluate(r, &loss_data, err);
     if (s == HN_OK && args->do_predict)

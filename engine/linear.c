@@ -84,6 +84,17 @@ static void dora_forward(const hn_model *m, const hn_linear *lin, float *out, co
     }
 }
 
+void hn_weight_forward(const hn_model *m, const hn_scratch *s, float *out, const float *x,
+                       const hn_param *w, const float *bias, int N, int C, int OC)
+{
+    if (s->int8_activations && N == 1 &&
+        (w->type == HN_WEIGHT_Q8_0 || w->type == HN_WEIGHT_Q4_1) &&
+        m->be->block_matvec_int8 != NULL)
+        m->be->block_matvec_int8(out, x, w->data, w->type, bias, C, OC);
+    else
+        m->be->matmul_forward(out, x, w->data, w->type, bias, N, C, OC);
+}
+
 void hn_linear_forward_with(const hn_model *m, const hn_linear *lin, float *out, const float *x,
                             hn_layer_acts *acts, const hn_scratch *s, int layer, int N)
 {
@@ -92,9 +103,8 @@ void hn_linear_forward_with(const hn_model *m, const hn_linear *lin, float *out,
         dora_forward(m, lin, out, x, acts, s, layer, N);
         return;
     }
-    const hn_param *w = lin->weight;
-    m->be->matmul_forward(out, x, w->data, w->type, lin->bias != NULL ? lin->bias->data : NULL,
-                          N, lin->in, lin->out);
+    hn_weight_forward(m, s, out, x, lin->weight, lin->bias != NULL ? lin->bias->data : NULL, N,
+                      lin->in, lin->out);
     if (lora != NULL)
         lora_forward(m, lin, out, lora_input(m, lin, x, s, layer, N), acts, s, N);
 }

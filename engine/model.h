@@ -27,6 +27,15 @@ typedef enum {
     HN_METHOD_LORA,
 } hn_train_method;
 
+/* What one-token decoding multiplies GGUF block weights (Q8_0, Q4_1) with: the fp32
+ * activations (exact: the fp32 weight values), or the activations quantized to int8 per block
+ * of 32 with integer dot products (faster, about 3 significant digits; backend.h's
+ * block_matvec_int8). Prefill, training and other weights are fp32 either way. */
+typedef enum {
+    HN_DECODE_FP32,
+    HN_DECODE_INT8,
+} hn_decode_activations;
+
 typedef struct {
     const hn_backend *backend;
     hn_train_method method;
@@ -47,6 +56,7 @@ typedef struct {
     bool keep_gguf_blocks;           /* inference: frozen GGUF matrices stored as Q8_0 or Q4_1
                                         stay in those blocks (weight_blocks.h) instead of fp32;
                                         hn_model_param_write then refuses them */
+    hn_decode_activations decode_activations; /* inference: HN_DECODE_FP32 (default) */
 } hn_model_options;
 
 /* LLaMA-Factory's defaults for everything but the backend (the CPU) and the method (none). */

@@ -137,6 +137,34 @@ int hn_kv_decoder_common_prefix(const hn_kv_decoder *d, const int32_t *ids, int 
     return same;
 }
 
+hn_status hn_decode_activations_parse(const char *text, const char *where,
+                                      hn_decode_activations *out, hn_error *err)
+{
+    if (strcmp(text, "fp32") == 0)
+        *out = HN_DECODE_FP32;
+    else if (strcmp(text, "int8") == 0)
+        *out = HN_DECODE_INT8;
+    else
+        return hn_fail(err, HN_ERR_ARGUMENT, "%s: decode_activations must be fp32 or int8, "
+                       "found \"%s\"", where, text);
+    return HN_OK;
+}
+
+bool hn_model_set_decode_activations(hn_model *m, hn_decode_activations mode)
+{
+    m->options.decode_activations = mode;
+    if (mode == HN_DECODE_FP32)
+        return true;
+    if (m->be->block_matvec_int8 == NULL)
+        return false;
+    for (guint i = 0; i < m->params->len; i++) {
+        const hn_param *p = g_ptr_array_index(m->params, i);
+        if (p->type == HN_WEIGHT_Q8_0 || p->type == HN_WEIGHT_Q4_1)
+            return true;
+    }
+    return false;
+}
+
 /* One layer over n new tokens at cache positions past .. past + n - 1; d->x in place. */
 static void layer_step(hn_kv_decoder *d, int l, int past, int n)
 {
@@ -200,6 +228,8 @@ static hn_status step(hn_kv_decoder *d, const int32_t *ids, int n, float *logits
     be->copy_to_device(d->ids, ids, (size_t)n * sizeof(int32_t));
     be->copy_to_device(d->positions, positions, (size_t)n * sizeof(int32_t));
     upload_rope(m, past + n - 1);
+    /* one token at a time (not a prefill): the int8 products if the model asks for them */
+    d->scratch.int8_activations = n == 1 && m->options.decode_activations == HN_DECODE_INT8;
     be->embedding_forward(d->x, d->ids, m->embed->data, m->embed->type, n, m->C);
     for (int l = 0; l < m->L; l++)
         layer_step(d, l, past, n);
@@ -210,8 +240,7 @@ static hn_status step(hn_kv_decoder *d, const int32_t *ids, int n, float *logits
         const float *x = d->x + (size_t)first_logit * (size_t)m->C;
         be->rmsnorm_forward(d->ln, NULL, x, m->final_norm->data, (float)m->config.rms_norm_eps,
                             rows, m->C);
-        be->matmul_forward(d->logits, d->ln, m->lm_head->data, m->lm_head->type, NULL, rows,
-                           m->C, m->V);
+        hn_weight_forward(m, &d->scratch, d->logits, d->ln, m->lm_head, NULL, rows, m->C, m->V);
         be->copy_to_host(logits, d->logits, (size_t)rows * (size_t)m->V * sizeof(float));
     }
     char message[512];

@@ -13,6 +13,20 @@
 
 typedef struct hn_kv_decoder hn_kv_decoder;
 
+/* "fp32" or "int8" (the config key decode_activations); anything else is an error naming
+ * `where`, the key and the value. */
+hn_status hn_decode_activations_parse(const char *text, const char *where,
+                                      hn_decode_activations *out, hn_error *err);
+/* Sets how one-token decoding multiplies the GGUF block weights (model.h). Returns false when
+ * int8 is asked for but changes nothing: no weight of the model is in Q8_0 / Q4_1 blocks (a
+ * safetensors model, or a GGUF of other types), or the backend has no block_matvec_int8;
+ * callers say so. */
+bool hn_model_set_decode_activations(hn_model *model, hn_decode_activations mode);
+/* The warning callers print when it returns false. */
+#define HN_DECODE_INT8_NO_EFFECT                                                                  \
+    "decode_activations: int8 has no effect: the model has no weights in GGUF Q8_0 / Q4_1 "      \
+    "blocks (or the backend has no int8 kernel); decoding stays fp32"
+
 /* A decoder on a built model (which must outlive it). The model must not apply LoRA dropout
  * (lora_dropout 0: inference). */
 hn_status hn_kv_decoder_new(hn_model *model, hn_kv_decoder **out, hn_error *err);

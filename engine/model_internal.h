@@ -84,6 +84,8 @@ typedef struct {
     float *dscaled;               /* [N, max out] LoRA: scaling * dout */
     float *dora_dpre;             /* [N, max out] DoRA: d(pre-scale output) */
     float *dlosses;               /* [N] */
+    bool int8_activations;        /* decode (model_decode.c) in the int8 mode: one-row
+                                     products with Q8_0 / Q4_1 weights quantize their input */
 } hn_scratch;
 
 /* Activations of a batch shape: the residual stream at every layer boundary, each layer's
@@ -144,6 +146,10 @@ void hn_value_head_create(hn_model *m, hn_param *(*new_param)(hn_model *, const 
 void hn_value_head_init(hn_model *m, double (*uniform)(uint64_t *), uint64_t *state);
 
 /* ---- linear.c ---- */
+/* out = x @ w^T (+ bias) for N rows on the backend's matmul_forward, or, when s asks for
+ * int8 activations, N is 1, w is in GGUF blocks and the backend has it, block_matvec_int8. */
+void hn_weight_forward(const hn_model *m, const hn_scratch *s, float *out, const float *x,
+                       const hn_param *w, const float *bias, int N, int C, int OC);
 /* out = linear(x) for N rows; the LoRA term uses acts->lora_mid[slot] and the scratch. */
 void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, const float *x,
                        hn_layer_acts *acts, int layer, int N);

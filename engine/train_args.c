@@ -121,6 +121,8 @@ static const key_spec KEYS[] = {
     {"max_new_tokens", K_INT, F(max_new_tokens), "1024", 1, 1 << 24, NULL},
     {"repetition_penalty", K_DOUBLE, F(repetition_penalty), "1.0", 1e-6, 1e6, NULL},
     {"skip_special_tokens", K_BOOL, F(skip_special_tokens), "true", ANY, NULL},
+    /* Hone's own: how generation multiplies GGUF block weights (model.h) */
+    {"decode_activations", K_CHOICE, F(decode_activations), NULL, ANY, "fp32|int8"},
 };
 
 static void *field(hn_train_args *args, const key_spec *k)

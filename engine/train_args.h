@@ -90,6 +90,9 @@ typedef struct {
     int max_new_tokens;            /* 1024 */
     double repetition_penalty;     /* 1.0 */
     bool skip_special_tokens;      /* true: predictions and labels decoded without them */
+    char *decode_activations;      /* Hone's own: NULL or fp32 (exact), int8 (one-token
+                                      decoding of GGUF Q8_0 / Q4_1 weights with int8
+                                      activations; model_decode.h) */
 } hn_train_args;
 
 /* The defaults (strings owned by args; free with hn_train_args_clear). */

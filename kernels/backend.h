@@ -92,6 +92,16 @@ struct hn_backend {
                            hn_weight_type weight_type,
                            const float *bias,   /* [OC] or NULL */
                            int N, int C, int OC);
+    /* Optional (NULL: the backend has none): out = inp @ weight^T (+ bias) for one row and a
+     * weight in GGUF blocks (HN_WEIGHT_Q8_0, HN_WEIGHT_Q4_1), with inp quantized to int8 per
+     * block of 32 first and integer dot products (the decode mode `decode_activations: int8`:
+     * faster, not exact; cpu/matvec_int8.h). */
+    void (*block_matvec_int8)(float *out,          /* [OC] */
+                              const float *inp,    /* [C] */
+                              const void *weight,  /* [OC, C] in blocks */
+                              hn_weight_type weight_type,
+                              const float *bias,   /* [OC] or NULL */
+                              int C, int OC);
     /* dinp += dout @ weight; dweight += dout^T @ inp; dbias += sum over N of dout.
      * Any of dinp, dweight, dbias may be NULL (not needed: the first layer's input, a frozen
      * weight, no bias). */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cpu_ops.h"
+#include "matvec_int8.h"
 
 enum { CPU_ALIGNMENT = 64 }; /* a cache line, and room for AVX-512 loads */
 
@@ -46,6 +47,7 @@ static const hn_backend cpu_backend = {
     .synchronize = cpu_synchronize,
     .axpy = hn_cpu_axpy,
     .matmul_forward = hn_cpu_matmul_forward,
+    .block_matvec_int8 = hn_cpu_block_matvec_int8,
     .matmul_backward = hn_cpu_matmul_backward,
     .embedding_forward = hn_cpu_embedding_forward,
     .embedding_backward = hn_cpu_embedding_backward,
