@@ -12,10 +12,15 @@ static bool well_formed(const hn_dataset_row *row)
     return !row->broken && row->n_prompt % 2 == 1 && row->n_response >= 2;
 }
 
-static char *dropped_reason(size_t i, const hn_dataset_row *row)
+/* Counts a row the processors drop, keeping why the first one was dropped. */
+static void count_dropped(size_t i, const hn_dataset_row *row, size_t *n_dropped,
+                          char **first_dropped)
 {
-    return g_strdup_printf("row %zu: %zu prompt turns and %zu answers (expected an odd number "
-                           "and 2)", i, row->n_prompt, row->n_response);
+    if (*first_dropped == NULL)
+        *first_dropped = g_strdup_printf("row %zu: %zu prompt turns and %zu answers (expected "
+                                         "an odd number and 2)", i, row->n_prompt,
+                                         row->n_response);
+    (*n_dropped)++;
 }
 
 /* The eos that efficient_eos templates append to each answer (the tokenizer's eos after the
@@ -135,9 +140,7 @@ hn_status hn_pair_data_build(const hn_dataset *dataset, const hn_sft_template *t
     for (size_t i = 0; i < dataset->n_rows; i++) {
         const hn_dataset_row *row = &dataset->rows[i];
         if (!well_formed(row)) {
-            if (out->first_dropped == NULL)
-                out->first_dropped = dropped_reason(i, row);
-            out->n_dropped++;
+            count_dropped(i, row, &out->n_dropped, &out->first_dropped);
             continue;
         }
         hn_pair_example *e = &out->examples[out->n_examples];
@@ -252,9 +255,7 @@ hn_status hn_kto_data_build(const hn_dataset *dataset, const hn_sft_template *tm
         for (size_t i = first; i < first + n; i++) {
             const hn_dataset_row *row = &dataset->rows[i];
             if (!well_formed(row)) {
-                if (out->first_dropped == NULL)
-                    out->first_dropped = dropped_reason(i, row);
-                out->n_dropped++;
+                count_dropped(i, row, &out->n_dropped, &out->first_dropped);
                 continue;
             }
             hn_kto_example *e = &out->examples[out->n_examples];

@@ -148,12 +148,7 @@ static void check_case(const char *dir, const cJSON *c, int index)
 static void test_against_llamafactory(void)
 {
     char *dir = test_write_reference("pref_data_ref.py");
-    char *path = g_build_filename(dir, "cases.json", NULL);
-    cJSON *cases = test_load_json(path);
-    for (int i = 0; i < cJSON_GetArraySize(cases); i++)
-        check_case(dir, cJSON_GetArrayItem(cases, i), i);
-    cJSON_Delete(cases);
-    g_free(path);
+    test_each_case(dir, "cases.json", check_case);
     test_remove_tree(dir);
     g_free(dir);
 }

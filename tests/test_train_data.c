@@ -226,14 +226,9 @@ static void test_packed_forward(void)
 static void test_against_llamafactory(void)
 {
     char *dir = test_write_reference("train_data_ref.py");
-    char *path = g_build_filename(dir, "cases.json", NULL);
+    test_each_case(dir, "cases.json", check_case);
+    char *path = g_build_filename(dir, "knapsack.json", NULL);
     cJSON *cases = test_load_json(path);
-    for (int i = 0; i < cJSON_GetArraySize(cases); i++)
-        check_case(dir, cJSON_GetArrayItem(cases, i), i);
-    cJSON_Delete(cases);
-    g_free(path);
-    path = g_build_filename(dir, "knapsack.json", NULL);
-    cases = test_load_json(path);
     for (int i = 0; i < cJSON_GetArraySize(cases); i++)
         check_knapsack(cJSON_GetArrayItem(cases, i), i);
     g_test_message("greedy knapsack: %d random cases equal LLaMA-Factory's",

@@ -214,6 +214,17 @@ char *test_write_reference(const char *script)
     return dir;
 }
 
+void test_each_case(const char *dir, const char *name,
+                    void (*check)(const char *dir, const cJSON *entry, int index))
+{
+    char *path = g_build_filename(dir, name, NULL);
+    cJSON *cases = test_load_json(path);
+    for (int i = 0; i < cJSON_GetArraySize(cases); i++)
+        check(dir, cJSON_GetArrayItem(cases, i), i);
+    cJSON_Delete(cases);
+    g_free(path);
+}
+
 /* PEFT's name of a LoRA gradient to Hone's parameter name:
  * base_model.model.X.lora_A.default.weight -> X.lora_A.weight */
 char *test_peft_to_hone_name(const char *reference_name)

@@ -20,6 +20,9 @@ GBytes *test_read_file(const char *path);
 /* Makes a scratch folder and runs `SCRIPT write MODELS_DIR FOLDER` from tests/reference there
  * (the fetched models must be present); returns the folder. */
 char *test_write_reference(const char *script);
+/* Calls check(dir, entry, index) for every entry of the JSON array in dir/name. */
+void test_each_case(const char *dir, const char *name,
+                    void (*check)(const char *dir, const cJSON *entry, int index));
 
 /* Parses a JSON file (any top-level value); aborts the test with the parser's message. */
 cJSON *test_load_json(const char *path);
