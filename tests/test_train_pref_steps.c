@@ -26,8 +26,8 @@
 
 /* Relative tolerances (fp32 both sides). Reached (worst of the plain and the sanitizer
  * builds): loss 3.5e-6, grad_norm 2.2e-6, logps 1.7e-7, rewards / margins / kl 2.8e-4 of
- * max(|value|, 0.01) (beta times the difference of
- * two log-probs of about -200 each: their fp32 rounding shows), accuracies exact. */
+ * max(|value|, 0.01) (beta times the difference of two log-probs of about -200 each: their
+ * fp32 rounding shows), accuracies exact. */
 #define LOSS_TOL 2e-5
 #define GRAD_NORM_TOL 2e-5
 #define LOGPS_TOL 1e-6
