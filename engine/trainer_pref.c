@@ -268,11 +268,15 @@ static hn_status kto_batch(hn_trainer *tr, const hn_sft_data *data, const size_t
             hn_kto_loss(&o, desirable, pol.sum[i], ref.sum[i], z, &loss, &d);
             double n_tokens = MAX(pol.count[i], 1);
             if (desirable && args->pref_ftx > 1e-6) {
-                /* upstream: ftx * mean over desirable of -(mean log-prob) / n_desirable * k,
-                 * added to the mean loss (k cancels the mean's 1 / k) */
-                double w = args->pref_ftx / (double)n_desirable / (double)n_desirable;
-                loss += w * -(pol.sum[i] / n_tokens) * (double)k;
-                d += w * -(double)k / n_tokens;
+                /* upstream (CustomKTOTrainer.get_batch_loss_metrics) adds
+                 * ftx * (mean over desirable of -(mean log-prob)) / n_desirable * k to the
+                 * micro-batch's already averaged loss: per desirable example
+                 * ftx * k / n_desirable^2 * -(mean log-prob), times k against the 1 / k the
+                 * sum below divides by */
+                double w = args->pref_ftx * (double)k * (double)k / (double)n_desirable /
+                           (double)n_desirable;
+                loss += w * -(pol.sum[i] / n_tokens);
+                d += w * -1.0 / n_tokens;
             }
             out->loss += loss * scale / (double)k;
             spread(&target, (int)i, d * scale / (double)k, dlosses);

@@ -10,7 +10,8 @@ OUT_DIR/tokenizer/ holds SmolLM2's tokenizer; OUT_DIR/tokenizer_glm/ the same wi
 special tokens added (so that the glm4 template, whose answers get the eos from the
 processor (efficient_eos), can be checked); OUT_DIR/data/ the extra datasets. OUT_DIR/cases.json
 is a list of {"stage", "template", "tokenizer", "data" ("source" or "out"), "dataset",
-"options": {cutoff_len, enable_thinking, preprocessing_batch_size, preprocessing_num_workers},
+"options": {cutoff_len, enable_thinking, preprocessing_batch_size, preprocessing_num_workers
+(, max_samples: callers such as pref_steps_ref.py)},
 "examples"}: the train dataset's rows in order as get_dataset returns them (val_size 0, a
 fresh cache), with chosen_input_ids, chosen_labels, rejected_input_ids, rejected_labels (rm) or
 input_ids, labels, kl_input_ids, kl_labels, kto_tags (kto)."""
@@ -147,7 +148,8 @@ def run_case(c, out, data_dir):
                                   overwrite_cache=True, cutoff_len=o["cutoff_len"],
                                   enable_thinking=o["enable_thinking"],
                                   preprocessing_batch_size=o["preprocessing_batch_size"],
-                                  preprocessing_num_workers=o["preprocessing_num_workers"])
+                                  preprocessing_num_workers=o["preprocessing_num_workers"],
+                                  max_samples=o.get("max_samples"))
         training_args = Seq2SeqTrainingArguments(output_dir=scratch, report_to=[])
         model_args = ModelArguments(model_name_or_path=folder)
         template = get_template_and_fix_tokenizer(tokenizer, data_args)
