@@ -218,6 +218,22 @@ static void test_kto_lora(void)
     g_free(dir);
 }
 
+/* orpo reads no reference: a ref_model given is ignored, and the run says so. */
+static void test_orpo_ignores_ref_model(void)
+{
+    char *dir = test_make_tmpdir();
+    char *output = g_build_filename(dir, "orpo", NULL);
+    char *out = train(output, "--stage dpo --pref_loss orpo --ref_model /nonexistent/model "
+                              "--dataset dpo_en_demo --cutoff_len 48 --max_samples 2 "
+                              "--per_device_train_batch_size 2 --max_steps 1");
+    test_assert_contains(out, "ref_model is ignored: pref_loss orpo and simpo use no reference");
+    assert_file(output, "adapter_model.safetensors");
+    g_free(out);
+    test_remove_tree(dir);
+    g_free(output);
+    g_free(dir);
+}
+
 /* Bad input: the messages name what is wrong. */
 static void test_errors(void)
 {
@@ -264,6 +280,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/reference/train_pref/errors", test_errors);
+    g_test_add_func("/reference/train_pref/orpo_ignores_ref_model", test_orpo_ignores_ref_model);
     g_test_add_func("/reference/train_pref/dpo_lora", test_dpo_lora);
     g_test_add_func("/reference/train_pref/rm_lora_and_score", test_rm_lora_and_score);
     g_test_add_func("/reference/train_pref/kto_lora", test_kto_lora);
