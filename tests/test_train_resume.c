@@ -3,7 +3,8 @@
  * save_total_limit: a run killed with SIGKILL at a random step and started again with the same
  * command ends with an adapter bit-identical to an uninterrupted run's, and the same log
  * (losses, eval losses, rates, norms); Ctrl-C saves a checkpoint, exits with 130, and the
- * same command finishes the run identically too. */
+ * same command finishes the run identically too. The same for a DPO run whose log interval
+ * (2 steps) straddles its checkpoints (every 3): the metrics' running sums come back too. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <signal.h>
@@ -24,6 +25,22 @@ static char *train_command(const char *output)
         "--output_dir '%s' --per_device_train_batch_size 2 --gradient_accumulation_steps 1 "
         "--learning_rate 1e-3 --num_train_epochs 2 --lr_scheduler_type cosine "
         "--warmup_steps 2 --logging_steps 1 --save_steps 3 --save_total_limit 2",
+        g_getenv("HONE_BIN"), model, g_getenv("HONE_SOURCE_DIR"), output);
+    g_free(model);
+    return command;
+}
+
+/* A LoRA DPO run on dpo_en_demo: 10 pairs (2 held out), batch 2, 8 steps. */
+static char *dpo_command(const char *output)
+{
+    char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+    char *command = g_strdup_printf(
+        "'%s' train --model_name_or_path '%s' --do_train true --stage dpo "
+        "--finetuning_type lora --lora_rank 4 --lora_dropout 0.1 --dataset dpo_en_demo "
+        "--dataset_dir '%s/data' --template chatml --cutoff_len 48 --max_samples 10 "
+        "--val_size 2 --eval_strategy steps --eval_steps 4 --per_device_eval_batch_size 2 "
+        "--output_dir '%s' --per_device_train_batch_size 2 --learning_rate 1e-3 "
+        "--num_train_epochs 2 --logging_steps 2 --save_steps 3",
         g_getenv("HONE_BIN"), model, g_getenv("HONE_SOURCE_DIR"), output);
     g_free(model);
     return command;
@@ -102,7 +119,7 @@ static char *log_values(const char *output)
     char **lines = g_strsplit(g_bytes_get_data(bytes, NULL), "\n", -1);
     GString *kept = g_string_new(NULL);
     const char *keys[] = {"current_steps", "total_steps", "loss", "eval_loss", "lr", "grad_norm",
-                          "epoch", "total_tokens"};
+                          "epoch", "total_tokens", "accuracy", "eval_accuracy"};
     for (char **l = lines; *l != NULL && **l != '\0'; l++) {
         cJSON *o = cJSON_Parse(*l);
         for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) {
@@ -115,6 +132,21 @@ static char *log_values(const char *output)
     }
     g_strfreev(lines);
     g_bytes_unref(bytes);
+    /* the preference stages' metrics, from trainer_state.json's log_history */
+    char *path = g_build_filename(output, "trainer_state.json", NULL);
+    cJSON *state = test_load_json(path);
+    const cJSON *entry;
+    cJSON_ArrayForEach(entry, cJSON_GetObjectItem(state, "log_history"))
+    {
+        const cJSON *item;
+        cJSON_ArrayForEach(item, entry)
+        {
+            if (strchr(item->string, '/') != NULL) /* rewards/..., logps/... */
+                g_string_append_printf(kept, "%s=%.17g ", item->string, item->valuedouble);
+        }
+    }
+    cJSON_Delete(state);
+    g_free(path);
     return g_string_free(kept, FALSE);
 }
 
@@ -212,6 +244,30 @@ static void test_ctrl_c_and_resume(void)
     g_free(whole);
 }
 
+/* DPO: stopped with Ctrl-C after step 3 (a checkpoint whose log sums hold step 3's metrics),
+ * then resumed, equals the uninterrupted run. */
+static void test_dpo_ctrl_c_and_resume(void)
+{
+    char *whole = g_build_filename(reference_dir, "dpo-whole", NULL);
+    char *output = g_build_filename(reference_dir, "dpo-stopped", NULL);
+    char *command = dpo_command(whole);
+    run_to_end(command, "hone train: 8 examples, 8 optimizer steps");
+    char *log = log_values(whole);
+    test_assert_contains(log, "rewards/margins=");
+    test_assert_contains(log, "eval_rewards/accuracies=");
+    g_free(log);
+    g_free(command);
+    command = dpo_command(output);
+    int status = interrupt_at(command, 2, SIGINT, output);
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 130);
+    run_to_end(command, "hone train: resuming from ");
+    assert_same_run(whole, output);
+    g_free(command);
+    g_free(output);
+    g_free(whole);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -219,6 +275,7 @@ int main(int argc, char **argv)
     g_test_add_func("/train/resume/uninterrupted", test_uninterrupted);
     g_test_add_func("/train/resume/kill-9", test_kill_and_resume);
     g_test_add_func("/train/resume/ctrl-c", test_ctrl_c_and_resume);
+    g_test_add_func("/train/resume/dpo-ctrl-c", test_dpo_ctrl_c_and_resume);
     int rc = g_test_run();
     test_remove_tree(reference_dir);
     g_free(reference_dir);
