@@ -8,7 +8,8 @@
  *   pair losses of pref_loss.c, plus pref_ftx x the chosen answer's mean token NLL.
  * - kto (CustomKTOTrainer.get_batch_loss_metrics, TRL's KTOTrainer.kto_loss): the examples
  *   and their KL pairs (another row's answer) through the reference, the KL pairs through the
- *   policy without gradient, the examples through the policy; the reference point, the
+ *   policy without gradient (and without LoRA dropout, which TRL's train-mode forward would
+ *   apply), the examples through the policy; the reference point, the
  *   weighted per-example losses averaged, and pref_ftx x the desirable examples' mean NLL
  *   rescaled by batch size / desirable count (as upstream).
  * Each micro-batch's loss is divided by the micro-batches of its optimizer step (transformers'
