@@ -95,6 +95,40 @@ void hn_weight_forward(const hn_model *m, const hn_scratch *s, float *out, const
         m->be->matmul_forward(out, x, w->data, w->type, bias, N, C, OC);
 }
 
+/* Whether one block_matvec_group call can run these linears: one row, no adapter in effect,
+ * every weight in GGUF blocks, and the backend has the op. */
+static bool groupable(const hn_model *m, const hn_linear *const *lins, int count, int N)
+{
+    if (N != 1 || m->be->block_matvec_group == NULL || count > HN_LINEAR_GROUP_MAX)
+        return false;
+    for (int i = 0; i < count; i++) {
+        hn_weight_type type = lins[i]->weight->type;
+        if (active_lora(m, lins[i]) != NULL || lins[i]->in != lins[0]->in ||
+            (type != HN_WEIGHT_Q8_0 && type != HN_WEIGHT_Q4_1))
+            return false;
+    }
+    return true;
+}
+
+void hn_linears_forward_shared(const hn_model *m, const hn_linear *const *lins, float *const *outs,
+                               int count, const float *x, hn_layer_acts *acts,
+                               const hn_scratch *s, int layer, int N)
+{
+    if (!groupable(m, lins, count, N)) {
+        for (int i = 0; i < count; i++)
+            hn_linear_forward_with(m, lins[i], outs[i], x, acts, s, layer, N);
+        return;
+    }
+    hn_matvec_part parts[HN_LINEAR_GROUP_MAX];
+    for (int i = 0; i < count; i++) {
+        const hn_linear *lin = lins[i];
+        parts[i] = (hn_matvec_part){outs[i], lin->weight->data, lin->weight->type,
+                                    lin->bias != NULL ? lin->bias->data : NULL, lin->out};
+    }
+    bool int8 = s->int8_activations && m->be->block_matvec_int8 != NULL;
+    m->be->block_matvec_group(parts, count, x, int8, lins[0]->in);
+}
+
 void hn_linear_forward_with(const hn_model *m, const hn_linear *lin, float *out, const float *x,
                             hn_layer_acts *acts, const hn_scratch *s, int layer, int N)
 {

@@ -178,11 +178,10 @@ static void layer_step(hn_kv_decoder *d, int l, int past, int n)
     bool qk_norm = layer->q_norm != NULL;
 
     be->rmsnorm_forward(d->ln, NULL, d->x, layer->input_norm->data, eps, n, C);
-    hn_linear_forward_with(m, &lin[LINEAR_Q], qk_norm ? d->q_raw : d->q, d->ln, &d->acts,
-                           &d->scratch, l, n);
-    hn_linear_forward_with(m, &lin[LINEAR_K], qk_norm ? d->k_raw : k, d->ln, &d->acts,
-                           &d->scratch, l, n);
-    hn_linear_forward_with(m, &lin[LINEAR_V], v, d->ln, &d->acts, &d->scratch, l, n);
+    /* q, k, v (and below gate, up) read the same input: one group, one pass over threads */
+    const hn_linear *qkv[] = {&lin[LINEAR_Q], &lin[LINEAR_K], &lin[LINEAR_V]};
+    float *qkv_out[] = {qk_norm ? d->q_raw : d->q, qk_norm ? d->k_raw : k, v};
+    hn_linears_forward_shared(m, qkv, qkv_out, 3, d->ln, &d->acts, &d->scratch, l, n);
     if (qk_norm) { /* Qwen3: RMSNorm over each head before RoPE */
         be->rmsnorm_forward(d->q, NULL, d->q_raw, layer->q_norm->data, eps, n * NH, HD);
         be->rmsnorm_forward(k, NULL, d->k_raw, layer->k_norm->data, eps, n * NKV, HD);
@@ -196,8 +195,9 @@ static void layer_step(hn_kv_decoder *d, int l, int past, int n)
     be->axpy(d->x, d->proj, 1.0f, nc);
 
     be->rmsnorm_forward(d->ln, NULL, d->x, layer->post_norm->data, eps, n, C);
-    hn_linear_forward_with(m, &lin[LINEAR_GATE], d->gate, d->ln, &d->acts, &d->scratch, l, n);
-    hn_linear_forward_with(m, &lin[LINEAR_UP], d->up, d->ln, &d->acts, &d->scratch, l, n);
+    const hn_linear *gate_up[] = {&lin[LINEAR_GATE], &lin[LINEAR_UP]};
+    float *gate_up_out[] = {d->gate, d->up};
+    hn_linears_forward_shared(m, gate_up, gate_up_out, 2, d->ln, &d->acts, &d->scratch, l, n);
     be->swiglu_forward(d->act, d->gate, d->up, n, m->H);
     hn_linear_forward_with(m, &lin[LINEAR_DOWN], d->proj, d->act, &d->acts, &d->scratch, l, n);
     be->axpy(d->x, d->proj, 1.0f, nc);

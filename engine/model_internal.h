@@ -157,6 +157,14 @@ void hn_linear_forward(const hn_model *m, const hn_linear *lin, float *out, cons
  * activations: the inference path (model_decode.c) has buffers of its own. */
 void hn_linear_forward_with(const hn_model *m, const hn_linear *lin, float *out, const float *x,
                             hn_layer_acts *acts, const hn_scratch *s, int layer, int N);
+/* outs[i] = linear lins[i](x) for count linears with the same input (q, k, v; gate and up):
+ * for one row of weights in GGUF blocks without an adapter in effect, one block_matvec_group
+ * call (one pass over the threads, the input quantized once in int8 mode); otherwise one
+ * hn_linear_forward_with each. The same results either way, bit for bit. */
+enum { HN_LINEAR_GROUP_MAX = 4 };
+void hn_linears_forward_shared(const hn_model *m, const hn_linear *const *lins, float *const *outs,
+                               int count, const float *x, hn_layer_acts *acts,
+                               const hn_scratch *s, int layer, int N);
 /* dx += d/dx (dx may be NULL), weight/bias/LoRA gradients += theirs. */
 void hn_linear_backward(const hn_model *m, const hn_linear *lin, float *dx, const float *dout,
                         const float *x, const hn_layer_acts *acts, int layer, int N);

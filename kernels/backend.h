@@ -53,6 +53,16 @@ typedef enum {
 
 typedef struct hn_backend hn_backend;
 
+/* One product of block_matvec_group: out[OC] = inp @ weight[OC, C]^T (+ bias[OC], may be
+ * NULL). */
+typedef struct {
+    float *out;
+    const void *weight;
+    hn_weight_type type;
+    const float *bias;
+    int OC;
+} hn_matvec_part;
+
 struct hn_backend {
     const char *name; /* "cpu", "cuda" */
 
@@ -102,6 +112,15 @@ struct hn_backend {
                               hn_weight_type weight_type,
                               const float *bias,   /* [OC] or NULL */
                               int C, int OC);
+    /* Optional (NULL: none): several one-row products that read the same input, in one pass
+     * over the backend's threads (q, k, v; gate and up), each parts[i].out = inp @
+     * parts[i].weight^T (+ parts[i].bias) for a weight in GGUF blocks (HN_WEIGHT_Q8_0,
+     * HN_WEIGHT_Q4_1). Every output equals, bit for bit, what matmul_forward (N = 1) gives, or
+     * with int8_activations what block_matvec_int8 gives (the input quantized once for all the
+     * parts); only the work's split over threads differs. */
+    void (*block_matvec_group)(const hn_matvec_part *parts, int count,
+                               const float *inp,    /* [C] */
+                               bool int8_activations, int C);
     /* dinp += dout @ weight; dweight += dout^T @ inp; dbias += sum over N of dout.
      * Any of dinp, dweight, dbias may be NULL (not needed: the first layer's input, a frozen
      * weight, no bias). */

@@ -5,12 +5,14 @@
  * mode (cpu/matvec_int8.h): each path's integer block dot equals a plain integer reference
  * exactly, its row sums equal a float64 sum of the same terms within 1e-6 (of the sum of the
  * terms' absolute values), and its layer stays
- * within the error its input quantization allows of the fp32 layer. */
+ * within the error its input quantization allows of the fp32 layer. Products grouped in one
+ * parallel region (block_matvec_group) equal the same products run alone, bit for bit. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
+#include <omp.h>
 
 #include "backend.h"
 #include "cpu/matvec_int8.h"
@@ -366,6 +368,62 @@ static void test_int8_q4_1(void)
     check_int8_nonfinite(HN_WEIGHT_Q4_1);
 }
 
+/* block_matvec_group (products sharing their input in one parallel region): every part's
+ * output equals, bit for bit, the same product run alone (matmul_forward with N = 1, or
+ * block_matvec_int8), for a mix of formats, sizes below and above the parallel threshold,
+ * with and without bias, on 1, 2 and 3 threads (so a thread's range of rows spans the end of
+ * one part and the start of the next) and on each kernel path. */
+static void test_group(void)
+{
+    const hn_backend *cpu = hn_cpu_backend();
+    GRand *rng = g_rand_new_with_seed(77u);
+    enum { COUNT = 4, C = 576 };
+    const hn_weight_type types[COUNT] = {HN_WEIGHT_Q4_1, HN_WEIGHT_Q8_0, HN_WEIGHT_Q4_1,
+                                         HN_WEIGHT_Q8_0};
+    const int OCs[COUNT] = {1531, 33, 97, 577};
+    uint8_t *blocks[COUNT];
+    float *bias[COUNT], *want[COUNT], *got[COUNT];
+    hn_matvec_part parts[COUNT];
+    float *x = random_floats(rng, C);
+    for (int i = 0; i < COUNT; i++) {
+        blocks[i] = random_blocks(rng, types[i], OCs[i], C);
+        bias[i] = i % 2 == 0 ? random_floats(rng, (size_t)OCs[i]) : NULL;
+        want[i] = g_new(float, OCs[i]);
+        got[i] = g_new(float, OCs[i]);
+        parts[i] = (hn_matvec_part){got[i], blocks[i], types[i], bias[i], OCs[i]};
+    }
+    int threads = omp_get_max_threads();
+    for (int int8 = 0; int8 < 2; int8++)
+        for (int path = 0; path < 3; path++) {
+            use_path(path);
+            for (int i = 0; i < COUNT; i++)
+                if (int8)
+                    cpu->block_matvec_int8(want[i], x, blocks[i], types[i], bias[i], C, OCs[i]);
+                else
+                    cpu->matmul_forward(want[i], x, blocks[i], types[i], bias[i], 1, C, OCs[i]);
+            for (int count = 1; count <= COUNT; count++)
+                for (int t = 1; t <= 3; t++) {
+                    omp_set_num_threads(t);
+                    for (int i = 0; i < count; i++)
+                        memset(got[i], 0xff, (size_t)OCs[i] * sizeof(float));
+                    cpu->block_matvec_group(parts, count, x, int8, C);
+                    for (int i = 0; i < count; i++)
+                        g_assert_cmpmem(got[i], (size_t)OCs[i] * sizeof(float), want[i],
+                                        (size_t)OCs[i] * sizeof(float));
+                }
+            omp_set_num_threads(threads);
+        }
+    g_unsetenv("HONE_CPU_KERNELS");
+    for (int i = 0; i < COUNT; i++) {
+        g_free(blocks[i]);
+        g_free(bias[i]);
+        g_free(want[i]);
+        g_free(got[i]);
+    }
+    g_free(x);
+    g_rand_free(rng);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -373,5 +431,6 @@ int main(int argc, char **argv)
     g_test_add_func("/kernels/cpu/weight_blocks/q4_1", test_q4_1);
     g_test_add_func("/kernels/cpu/weight_blocks/int8_q8_0", test_int8_q8_0);
     g_test_add_func("/kernels/cpu/weight_blocks/int8_q4_1", test_int8_q4_1);
+    g_test_add_func("/kernels/cpu/weight_blocks/group", test_group);
     return g_test_run();
 }

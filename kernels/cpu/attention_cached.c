@@ -48,8 +48,13 @@ void hn_cpu_attention_cached_forward(float *out, const float *q, const float *k,
 {
     int blocks = (T + ATTENTION_QUERY_BLOCK - 1) / ATTENTION_QUERY_BLOCK;
     size_t tasks = (size_t)NH * blocks;
-    /* threads only for enough work: a decoding step over a short cache is cheaper alone */
-#pragma omp parallel if (tasks > 1 && (size_t)T * (size_t)(past + T) * (size_t)NH * HD > 262144)
+    /* threads only for enough work: a decoding step over a very short cache is cheaper
+     * alone. Each head's two small sgemms cost about a microsecond of call overhead, so
+     * one token's attention (9 heads of SmolLM2) over 60 or more positions is worth the
+     * threads' wake-up already (decode measured faster than with the earlier 262144, which
+     * kept every bench step single-threaded). Each (head, block) is one thread's either way:
+     * the results do not depend on it. */
+#pragma omp parallel if (tasks > 1 && (size_t)T * (size_t)(past + T) * (size_t)NH * HD > 32768)
     {
         float *scores = g_new(float, (size_t)ATTENTION_QUERY_BLOCK * (size_t)(past + T));
 #pragma omp for schedule(dynamic, 1)

@@ -48,6 +48,7 @@ static const hn_backend cpu_backend = {
     .axpy = hn_cpu_axpy,
     .matmul_forward = hn_cpu_matmul_forward,
     .block_matvec_int8 = hn_cpu_block_matvec_int8,
+    .block_matvec_group = hn_cpu_block_matvec_group,
     .matmul_backward = hn_cpu_matmul_backward,
     .embedding_forward = hn_cpu_embedding_forward,
     .embedding_backward = hn_cpu_embedding_backward,

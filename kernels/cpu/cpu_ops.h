@@ -35,6 +35,10 @@ void hn_cpu_weight_row_to_f32(float *dst, const void *weight, hn_weight_type typ
  * layer (matvec_blocks.c). accumulate: add to out instead of overwriting it. */
 void hn_cpu_block_matvec(float *out, const float *x, const void *weight, hn_weight_type type,
                          bool accumulate, int C, int OC);
+/* The backend op block_matvec_group: several such products with the same input in one
+ * parallel region (matvec_split.h), on the int8 kernel when int8_activations is set. */
+void hn_cpu_block_matvec_group(const hn_matvec_part *parts, int count, const float *x,
+                               bool int8_activations, int C);
 
 /* Where row `first` of a [rows, C] weight stored as `type` starts. */
 static inline const void *hn_cpu_weight_rows(const void *weight, hn_weight_type type, int first,

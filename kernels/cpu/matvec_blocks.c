@@ -6,9 +6,10 @@
  * d * q + m of Q4_1 rounds the same); only the order of the additions differs from an fp32
  * matrix-vector product. AVX-512 and AVX2 paths are chosen at run time; plain C otherwise. */
 #include <glib.h>
-#include <omp.h>
 
 #include "cpu_ops.h"
+#include "matvec_int8.h"
+#include "matvec_split.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -208,18 +209,44 @@ static rows_fn choose(hn_weight_type type)
     return type == HN_WEIGHT_Q8_0 ? rows_q8_0_plain : rows_q4_1_plain;
 }
 
-/* Below this many bytes of weight one thread streams the matrix faster than others wake. */
-enum { PARALLEL_BYTES = 128 * 1024 };
+/* The products' rows: the kernel for each part's format, chosen once per call. */
+typedef struct {
+    const hn_matvec_part *parts;
+    const float *x;
+    bool accumulate; /* add to out (also where a part has a bias, copied there first) */
+    int C;
+    rows_fn q8_0, q4_1;
+} blocks_job;
+
+static void part_rows(const void *context, int part, int first, int last)
+{
+    const blocks_job *j = context;
+    const hn_matvec_part *p = &j->parts[part];
+    rows_fn rows = p->type == HN_WEIGHT_Q8_0 ? j->q8_0 : j->q4_1;
+    rows(p->out, j->x, p->weight, j->accumulate || p->bias != NULL, j->C, first, last);
+}
+
+static void block_matvec_parts(const hn_matvec_part *parts, int count, const float *x,
+                               bool accumulate, int C)
+{
+    blocks_job j = {parts, x, accumulate, C, choose(HN_WEIGHT_Q8_0), choose(HN_WEIGHT_Q4_1)};
+    hn_cpu_matvec_parts_parallel(parts, count, C, part_rows, &j);
+}
 
 void hn_cpu_block_matvec(float *out, const float *x, const void *weight, hn_weight_type type,
                          bool accumulate, int C, int OC)
 {
-    rows_fn rows = choose(type);
-    size_t bytes = hn_weight_row_bytes(type, C) * (size_t)OC;
-#pragma omp parallel if (bytes >= PARALLEL_BYTES)
-    {
-        int threads = omp_get_num_threads(), id = omp_get_thread_num();
-        int first = (int)((int64_t)OC * id / threads), last = (int)((int64_t)OC * (id + 1) / threads);
-        rows(out, x, weight, accumulate, C, first, last);
+    hn_matvec_part part = {out, weight, type, NULL, OC};
+    block_matvec_parts(&part, 1, x, accumulate, C);
+}
+
+void hn_cpu_block_matvec_group(const hn_matvec_part *parts, int count, const float *x,
+                               bool int8_activations, int C)
+{
+    if (int8_activations) {
+        hn_cpu_block_matvec_int8_group(parts, count, x, C);
+        return;
     }
+    hn_cpu_matvec_parts_bias(parts, count);
+    block_matvec_parts(parts, count, x, false, C);
 }

@@ -13,11 +13,11 @@
  * saturation, which is never reached: 2 * 128 * 127 = 32512 < 32767. */
 #include <glib.h>
 #include <math.h>
-#include <omp.h>
 #include <string.h>
 
 #include "cpu_ops.h"
 #include "matvec_int8.h"
+#include "matvec_split.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -263,42 +263,65 @@ int32_t hn_cpu_int8_block_dot(const uint8_t *block, hn_weight_type type, const i
     return choose().dot(block, type, q);
 }
 
-/* Below this many bytes of weight one thread streams the matrix faster than others wake
- * (matvec_blocks.c's threshold). */
-enum { PARALLEL_BYTES = 128 * 1024 };
+/* The products' rows on the int8 kernel: one quantized input for every part. */
+typedef struct {
+    const hn_matvec_part *parts;
+    const int8_t *q;
+    const float *d;
+    const int32_t *sums;
+    const float *factors;
+    bool accumulate; /* add to out (also where a part has a bias, copied there first) */
+    int C;
+    kernel k;
+} int8_job;
 
-void hn_cpu_block_matvec_quantized(float *out, const int8_t *q, const float *d,
-                                   const int32_t *sums, const void *weight, hn_weight_type type,
-                                   bool accumulate, int C, int OC)
+static void part_rows(const void *context, int part, int first, int last)
 {
-    kernel k = choose();
+    const int8_job *g = context;
+    const hn_matvec_part *p = &g->parts[part];
+    bool accumulate = g->accumulate || p->bias != NULL;
+    job j = {g->q, g->d, g->sums, p->weight, g->factors, p->type, accumulate, g->C};
+    g->k.rows(p->out, &j, first, last);
+}
+
+static void matvec_quantized_parts(const hn_matvec_part *parts, int count, const int8_t *q,
+                                   const float *d, const int32_t *sums, bool accumulate, int C)
+{
     int blocks = C / BLOCK;
     float *factors = g_new(float, 2 * (size_t)blocks);
     for (int b = 0; b < blocks; b++) {
         factors[2 * b] = d[b];
         factors[2 * b + 1] = d[b] * (float)sums[b];
     }
-    job j = {q, d, sums, weight, factors, type, accumulate, C};
-    size_t bytes = hn_weight_row_bytes(type, C) * (size_t)OC;
-#pragma omp parallel if (bytes >= PARALLEL_BYTES)
-    {
-        int threads = omp_get_num_threads(), id = omp_get_thread_num();
-        int first = (int)((int64_t)OC * id / threads), last = (int)((int64_t)OC * (id + 1) / threads);
-        k.rows(out, &j, first, last);
-    }
+    int8_job g = {parts, q, d, sums, factors, accumulate, C, choose()};
+    hn_cpu_matvec_parts_parallel(parts, count, C, part_rows, &g);
     g_free(factors);
 }
 
-void hn_cpu_block_matvec_int8(float *out, const float *x, const void *weight,
-                              hn_weight_type type, const float *bias, int C, int OC)
+void hn_cpu_block_matvec_quantized(float *out, const int8_t *q, const float *d,
+                                   const int32_t *sums, const void *weight, hn_weight_type type,
+                                   bool accumulate, int C, int OC)
+{
+    hn_matvec_part part = {out, weight, type, NULL, OC};
+    matvec_quantized_parts(&part, 1, q, d, sums, accumulate, C);
+}
+
+void hn_cpu_block_matvec_int8_group(const hn_matvec_part *parts, int count, const float *x,
+                                    int C)
 {
     int blocks = C / BLOCK;
     int8_t *q = g_malloc((size_t)C + (size_t)blocks * (sizeof(float) + sizeof(int32_t)));
     float *d = (float *)(q + C); /* C is a multiple of 32: aligned for floats */
     int32_t *sums = (int32_t *)(d + blocks);
     hn_cpu_quantize_int8(q, d, sums, x, C);
-    if (bias != NULL)
-        memcpy(out, bias, (size_t)OC * sizeof *out);
-    hn_cpu_block_matvec_quantized(out, q, d, sums, weight, type, bias != NULL, C, OC);
+    hn_cpu_matvec_parts_bias(parts, count);
+    matvec_quantized_parts(parts, count, q, d, sums, false, C);
     g_free(q);
+}
+
+void hn_cpu_block_matvec_int8(float *out, const float *x, const void *weight,
+                              hn_weight_type type, const float *bias, int C, int OC)
+{
+    hn_matvec_part part = {out, weight, type, bias, OC};
+    hn_cpu_block_matvec_int8_group(&part, 1, x, C);
 }

@@ -28,3 +28,7 @@ void hn_cpu_block_matvec_quantized(float *out, const int8_t *q, const float *d,
 /* The backend op: out = x @ weight^T (+ bias) for one row, x quantized as above first. */
 void hn_cpu_block_matvec_int8(float *out, const float *x, const void *weight,
                               hn_weight_type type, const float *bias, int C, int OC);
+
+/* block_matvec_group's int8 side: x quantized once, then every part's product as above. */
+void hn_cpu_block_matvec_int8_group(const hn_matvec_part *parts, int count, const float *x,
+                                    int C);
