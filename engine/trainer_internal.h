@@ -9,6 +9,7 @@
 #include "chat_jinja.h"
 #include "chat_template.h"
 #include "dataset_read.h"
+#include "export_tokenizer.h"
 #include "model.h"
 #include "optimizer.h"
 #include "sft_data.h"
@@ -49,6 +50,8 @@ typedef struct {
     hn_model *ref_model;           /* dpo/kto reference when not the model with adapters off */
     hn_model_dir *ref_dir;         /* ref_model's folder when it is not the model's */
     hn_optimizer *opt;
+    hn_export_tokenizer tokenizer_files; /* what a saved model or adapter gets (export_tokenizer.h) */
+    bool have_tokenizer_files;           /* false: a GGUF whose tokenizer cannot be written */
     int64_t total_steps;
     int64_t eval_steps;            /* eval_strategy steps: every this many steps */
     int32_t pad_id;

@@ -70,6 +70,18 @@ hn_status hn_trainer_choose_resume(hn_trainer *tr, hn_error *err)
 hn_status hn_trainer_prepare_output(hn_trainer *tr, hn_error *err)
 {
     const char *out = tr->args->output_dir;
+    /* the tokenizer files every save writes: a folder's copied, a GGUF's written from its
+     * metadata as hone export writes them; one that cannot be (a tokenizer kind the writer lacks)
+     * leaves the saved folders without them, said now rather than after training */
+    hn_error tok_err = {0};
+    tr->have_tokenizer_files =
+        hn_export_tokenizer_prepare(tr->dir, &tr->tokenizer_files, &tok_err) == HN_OK;
+    if (!tr->have_tokenizer_files && tr->callbacks != NULL && tr->callbacks->on_note != NULL) {
+        char *line = g_strdup_printf("warning: the saved model and checkpoints will have no "
+                                     "tokenizer files: %s", tok_err.message);
+        tr->callbacks->on_note(tr->callbacks->user, line);
+        g_free(line);
+    }
     if (g_mkdir_with_parents(out, 0755) != 0)
         return hn_fail(err, HN_ERR_IO, "%s: cannot create the output folder: %s", out,
                        g_strerror(errno));
@@ -307,8 +319,8 @@ hn_status hn_trainer_save(hn_trainer *tr, const char *folder, hn_error *err)
     }
     if (s == HN_OK && strcmp(tr->args->stage, "rm") == 0)
         s = hn_model_save_value_head(tr->model, folder, err);
-    if (s == HN_OK)
-        s = hn_model_dir_copy_tokenizer_files(tr->dir, folder, err);
+    if (s == HN_OK && tr->have_tokenizer_files)
+        s = hn_export_tokenizer_write(&tr->tokenizer_files, tr->dir, folder, err);
     return s;
 }
 
@@ -319,6 +331,7 @@ void hn_trainer_clear(hn_trainer *tr)
     hn_optimizer_free(tr->opt);
     hn_model_free(tr->model);
     hn_model_free(tr->ref_model);
+    hn_export_tokenizer_clear(&tr->tokenizer_files);
     hn_model_dir_close(tr->ref_dir);
     hn_sft_data_clear(&tr->data);
     hn_sft_data_clear(&tr->eval_data);

@@ -129,16 +129,18 @@ static void test_dpo_lora(void)
     g_free(dir);
 }
 
-/* `hone score --reward` on one conversation. */
-static double reward_of(const char *adapter, const char *answer)
+/* `hone score --reward` on one conversation, with the reward model adapter (NULL: model is the
+ * reward model folder itself). */
+static double reward_from(const char *model, const char *adapter, const char *answer)
 {
-    char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
     char *conversation = g_strdup_printf(
         "[{\"role\": \"user\", \"content\": \"Can you tell me what the capital of France "
         "is?\"}, {\"role\": \"assistant\", \"content\": \"%s\"}]", answer);
-    char *command = g_strdup_printf("printf '%%s' '%s' | '%s' score --reward --model '%s' "
-                                    "--adapter '%s' --template chatml", conversation,
-                                    g_getenv("HONE_BIN"), model, adapter);
+    char *adapter_arg = adapter != NULL ? g_strdup_printf("--adapter '%s'", adapter) : g_strdup("");
+    char *command = g_strdup_printf("printf '%%s' '%s' | '%s' score --reward --model '%s' %s "
+                                    "--template chatml", conversation, g_getenv("HONE_BIN"),
+                                    model, adapter_arg);
+    g_free(adapter_arg);
     char *out = run_ok(command);
     cJSON *result = cJSON_Parse(out);
     g_assert_nonnull(result);
@@ -148,8 +150,41 @@ static double reward_of(const char *adapter, const char *answer)
     g_free(out);
     g_free(command);
     g_free(conversation);
+    return reward;
+}
+
+static double reward_of(const char *adapter, const char *answer)
+{
+    char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+    double reward = reward_from(model, adapter, answer);
     g_free(model);
     return reward;
+}
+
+/* A full rm run from the GGUF: model.safetensors without the head, value_head.safetensors
+ * beside it, and the tokenizer files written from the GGUF, so the folder scores on its own. */
+static void test_rm_full_folder(void)
+{
+    char *dir = test_make_tmpdir();
+    char *output = g_build_filename(dir, "rm-full", NULL);
+    char *out = train(output, "--stage rm --finetuning_type full --dataset dpo_en_demo "
+                              "--cutoff_len 48 --max_samples 2 --per_device_train_batch_size 2 "
+                              "--max_steps 1 --learning_rate 1e-5");
+    const char *files[] = {"model.safetensors", "config.json", "value_head.safetensors",
+                           "tokenizer.json", "tokenizer_config.json"};
+    for (size_t i = 0; i < G_N_ELEMENTS(files); i++)
+        assert_file(output, files[i]);
+    char *weights = g_build_filename(output, "model.safetensors", NULL);
+    GBytes *bytes = test_read_file(weights);
+    g_assert_null(g_strstr_len(g_bytes_get_data(bytes, NULL), 4096, "v_head"));
+    double reward = reward_from(output, NULL, "The capital of France is Paris.");
+    g_test_message("rm full: the output folder scores %.4f", reward);
+    g_bytes_unref(bytes);
+    g_free(weights);
+    g_free(out);
+    test_remove_tree(dir);
+    g_free(output);
+    g_free(dir);
 }
 
 static void test_rm_lora_and_score(void)
@@ -283,6 +318,7 @@ int main(int argc, char **argv)
     g_test_add_func("/reference/train_pref/orpo_ignores_ref_model", test_orpo_ignores_ref_model);
     g_test_add_func("/reference/train_pref/dpo_lora", test_dpo_lora);
     g_test_add_func("/reference/train_pref/rm_lora_and_score", test_rm_lora_and_score);
+    g_test_add_func("/reference/train_pref/rm_full_folder", test_rm_full_folder);
     g_test_add_func("/reference/train_pref/kto_lora", test_kto_lora);
     return g_test_run();
 }
