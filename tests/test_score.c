@@ -114,7 +114,8 @@ static void test_windows_and_errors(void)
     } bad[] = {
         {"", "--model PATH is required"},
         {"-m /nonexistent", "/nonexistent"},
-        {"--reward", "--reward (reward models"},
+        {"--reward", "has no value_head.safetensors: a reward model is what a stage rm run"},
+        {"--template chatml", "--template is for --reward"},
         {"--adapter /nonexistent", "adapter_config.json"},
         {"", "no text to score"},
     };
