@@ -1,6 +1,7 @@
 /* hone_state.json (see train_position.h). 64-bit random states are written as hexadecimal
- * strings (a JSON number is a double); doubles round-trip exactly as cJSON prints up to 17
- * significant digits when 15 do not. */
+ * strings (a JSON number is a double); the log's running sums with 17 significant digits, which
+ * strtod reads back exactly (cJSON's own printing stops at 15 digits whenever those read back
+ * within its tolerance, which is not exact). */
 #include "train_position.h"
 
 #include <cjson/cJSON.h>
@@ -18,6 +19,21 @@ static void add_u64(cJSON *o, const char *key, uint64_t value)
     cJSON_AddStringToObject(o, key, text);
 }
 
+/* A double as JSON text that reads back bit for bit. */
+static cJSON *exact_number(double value)
+{
+    char text[G_ASCII_DTOSTR_BUF_SIZE];
+    return cJSON_CreateRaw(g_ascii_formatd(text, sizeof text, "%.17g", value)); /* any locale */
+}
+
+static cJSON *exact_numbers(const double *values, int n)
+{
+    cJSON *array = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(array, exact_number(values[i]));
+    return array;
+}
+
 hn_status hn_train_position_write(const hn_train_position *p, const char *path, hn_error *err)
 {
     cJSON *o = cJSON_CreateObject();
@@ -27,13 +43,12 @@ hn_status hn_train_position_write(const hn_train_position *p, const char *path, 
     cJSON_AddNumberToObject(o, "next_batch", (double)p->next_batch);
     add_u64(o, "dropout_position", p->dropout_position);
     cJSON_AddNumberToObject(o, "total_tokens", (double)p->tokens);
-    cJSON_AddNumberToObject(o, "loss_since_log", p->loss_since_log);
+    cJSON_AddItemToObject(o, "loss_since_log", exact_number(p->loss_since_log));
     cJSON_AddNumberToObject(o, "steps_since_log", (double)p->steps_since_log);
     cJSON_AddNumberToObject(o, "elapsed_s", p->elapsed_s);
-    cJSON_AddItemToObject(o, "metric_sums",
-                          cJSON_CreateDoubleArray(p->metric_sums, HN_POSITION_METRICS));
+    cJSON_AddItemToObject(o, "metric_sums", exact_numbers(p->metric_sums, HN_POSITION_METRICS));
     cJSON_AddItemToObject(o, "metric_weights",
-                          cJSON_CreateDoubleArray(p->metric_weights, HN_POSITION_METRICS));
+                          exact_numbers(p->metric_weights, HN_POSITION_METRICS));
     cJSON_AddNumberToObject(o, "examples", (double)p->examples);
     cJSON_AddNumberToObject(o, "total_steps", (double)p->total_steps);
     cJSON_AddNumberToObject(o, "per_device_train_batch_size", (double)p->batch_size);
