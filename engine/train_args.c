@@ -225,9 +225,33 @@ static hn_status set_number(hn_train_args *args, const key_spec *k, const char *
     return HN_OK;
 }
 
+/* Whether text is UTF-8 of YAML's printable characters (YAML 1.1, 5.1: tab, line breaks,
+ * 0x20-0x7E, 0x85, 0xA0-0xD7FF, 0xE000-0xFFFD, 0x10000 and up), so training_args.yaml can
+ * hold it; *bad gets the first other character. */
+static bool yaml_printable(const char *text, gunichar *bad)
+{
+    *bad = 0xFFFD;
+    if (!g_utf8_validate(text, -1, NULL))
+        return false;
+    for (const char *p = text; *p != '\0'; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        bool ok = c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0x7E) || c == 0x85 ||
+                  (c >= 0xA0 && c <= 0xD7FF) || (c >= 0xE000 && c <= 0xFFFD) || c >= 0x10000;
+        if (!ok) {
+            *bad = c;
+            return false;
+        }
+    }
+    return true;
+}
+
 hn_status hn_train_args_set(hn_train_args *args, const char *key, const char *value,
                             const char *where, hn_error *err)
 {
+    gunichar bad;
+    if (value != NULL && !yaml_printable(value, &bad))
+        return hn_fail(err, HN_ERR_ARGUMENT, "%s: %s: expected text without control characters "
+                       "or invalid UTF-8 (found U+%04X)", where, key, (unsigned)bad);
     const key_spec *k = find_key(key);
     if (k == NULL)
         return HN_ERR_UNSUPPORTED;
