@@ -348,6 +348,21 @@ struct hn_backend {
 /* The CPU backend (always built): fp32 compute, OpenMP threads, OpenBLAS GEMM. */
 const hn_backend *hn_cpu_backend(void);
 
+/* How the CUDA backend's GEMMs compute (activations and gradients stay fp32 at this
+ * interface): fp32 exactly, TF32 tensor cores, or bf16 tensor cores (inputs rounded to bf16,
+ * fp32 accumulation: cuBLAS's CUBLAS_COMPUTE_32F_FAST_16BF). */
+typedef enum {
+    HN_GPU_MATH_FP32,
+    HN_GPU_MATH_TF32,
+    HN_GPU_MATH_BF16,
+} hn_gpu_math;
+
+/* The CUDA backend on GPU `device` (0-based), its GEMMs computing as `math`; NULL with the
+ * reason in `error` when it cannot run here (a build without CUDA, no driver or GPU, cuBLASLt
+ * missing). The first call for a device creates its stream and library handles; they live
+ * until the process ends. */
+const hn_backend *hn_cuda_backend(int device, hn_gpu_math math, char *error, size_t error_size);
+
 /* Whether dropout keeps element `index` (probability 1 - p): SplitMix64's output function
  * (Steele, Lea & Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014) of
  * seed + index, top 24 bits as a uniform in [0, 1). Backends share it so masks agree. */
