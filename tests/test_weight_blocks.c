@@ -206,8 +206,24 @@ static void check_int8_exact(hn_weight_type type, int OC, int C)
     int8_t *q = g_new(int8_t, C);
     float *d = g_new(float, blocks_per_row);
     int32_t *sums = g_new(int32_t, blocks_per_row);
+    use_path(2); /* plain C */
     hn_cpu_quantize_int8(q, d, sums, x, C);
     check_quantized(x, q, d, sums, C);
+    /* every path quantizes to the same bytes, scales and sums as plain C */
+    for (int path = 0; path < 3; path++) {
+        int8_t *q_path = g_new(int8_t, C);
+        float *d_path = g_new(float, blocks_per_row);
+        int32_t *sums_path = g_new(int32_t, blocks_per_row);
+        use_path(path);
+        hn_cpu_quantize_int8(q_path, d_path, sums_path, x, C);
+        g_assert_cmpmem(q_path, C, q, C);
+        g_assert_cmpmem(d_path, blocks_per_row * sizeof(float), d, blocks_per_row * sizeof(float));
+        g_assert_cmpmem(sums_path, blocks_per_row * sizeof(int32_t), sums,
+                        blocks_per_row * sizeof(int32_t));
+        g_free(sums_path);
+        g_free(d_path);
+        g_free(q_path);
+    }
     size_t row_bytes = hn_weight_row_bytes(type, C), block_bytes = row_bytes / blocks_per_row;
     double *want = g_new(double, OC), *magnitude = g_new(double, OC);
     int32_t *dots = g_new(int32_t, (size_t)OC * blocks_per_row);

@@ -5,8 +5,8 @@
  *   Q8_0: d_w * d_x * sum(q_w * q_x)
  *   Q4_1: d_w * d_x * sum(q_w * q_x) + m_w * d_x * sum(q_x)   (x = d_w * q_w + m_w),
  * so a block costs a few integer instructions instead of 32 conversions and fp32 FMAs.
- * Paths: AVX-512 VNNI (vpdpbusd: u8 x s8 -> s32 in one instruction), AVX2 (vpmaddubsw then
- * vpmaddwd), plain C; chosen at run time as matvec_blocks.c does. vpdpbusd and vpmaddubsw take
+ * Paths: AVX-512 VNNI (vpdpbusd: u8 x s8 -> s32 in one instruction, two blocks per 512-bit
+ * step), AVX2 (vpmaddubsw then vpmaddwd), plain C; chosen at run time as matvec_blocks.c does. vpdpbusd and vpmaddubsw take
  * unsigned bytes times signed bytes: Q4_1's nibbles are unsigned already; for Q8_0 the
  * product w * x is |w| * (x with w's sign) (|-128| = 128 as an unsigned byte; x is never
  * -128, so negating it cannot overflow). vpmaddubsw adds two products into int16 with
@@ -28,7 +28,7 @@ enum { BLOCK = HN_BLOCK_ELEMENTS };
 
 static const float ROUNDER = 12582912.0f; /* 1.5 * 2^23 */
 
-void hn_cpu_quantize_int8(int8_t *q, float *d, int32_t *sums, const float *x, int C)
+static void quantize_plain(int8_t *q, float *d, int32_t *sums, const float *x, int C)
 {
     for (int b = 0; b < C / BLOCK; b++) {
         const float *xb = x + (size_t)b * BLOCK;
@@ -112,6 +112,9 @@ static void rows_plain(float *out, const job *j, int first, int last)
 #ifdef HN_X86
 #define AVX2 __attribute__((target("avx2,fma,f16c"), always_inline)) static inline
 #define VNNI __attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"), always_inline)) static inline
+#define VNNI512                                                                                   \
+    __attribute__((target("avx512vnni,avx512vl,avx512bw,avx512f,avx2,fma,f16c"), always_inline)) \
+    static inline
 
 AVX2 float half_f16c(const uint8_t *p)
 {
@@ -223,19 +226,130 @@ rows_avx2(float *out, const job *j, int first, int last)
         rows_simd(out, j, first, last, HN_WEIGHT_Q4_1, lanes_avx2);
 }
 
-__attribute__((target("avx512vnni,avx512vl,avx2,fma,f16c"))) static void
-rows_vnni(float *out, const job *j, int first, int last)
+/* Two consecutive blocks (b at `block`, b + 1 `bytes` later) as 64 unsigned weight bytes u
+ * and the 64 matching signed input bytes s (q of both blocks, contiguous), as operands() does
+ * for one block. Q4_1: each block's 16 packed bytes twice, [b, b, b+1, b+1] by 128-bit lanes,
+ * lanes 1 and 3 shifted right by 4, then masked: [low b, high b, low b+1, high b+1]. Q8_0:
+ * |w| and x negated where w < 0 (AVX-512 has no byte vpsign). */
+VNNI512 void operands_pair(const uint8_t *block, size_t bytes, hn_weight_type type,
+                           const int8_t *q, __m512i *u, __m512i *s)
+{
+    __m512i x = _mm512_loadu_si512((const void *)q);
+    if (type == HN_WEIGHT_Q8_0) {
+        __m256i w0 = _mm256_loadu_si256((const __m256i *)(block + 2));
+        __m256i w1 = _mm256_loadu_si256((const __m256i *)(block + bytes + 2));
+        __m512i w = _mm512_inserti64x4(_mm512_castsi256_si512(w0), w1, 1);
+        *u = _mm512_abs_epi8(w); /* -128 stays 0x80 = 128 unsigned */
+        *s = _mm512_mask_sub_epi8(x, _mm512_movepi8_mask(w), _mm512_setzero_si512(), x);
+    } else {
+        __m256i p0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(block + 4)));
+        __m256i p1 =
+            _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(block + bytes + 4)));
+        __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(p0), p1, 1);
+        v = _mm512_mask_srli_epi16(v, 0xFF00FF00u, v, 4); /* 16-bit lanes 8-15 and 24-31 */
+        *u = _mm512_and_si512(v, _mm512_set1_epi8(0x0f));
+        *s = x;
+    }
+}
+
+/* Rows [first, last) with AVX-512 VNNI, two blocks per 512-bit step (half the instructions of
+ * a block per 256-bit step: the kernel is bound by its instruction count, not by memory, see
+ * docs/PERFORMANCE.md): the 16 int32 lanes of vpdpbusd converted to fp32 and multiplied by
+ * d_w * d_x of their block (lanes 0-7 block b, 8-15 block b + 1); an odd last block on the
+ * 256-bit step. */
+VNNI512 void rows_vnni512_typed(float *out, const job *j, int first, int last, hn_weight_type type)
+{
+    size_t bytes = block_bytes(type);
+    int blocks = j->C / BLOCK;
+    const __m512i spread_index = _mm512_set_epi32(2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0, 0, 0);
+    const uint8_t *row = j->weight + (size_t)first * hn_weight_row_bytes(type, j->C);
+    for (int o = first; o < last; o++) {
+        __m512 acc = _mm512_setzero_ps();
+        __m128 mins = _mm_setzero_ps(); /* lanes 1 and 3: Q4_1's m_w * d_x * sum(q_x) */
+        const int8_t *q = j->q;
+        const float *factors = j->factors;
+        const uint8_t *end = row + (size_t)(blocks & ~1) * bytes;
+        for (; row < end; row += 2 * bytes, q += 2 * BLOCK, factors += 4) {
+            __m512i u, s;
+            operands_pair(row, bytes, type, q, &u, &s);
+            __m512 dots = _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u, s));
+            /* both blocks' first 4 bytes (d_w, and Q4_1's m_w, as fp16) times
+             * (d_x, d_x * sum(q_x)) of each block; Q8_0's second and fourth lanes unused */
+            int32_t head0, head1;
+            memcpy(&head0, row, sizeof head0);
+            memcpy(&head1, row + bytes, sizeof head1);
+            __m128i heads = _mm_insert_epi32(_mm_cvtsi32_si128(head0), head1, 1);
+            __m128 scales = _mm_mul_ps(_mm_cvtph_ps(heads), _mm_loadu_ps(factors));
+            acc = _mm512_fmadd_ps(
+                dots, _mm512_permutexvar_ps(spread_index, _mm512_castps128_ps512(scales)), acc);
+            if (type == HN_WEIGHT_Q4_1)
+                mins = _mm_add_ps(mins, scales);
+        }
+        int b = blocks & ~1;
+        float total = _mm512_reduce_add_ps(acc);
+        if (b < blocks) { /* the odd last block */
+            __m256 dots = _mm256_cvtepi32_ps(lanes_vnni(row, type, j->q + (size_t)b * BLOCK));
+            int32_t head;
+            memcpy(&head, row, sizeof head);
+            __m128 scales = _mm_mul_ps(
+                _mm_cvtph_ps(_mm_cvtsi32_si128(head)),
+                _mm_castpd_ps(_mm_load_sd((const double *)(j->factors + 2 * (size_t)b))));
+            total += sum8(_mm256_mul_ps(dots, _mm256_broadcastss_ps(scales)));
+            if (type == HN_WEIGHT_Q4_1)
+                mins = _mm_add_ps(mins, scales);
+            row += bytes;
+        }
+        if (type == HN_WEIGHT_Q4_1)
+            total += _mm_cvtss_f32(_mm_shuffle_ps(mins, mins, 1)) +
+                     _mm_cvtss_f32(_mm_shuffle_ps(mins, mins, 3));
+        store(out, o, total, j->accumulate);
+    }
+}
+
+/* quantize_plain with AVX-512, the same bytes and scales (a non-finite block's q aside, whose
+ * d is NaN either way): products rounded to nearest even by vcvtps2dq as the plain version's
+ * 1.5 * 2^23 addition does, clamped to [-127, 127] before (so an infinite product gives +-127
+ * as there), NaN products 0. It runs on one thread before each parallel product, so its speed
+ * counts twice. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static void
+quantize_avx512(int8_t *q, float *d, int32_t *sums, const float *x, int C)
+{
+    const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(127.0f),
+                 bottom = _mm512_set1_ps(-127.0f);
+    for (int b = 0; b < C / BLOCK; b++) {
+        const float *xb = x + (size_t)b * BLOCK;
+        __m512 x0 = _mm512_loadu_ps(xb), x1 = _mm512_loadu_ps(xb + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+        float poison = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_mul_ps(x0, zero),
+                                                          _mm512_mul_ps(x1, zero)));
+        float inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
+        __m512 p0 = _mm512_mul_ps(x0, _mm512_set1_ps(inverse));
+        __m512 p1 = _mm512_mul_ps(x1, _mm512_set1_ps(inverse));
+        __mmask16 finite0 = _mm512_cmp_ps_mask(p0, p0, _CMP_ORD_Q);
+        __mmask16 finite1 = _mm512_cmp_ps_mask(p1, p1, _CMP_ORD_Q);
+        __m512i v0 = _mm512_maskz_cvtps_epi32(finite0, _mm512_min_ps(_mm512_max_ps(p0, bottom), top));
+        __m512i v1 = _mm512_maskz_cvtps_epi32(finite1, _mm512_min_ps(_mm512_max_ps(p1, bottom), top));
+        _mm_storeu_si128((__m128i *)(q + (size_t)b * BLOCK), _mm512_cvtsepi32_epi8(v0));
+        _mm_storeu_si128((__m128i *)(q + (size_t)b * BLOCK + 16), _mm512_cvtsepi32_epi8(v1));
+        d[b] = amax / 127.0f + poison;
+        sums[b] = _mm512_reduce_add_epi32(_mm512_add_epi32(v0, v1));
+    }
+}
+
+__attribute__((target("avx512vnni,avx512vl,avx512bw,avx512f,avx2,fma,f16c"))) static void
+rows_vnni512(float *out, const job *j, int first, int last)
 {
     if (j->type == HN_WEIGHT_Q8_0)
-        rows_simd(out, j, first, last, HN_WEIGHT_Q8_0, lanes_vnni);
+        rows_vnni512_typed(out, j, first, last, HN_WEIGHT_Q8_0);
     else
-        rows_simd(out, j, first, last, HN_WEIGHT_Q4_1, lanes_vnni);
+        rows_vnni512_typed(out, j, first, last, HN_WEIGHT_Q4_1);
 }
 #endif
 
 typedef struct {
     int32_t (*dot)(const uint8_t *block, hn_weight_type type, const int8_t *q);
     void (*rows)(float *out, const job *j, int first, int last);
+    void (*quantize)(int8_t *q, float *d, int32_t *sums, const float *x, int C);
 } kernel;
 
 /* The fastest path this CPU runs; HONE_CPU_KERNELS=avx2 or =plain caps it (as
@@ -248,14 +362,20 @@ static kernel choose(void)
     bool avx2 = !plain && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
                 __builtin_cpu_supports("f16c");
     bool best = avx2 && (forced == NULL || strcmp(forced, "avx2") != 0);
-    if (best && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl"))
-        return (kernel){dot_vnni, rows_vnni};
+    if (best && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw"))
+        return (kernel){dot_vnni, rows_vnni512, quantize_avx512};
     if (avx2)
-        return (kernel){dot_avx2, rows_avx2};
+        return (kernel){dot_avx2, rows_avx2, quantize_plain};
 #else
     (void)plain;
 #endif
-    return (kernel){dot_plain, rows_plain};
+    return (kernel){dot_plain, rows_plain, quantize_plain};
+}
+
+void hn_cpu_quantize_int8(int8_t *q, float *d, int32_t *sums, const float *x, int C)
+{
+    choose().quantize(q, d, sums, x, C);
 }
 
 int32_t hn_cpu_int8_block_dot(const uint8_t *block, hn_weight_type type, const int8_t *q)
