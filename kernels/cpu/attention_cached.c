@@ -28,9 +28,15 @@ static void cached_block(float *out, const float *q, const float *k, const float
     const float *q_block = q + ((size_t)t0 * NH + h) * HD;
     const float *k_seen = k + ((size_t)first * NKV + kv_head) * HD;
     const float *v_seen = v + ((size_t)first * NKV + kv_head) * HD;
-    /* scores[rows, keys] = scale * q_block[rows, HD] @ k_seen[keys, HD]^T */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, HD, scale, q_block,
-                q_stride, k_seen, kv_stride, 0.0f, scores, keys);
+    /* scores[rows, keys] = scale * q_block[rows, HD] @ k_seen[keys, HD]^T; one query (a
+     * decoded token) as a matrix-vector product: OpenBLAS's sgemm with one row goes through
+     * its small-matrix kernels, several times slower than sgemv there */
+    if (rows == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, keys, HD, scale, k_seen, kv_stride, q_block, 1,
+                    0.0f, scores, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, keys, HD, scale, q_block,
+                    q_stride, k_seen, kv_stride, 0.0f, scores, keys);
     for (int r = 0; r < rows; r++) {
         int position = past + t0 + r;
         hn_cpu_attention_softmax_row(scores + (size_t)r * keys,
@@ -38,8 +44,13 @@ static void cached_block(float *out, const float *q, const float *k, const float
                                      keys);
     }
     /* out rows[rows, HD] = probabilities[rows, keys] @ v_seen[keys, HD] */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, HD, keys, 1.0f, scores, keys,
-                v_seen, kv_stride, 0.0f, out + ((size_t)t0 * NH + h) * HD, q_stride);
+    float *out_block = out + ((size_t)t0 * NH + h) * HD;
+    if (rows == 1)
+        cblas_sgemv(CblasRowMajor, CblasTrans, keys, HD, 1.0f, v_seen, kv_stride, scores, 1,
+                    0.0f, out_block, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, HD, keys, 1.0f, scores,
+                    keys, v_seen, kv_stride, 0.0f, out_block, q_stride);
 }
 
 void hn_cpu_attention_cached_forward(float *out, const float *q, const float *k, const float *v,
