@@ -1,8 +1,9 @@
 /* The CUDA backend's device memory: a caching arena over cudaMalloc (no managed memory).
  * Requests are rounded up to a size class (multiples of 256 bytes up to 4 KiB, then four
  * classes per power of two, so at most 25% is wasted); a freed block goes to its class's free
- * list and the next request of that class reuses it. New blocks are carved from chunks of at
- * least 64 MiB; a request of a chunk's size or more gets a cudaMalloc of its own. When
+ * list and the next request of that class reuses it. Blocks under 8 MiB are carved from 64 MiB
+ * chunks (a chunk's unused tail, under 8 MiB, is left when the next chunk starts); larger ones
+ * get a cudaMalloc of their own. When
  * cudaMalloc fails, the cached blocks that have their own cudaMalloc are released and it is
  * tried once more; blocks carved from chunks are only ever reused, never returned.
  * Every op runs on the backend's one stream, so a block freed while queued work still reads it
@@ -18,6 +19,8 @@ enum {
     ARENA_ALIGNMENT = 256, /* cudaMalloc's own alignment; enough for any element type */
 };
 static const size_t CHUNK_BYTES = (size_t)64 << 20;
+static const size_t DEDICATED_BYTES = (size_t)8 << 20; /* and more: a cudaMalloc of its own */
+static const size_t LARGEST_REQUEST = (size_t)1 << 52; /* beyond any GPU; keeps classes exact */
 
 typedef struct {
     char *base;
@@ -88,11 +91,11 @@ static void *malloc_or_release(size_t bytes)
 }
 
 /* A new block of class `size`: its own cudaMalloc when large, else carved from the chunk (a
- * new chunk when the current one has no room; the rest of the old one stays unused). */
+ * new chunk when the current one has no room; the old one's tail stays unused). */
 static arena_block *new_block(size_t size)
 {
     char *base;
-    bool dedicated = size >= CHUNK_BYTES;
+    bool dedicated = size >= DEDICATED_BYTES;
     if (dedicated) {
         base = malloc_or_release(size);
     } else {
@@ -116,6 +119,8 @@ static arena_block *new_block(size_t size)
 
 void *hn_cuda_arena_alloc(size_t bytes)
 {
+    if (bytes > LARGEST_REQUEST)
+        return NULL;
     size_t size = size_class(bytes);
     g_mutex_lock(&arena.lock);
     if (arena.live == NULL) {

@@ -75,9 +75,6 @@ struct divide_by_norm {
     const float *norm;
     __device__ float operator()(int o, float sum) const { return sum / norm[o]; }
 };
-struct plain_sum {
-    __device__ float operator()(int, float sum) const { return sum; }
-};
 } // namespace
 
 extern "C" void hn_cuda_dora_norm_forward(float *norm, const void *weight,
@@ -124,7 +121,7 @@ extern "C" void hn_cuda_dora_scale_backward(float *dinp, float *dmagnitude, floa
         hn_cuda_check_launch("dora_scale_backward");
     }
     if (dbias != nullptr)
-        hn_cuda_column_sums(dbias, N, OC, dout_term{dout, OC}, plain_sum{},
+        hn_cuda_column_sums(dbias, N, OC, dout_term{dout, OC}, hn_plain_sum{},
                             "dora_scale_backward");
     if (dmagnitude != nullptr)
         hn_cuda_column_sums(dmagnitude, N, OC, product_term{dout, inp, OC},

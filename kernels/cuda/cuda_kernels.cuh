@@ -108,6 +108,11 @@ __device__ inline float hn_cuda_weight_at(const void *weight, hn_weight_type typ
 // in row order into partial[g, c]; then one thread per column adds the groups' sums in order.
 // The groups depend only on N, so the result has the same bits every run.
 
+// The finish of a plain column sum: dst[c] += sum.
+struct hn_plain_sum {
+    __device__ float operator()(int, float sum) const { return sum; }
+};
+
 static inline int hn_cuda_row_groups(int N)
 {
     return N < 128 ? N : 128;

@@ -53,9 +53,6 @@ struct dweight_term {
         return dout[i] * inp[i] * rstd[n];
     }
 };
-struct plain_sum {
-    __device__ float operator()(int, float sum) const { return sum; }
-};
 } // namespace
 
 extern "C" void hn_cuda_rmsnorm_forward(float *out, float *rstd, const float *inp,
@@ -78,6 +75,6 @@ extern "C" void hn_cuda_rmsnorm_backward(float *dinp, float *dweight, const floa
                                     hn_cuda_current_stream()>>>(dinp, dout, inp, weight, rstd, C);
     hn_cuda_check_launch("rmsnorm_backward");
     if (dweight != nullptr)
-        hn_cuda_column_sums(dweight, N, C, dweight_term{dout, inp, rstd, C}, plain_sum{},
+        hn_cuda_column_sums(dweight, N, C, dweight_term{dout, inp, rstd, C}, hn_plain_sum{},
                             "rmsnorm_backward");
 }
