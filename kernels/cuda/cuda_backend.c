@@ -41,11 +41,13 @@ void hn_cuda_record_error(const char *where, const char *what)
     g_mutex_unlock(&cuda.error_lock);
 }
 
-/* Records a failed runtime call as "where: cudaErrorX: text". */
+/* Records a failed runtime call as "where: cudaErrorX: text", and clears the runtime's last
+ * error so that the next launch check does not report it again. */
 static void record_status(const char *where, cudaError_t status)
 {
     if (status == cudaSuccess)
         return;
+    (void)cudaGetLastError();
     char what[384];
     snprintf(what, sizeof what, "%s: %s", cudaGetErrorName(status), cudaGetErrorString(status));
     hn_cuda_record_error(where, what);
@@ -157,6 +159,8 @@ static bool open_device(int device, char *error, size_t error_size)
     return true;
 }
 
+/* A later call for the same device returns the same table and sets the math that the
+ * products use from then on. */
 const hn_backend *hn_cuda_backend(int device, hn_gpu_math math, char *error, size_t error_size)
 {
     g_mutex_lock(&cuda.open_lock);
