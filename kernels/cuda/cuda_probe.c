@@ -9,10 +9,10 @@
 #include "config.h"
 #include "cuda_internal.h"
 
-static void explain_no_device(hn_cuda_info *info, cudaError_t status)
+void hn_cuda_explain_no_device(int status, int driver_version, char *reason, size_t size)
 {
     const char *why;
-    if (status == cudaErrorInsufficientDriver && info->driver_version == 0)
+    if (status == cudaErrorInsufficientDriver && driver_version == 0)
         why = "no NVIDIA driver is installed (libcuda.so.1 not found)";
     else if (status == cudaErrorInsufficientDriver)
         why = "the NVIDIA driver is older than the CUDA runtime this build needs";
@@ -20,8 +20,8 @@ static void explain_no_device(hn_cuda_info *info, cudaError_t status)
         why = "the driver sees no CUDA-capable GPU";
     else
         why = "the CUDA runtime could not start";
-    snprintf(info->reason, sizeof info->reason, "%s [%s: %s]", why, cudaGetErrorName(status),
-             cudaGetErrorString(status));
+    snprintf(reason, size, "%s [%s: %s]", why, cudaGetErrorName((cudaError_t)status),
+             cudaGetErrorString((cudaError_t)status));
 }
 
 void hn_cuda_probe(hn_cuda_info *info)
@@ -35,7 +35,8 @@ void hn_cuda_probe(hn_cuda_info *info)
     int count = 0;
     cudaError_t status = cudaGetDeviceCount(&count);
     if (status != cudaSuccess || count == 0) {
-        explain_no_device(info, status == cudaSuccess ? cudaErrorNoDevice : status);
+        hn_cuda_explain_no_device(status == cudaSuccess ? cudaErrorNoDevice : status,
+                                  info->driver_version, info->reason, sizeof info->reason);
         count = 0;
     }
     info->device_count = count < HN_MAX_GPUS ? count : HN_MAX_GPUS;
