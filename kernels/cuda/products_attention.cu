@@ -29,6 +29,7 @@
 
 #include <cuda_runtime.h>
 
+#include "attention_tiles.h"
 #include "cuda_ops.h"
 #include "products.h"
 
@@ -36,11 +37,13 @@ namespace {
 
 constexpr int kWarps = 4;
 constexpr int kThreads = kWarps * 32;
-constexpr int kRowsPerWarp = 4;
-constexpr int kQueries = kWarps * kRowsPerWarp; // query rows per block (forward, dq)
-constexpr int kKeys = 32;                       // keys per tile: one per lane
-constexpr int kKeyRows = kWarps * kRowsPerWarp; // key rows per block (dkdv)
-constexpr int kQueryTile = 32;                  // queries per tile (dkdv): one per lane
+constexpr int kQueries = HN_ATTENTION_QUERIES;
+constexpr int kKeys = HN_ATTENTION_KEYS;
+constexpr int kKeyRows = HN_ATTENTION_KEY_ROWS;
+constexpr int kQueryTile = HN_ATTENTION_QUERY_TILE;
+constexpr int kRowsPerWarp = kQueries / kWarps;
+static_assert(kQueries % kWarps == 0 && kKeyRows == kQueries, "a warp owns kRowsPerWarp rows");
+static_assert(kKeys == 32 && kQueryTile == 32, "one key or query per lane");
 constexpr int kPerLane = 8;                     // head dims per lane
 constexpr int kMaxHD = 32 * kPerLane;
 constexpr unsigned kFull = 0xffffffffu;
@@ -48,9 +51,9 @@ constexpr unsigned kFull = 0xffffffffu;
 struct attention_params {
     const float *q, *k, *v, *dout;
     const float *lse, *D;      // [B, NH, T]
-    const int32_t *doc_start;  // [B, T] or null
+    hn_attention_mask mask;    // doc_start, T, past, window
     float scale;
-    int window, T, keys, past, NH, NKV, HD, group;
+    int T, keys, NH, NKV, HD, group;
 };
 
 __device__ size_t q_index(const attention_params &p, int b, int t, int h)
@@ -68,15 +71,9 @@ __device__ size_t lse_index(const attention_params &p, int b, int h, int t)
     return ((size_t)b * p.NH + h) * p.T + t;
 }
 
-// The first key query t of row b sees (cpu/attention.h's attention_first_key, at position
-// past + t); it never decreases along t. The last is past + t itself.
 __device__ int first_key(const attention_params &p, int b, int t)
 {
-    int position = p.past + t;
-    int first = p.doc_start != nullptr ? p.doc_start[(size_t)b * p.T + t] : 0;
-    if (p.window > 0 && position - p.window + 1 > first)
-        first = position - p.window + 1;
-    return first;
+    return hn_attention_first_key(&p.mask, b, t);
 }
 
 __device__ float warp_max(float x)
@@ -129,14 +126,15 @@ __global__ void forward_kernel(float *out, float *lse, attention_params p)
     for (int rr = 0; rr < kRowsPerWarp; rr++) {
         int r = warp + rr * kWarps;
         from[rr] = r < rows ? first_key(p, b, t0 + r) : 1;
-        to[rr] = r < rows ? p.past + t0 + r : 0;
+        to[rr] = r < rows ? p.mask.past + t0 + r : 0;
         m[rr] = -INFINITY;
         l[rr] = 0.0f;
 #pragma unroll
         for (int i = 0; i < kPerLane; i++)
             o[rr][i] = 0.0f;
     }
-    const int key_begin = first_key(p, b, t0), key_end = p.past + t0 + rows - 1;
+    int key_begin, key_end;
+    hn_attention_block_keys(&p.mask, b, t0, rows, &key_begin, &key_end);
     for (int s0 = key_begin; s0 <= key_end; s0 += kKeys) {
         __syncthreads(); // the previous tile is consumed (and q_s loaded)
         int valid = min(kKeys, key_end - s0 + 1);
@@ -236,7 +234,8 @@ __global__ void dq_kernel(float *dq, attention_params p)
         for (int i = 0; i < kPerLane; i++)
             acc[rr][i] = 0.0f;
     }
-    const int key_begin = first_key(p, b, t0), key_end = t0 + rows - 1;
+    int key_begin, key_end; // training: past = 0
+    hn_attention_block_keys(&p.mask, b, t0, rows, &key_begin, &key_end);
     for (int s0 = key_begin; s0 <= key_end; s0 += kKeys) {
         __syncthreads();
         int valid = min(kKeys, key_end - s0 + 1);
@@ -309,9 +308,8 @@ __global__ void dkdv_kernel(float *dk, float *dv, attention_params p)
 
     for (int g = 0; g < p.group; g++) {
         const int h = kv * p.group + g;
-        // queries before k0 see none of these keys; once a tile's first query starts past
-        // key_last, so do all later ones (first_key never decreases)
-        for (int t0 = k0; t0 < p.T && first_key(p, b, t0) <= key_last; t0 += kQueryTile) {
+        for (int t0 = k0; hn_attention_query_tile_needed(&p.mask, b, t0, key_last);
+             t0 += kQueryTile) {
             const int queries = min(kQueryTile, p.T - t0);
             __syncthreads(); // the previous tile is consumed (and k_s, v_s loaded)
             load_rows(q_s, pitch, p.q + q_index(p, b, t0, h), (size_t)p.NH * HD, kQueryTile,
@@ -332,7 +330,7 @@ __global__ void dkdv_kernel(float *dk, float *dv, attention_params p)
                 if (j >= keys)
                     continue;
                 float probability = 0.0f, dscore = 0.0f;
-                if (lane < queries && from_s[lane] <= s && s <= t) {
+                if (lane < queries && from_s[lane] <= s && s <= t) { // visible (past = 0)
                     probability = expf(dot(q_s + lane * pitch, k_s + j * HD, HD) * p.scale -
                                        lse_s[lane]);
                     float dprobability = dot(do_s + lane * pitch, v_s + j * HD, HD);
@@ -398,12 +396,13 @@ attention_params make_params(const float *q, const float *k, const float *v,
     p.q = q;
     p.k = k;
     p.v = v;
-    p.doc_start = doc_start;
+    p.mask.doc_start = doc_start;
+    p.mask.T = T;
+    p.mask.past = past;
+    p.mask.window = window;
     p.scale = scale;
-    p.window = window;
     p.T = T;
     p.keys = keys;
-    p.past = past;
     p.NH = NH;
     p.NKV = NKV;
     p.HD = HD;
