@@ -12,42 +12,18 @@
 
 #include "cuda_ops.h"
 #include "products.h"
-#include "weight_blocks.h"
+#include "weight_widen.h"
 
 namespace {
 
-__device__ float half_at(const uint8_t *p)
-{
-    return hn_half_to_f32((uint16_t)(p[0] | (p[1] << 8)));
-}
-
-// dst[i] for i < count = rows * C: element (i / C, i % C) of the rows at src, decoded as
-// weight_blocks.h's hn_block_q8_0_to_f32 / hn_block_q4_1_to_f32 and bf16's upper-half rule.
+// dst[i] for i < count = rows * C: element (i / C, i % C) of the rows at src (weight_widen.h).
 __global__ void widen_rows_kernel(float *dst, const uint8_t *src, hn_weight_type type,
                                   size_t row_bytes, size_t count, int C)
 {
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < count;
          i += (size_t)gridDim.x * blockDim.x) {
         size_t r = i / (size_t)C;
-        int c = (int)(i % (size_t)C);
-        const uint8_t *row = src + r * row_bytes;
-        int j = c % HN_BLOCK_ELEMENTS;
-        float value;
-        if (type == HN_WEIGHT_BF16) {
-            const uint8_t *p = row + 2 * (size_t)c;
-            value = __uint_as_float((uint32_t)(p[0] | (p[1] << 8)) << 16);
-        } else if (type == HN_WEIGHT_Q8_0) {
-            const uint8_t *block = row + (size_t)(c / HN_BLOCK_ELEMENTS) * HN_Q8_0_BLOCK_BYTES;
-            value = half_at(block) * (float)(int8_t)block[2 + j];
-        } else if (type == HN_WEIGHT_Q4_1) {
-            const uint8_t *block = row + (size_t)(c / HN_BLOCK_ELEMENTS) * HN_Q4_1_BLOCK_BYTES;
-            uint8_t byte = block[4 + j % (HN_BLOCK_ELEMENTS / 2)];
-            int q = j < HN_BLOCK_ELEMENTS / 2 ? byte & 0x0f : byte >> 4;
-            value = half_at(block) * (float)q + half_at(block + 2); // d * q exact: fma is equal
-        } else {
-            value = reinterpret_cast<const float *>(row)[c];
-        }
-        dst[i] = value;
+        dst[i] = hn_widen_element(src + r * row_bytes, type, (int)(i % (size_t)C));
     }
 }
 
