@@ -147,6 +147,7 @@ static void test_cached(void)
         check_counts(count, &m, 0, "cached forward");
         g_free(count);
     }
+    g_rand_free(rng);
 }
 
 int main(int argc, char **argv)
