@@ -127,18 +127,20 @@ bool hn_cuda_gemm(const hn_gemm_request *request, const float *a, const float *b
     }
     cublasLtMatmulHeuristicResult_t heuristic;
     int found = 0;
-    ok = ok && lt_ok(lt, lt->heuristic(lt->handle, desc, a_layout, b_layout, d_layout, d_layout,
-                                       preference, 1, &heuristic, &found),
-                     "cublasLtMatmulAlgoGetHeuristic", where);
-    if (ok && found == 0) {
-        char what[256];
-        snprintf(what, sizeof what,
-                 "cuBLASLt has no algorithm for m %d n %d k %d (transposes %d%d, lda %lld ldb "
-                 "%lld ldd %lld%s)",
-                 plan.m, plan.n, plan.k, plan.trans_a, plan.trans_b, (long long)plan.lda,
-                 (long long)plan.ldb, (long long)plan.ldd, bias != NULL ? ", bias" : "");
-        hn_cuda_record_error(where, what);
-        ok = false;
+    if (ok) {
+        cublasStatus_t status = lt->heuristic(lt->handle, desc, a_layout, b_layout, d_layout,
+                                              d_layout, preference, 1, &heuristic, &found);
+        if (status != CUBLAS_STATUS_SUCCESS || found == 0) {
+            char what[320];
+            snprintf(what, sizeof what,
+                     "cublasLtMatmulAlgoGetHeuristic found no algorithm (%s) for m %d n %d k %d, "
+                     "transposes %d%d, lda %lld ldb %lld ldd %lld%s",
+                     lt->status_string(status), plan.m, plan.n, plan.k, plan.trans_a,
+                     plan.trans_b, (long long)plan.lda, (long long)plan.ldb, (long long)plan.ldd,
+                     bias != NULL ? ", bias epilogue" : "");
+            hn_cuda_record_error(where, what);
+            ok = false;
+        }
     }
     ok = ok && lt_ok(lt, lt->matmul(lt->handle, desc, &alpha, lt_a, a_layout, lt_b, b_layout,
                                     &beta, d, d_layout, d, d_layout, &heuristic.algo, workspace,
