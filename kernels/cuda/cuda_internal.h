@@ -9,6 +9,10 @@
 extern "C" {
 #endif
 
+/* dlopen of a CUDA library: the plain soname (ld.so's search path), then the toolkit this
+ * build was made with; NULL with dlerror's message for the soname in error. */
+void *hn_cuda_dlopen(const char *soname, char *error, size_t error_size);
+
 /* Fills info->libraries: dlopen of cuBLAS, cuBLASLt, cuDNN and their versions. */
 void hn_cuda_probe_libraries(hn_cuda_info *info);
 

@@ -10,16 +10,21 @@
 #include "config.h"
 #include "cuda_internal.h"
 
-/* Tries the plain soname (ld.so's search path), then the toolkit this build was made with. */
-static void *open_library(hn_cuda_library *lib)
+void *hn_cuda_dlopen(const char *soname, char *error, size_t error_size)
 {
-    void *handle = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);
+    void *handle = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
-        g_strlcpy(lib->error, dlerror(), sizeof lib->error);
-        char *fallback = g_strdup_printf("%s/lib64/%s", HONE_CUDA_ROOT, lib->soname);
+        g_strlcpy(error, dlerror(), error_size);
+        char *fallback = g_strdup_printf("%s/lib64/%s", HONE_CUDA_ROOT, soname);
         handle = dlopen(fallback, RTLD_NOW | RTLD_LOCAL);
         g_free(fallback);
     }
+    return handle;
+}
+
+static void *open_library(hn_cuda_library *lib)
+{
+    void *handle = hn_cuda_dlopen(lib->soname, lib->error, sizeof lib->error);
     if (handle != NULL) {
         struct link_map *map = NULL;
         if (dlinfo(handle, RTLD_DI_LINKMAP, &map) == 0 && map != NULL)

@@ -33,12 +33,12 @@ void hn_cuda_record_error(const char *where, const char *what);
 enum { HN_CUDA_SCRATCH_SLOTS = 4 };
 void *hn_cuda_scratch(int slot, size_t bytes);
 
-/* Elementwise, normalization, position, optimizer ops (cuda_elementwise*.cu and friends):
+/* Elementwise, normalization, position, optimizer ops (cuda_elementwise_table.c, cuda_*.cu):
  * axpy, embedding, rmsnorm, swiglu, rope, dropout, dora_norm/dora_scale, norm_squared_accumulate,
  * adamw_step. */
 void hn_cuda_fill_elementwise_ops(hn_backend *table);
 
-/* Products (cuda_products*.cu and friends): matmul_forward/backward through cuBLASLt,
+/* Products (products_ops.c, products_*.cu / .c): matmul_forward/backward through cuBLASLt,
  * cross_entropy_forward/backward, attention_forward/backward, attention_cached_forward. Returns
  * false with a message when cuBLASLt cannot be opened. */
 bool hn_cuda_fill_product_ops(hn_backend *table, char *error, size_t error_size);
