@@ -468,6 +468,11 @@ const matmul_params matmul_block_cases[MATMUL_BLOCK_CASES] = {
     {"matmul_q4_1_one_row", 1, 576, 130, HN_WEIGHT_Q4_1, true, false},
 };
 
+const cross_entropy_params cross_entropy_block_cases[CROSS_ENTROPY_BLOCK_CASES] = {
+    {"cross_entropy_q8_0_frozen", 300, 64, 200, HN_WEIGHT_Q8_0, false},
+    {"cross_entropy_q4_1_frozen", 37, 96, 1000, HN_WEIGHT_Q4_1, false},
+};
+
 const embedding_params embedding_block_cases[EMBEDDING_BLOCK_CASES] = {
     {"embedding_q8_0", 40, 64, 30, HN_WEIGHT_Q8_0},
     {"embedding_q4_1", 33, 96, 20, HN_WEIGHT_Q4_1},

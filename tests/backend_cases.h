@@ -197,9 +197,12 @@ extern const adamw_params adamw_cases[ADAMW_CASES];
 
 /* ---- cases of the ops no reference script checks yet (backend comparisons) ------------- */
 
-/* Linear layers and embedding lookups on weights in GGUF blocks (frozen: no dweight). */
+/* Linear layers, LM heads and embedding lookups on weights in GGUF blocks (frozen: no
+ * dweight; what evaluating a GGUF model kept in its blocks runs). */
 enum { MATMUL_BLOCK_CASES = 3 };
 extern const matmul_params matmul_block_cases[MATMUL_BLOCK_CASES];
+enum { CROSS_ENTROPY_BLOCK_CASES = 2 };
+extern const cross_entropy_params cross_entropy_block_cases[CROSS_ENTROPY_BLOCK_CASES];
 enum { EMBEDDING_BLOCK_CASES = 2 };
 extern const embedding_params embedding_block_cases[EMBEDDING_BLOCK_CASES];
 

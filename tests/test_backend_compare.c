@@ -14,78 +14,8 @@
 
 #include "backend.h"
 #include "backend_compare.h"
+#include "backend_targets.h"
 #include "offset_backend.h"
-
-/* ---- the backends under test and their tolerances -------------------------------------- */
-
-typedef struct {
-    const char *label;
-    bool cuda;        /* else the offset backend */
-    hn_gpu_math math; /* CUDA only */
-} target;
-
-static const target targets[] = {
-    {"offset", false, HN_GPU_MATH_FP32},
-    {"cuda_fp32", true, HN_GPU_MATH_FP32},
-    {"cuda_tf32", true, HN_GPU_MATH_TF32},
-    {"cuda_bf16", true, HN_GPU_MATH_BF16},
-};
-
-/* The backend of a target; CUDA's asked again each time, since its math mode is chosen by
- * the call. */
-static const hn_backend *target_backend(const target *t)
-{
-    if (!t->cuda)
-        return test_offset_backend();
-    char error[512] = "";
-    const hn_backend *backend = hn_cuda_backend(0, t->math, error, sizeof error);
-    if (backend == NULL)
-        g_error("the CUDA backend went away: %s", error);
-    return backend;
-}
-
-/* NMSE against the CPU per op, for the CUDA backend's math modes fp32, tf32, bf16. fp32:
- * both sides compute in fp32, differing only in summation order, fused multiply-adds and
- * libm (each about 1e-7 relative per element: NMSE ~1e-14); sums of K terms in another order
- * grow that to ~K x 1e-14, so 1e-10 for elementwise and per-row ops and 1e-9 for the GEMMs
- * and long reductions (K up to 4100 here). TF32 rounds both GEMM inputs to 10 mantissa bits
- * (relative error up to 2^-11 each, 2^-10 when truncated): a random-sign sum's NMSE is about
- * 2 x (2^-10)^2 / 3 = 6.4e-7 at worst, so 1e-5. BF16 rounds them to 7 bits: about
- * 2 x (2^-8)^2 / 3 = 1e-5 (4e-5 truncated), so 1e-4. The tf32/bf16 tolerances apply to the
- * ops that may run through GEMMs (matmul, cross-entropy's logits, attention, DoRA's B A);
- * the others stay fp32 in every mode. The int8 decode mode quantizes its input on each
- * backend: a different rounding at a tie moves one term by d_x |w| (about 1e-3 relative of
- * the output), hence 1e-6 there. Dropout's masks must be equal exactly (checked apart). */
-typedef struct {
-    const char *op; /* case.json's "op" */
-    double nmse[3]; /* HN_GPU_MATH_FP32, _TF32, _BF16 */
-} op_tolerance;
-
-static const op_tolerance tolerances[] = {
-    {"axpy", {1e-10, 1e-10, 1e-10}},
-    {"embedding", {1e-10, 1e-10, 1e-10}},
-    {"rmsnorm", {1e-10, 1e-10, 1e-10}},
-    {"swiglu", {1e-10, 1e-10, 1e-10}},
-    {"rope", {1e-10, 1e-10, 1e-10}},
-    {"dropout", {1e-10, 1e-10, 1e-10}},
-    {"norm_squared", {1e-10, 1e-10, 1e-10}},
-    {"adamw", {1e-10, 1e-10, 1e-10}},
-    {"matmul", {1e-9, 1e-5, 1e-4}},
-    {"block_matvec", {1e-9, 1e-5, 1e-4}},
-    {"block_matvec_int8", {1e-6, 1e-6, 1e-6}},
-    {"cross_entropy", {1e-9, 1e-5, 1e-4}},
-    {"attention", {1e-9, 1e-5, 1e-4}},
-    {"attention_cached", {1e-9, 1e-5, 1e-4}},
-    {"dora", {1e-9, 1e-5, 1e-4}},
-};
-
-static double tolerance_of(const target *t, const char *op)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(tolerances); i++)
-        if (strcmp(tolerances[i].op, op) == 0)
-            return tolerances[i].nmse[t->math];
-    g_error("no tolerance for op %s", op);
-}
 
 static const hn_backend *cpu(void)
 {
@@ -94,55 +24,21 @@ static const hn_backend *cpu(void)
 
 /* ---- the interface's entries ----------------------------------------------------------- */
 
-typedef struct {
-    const char *name;
-    size_t offset;
-    bool optional;
-} entry;
-
-#define ENTRY(NAME, OPTIONAL) {#NAME, offsetof(hn_backend, NAME), OPTIONAL}
-static const entry entries[] = {
-    ENTRY(alloc, false), ENTRY(free, false), ENTRY(zero, false), ENTRY(copy_to_device, false),
-    ENTRY(copy_to_host, false), ENTRY(copy, false), ENTRY(synchronize, false),
-    ENTRY(axpy, false), ENTRY(matmul_forward, false), ENTRY(block_matvec_int8, true),
-    ENTRY(block_matvec_group, true), ENTRY(matmul_backward, false),
-    ENTRY(embedding_forward, false), ENTRY(embedding_backward, false),
-    ENTRY(rmsnorm_forward, false), ENTRY(rmsnorm_backward, false), ENTRY(swiglu_forward, false),
-    ENTRY(swiglu_backward, false), ENTRY(rope_forward, false), ENTRY(rope_backward, false),
-    ENTRY(attention_forward, false), ENTRY(attention_backward, false),
-    ENTRY(attention_cached_forward, false), ENTRY(cross_entropy_forward, false),
-    ENTRY(cross_entropy_backward, false), ENTRY(dropout_forward, false),
-    ENTRY(dropout_backward, false), ENTRY(dora_norm_forward, false),
-    ENTRY(dora_scale_forward, false), ENTRY(dora_scale_backward, false),
-    ENTRY(norm_squared_accumulate, false), ENTRY(adamw_step, false),
-};
-#undef ENTRY
-
-static bool has_entry(const hn_backend *backend, const char *name)
-{
-    for (size_t i = 0; i < G_N_ELEMENTS(entries); i++) {
-        if (strcmp(entries[i].name, name) != 0)
-            continue;
-        void (*fn)(void);
-        memcpy(&fn, (const char *)backend + entries[i].offset, sizeof fn);
-        return fn != NULL;
-    }
-    g_error("no entry %s", name);
-}
-
 /* Every entry is there, or optional (reported either way). */
 static void test_entries(gconstpointer data)
 {
     const hn_backend *backend = target_backend(data);
+    /* the name and one function pointer per entry: a new entry of backend.h must be listed */
     g_assert_cmpuint(sizeof(hn_backend), ==,
-                     offsetof(hn_backend, adamw_step) + sizeof backend->adamw_step);
+                     sizeof(const char *) + BACKEND_ENTRIES * sizeof(void (*)(void)));
     int missing = 0;
-    for (size_t i = 0; i < G_N_ELEMENTS(entries); i++) {
-        if (has_entry(backend, entries[i].name))
+    for (size_t i = 0; i < BACKEND_ENTRIES; i++) {
+        const backend_entry *e = &backend_entries[i];
+        if (backend_has(backend, e))
             continue;
-        g_test_message("%s: %s missing%s", backend->name, entries[i].name,
-                       entries[i].optional ? " (optional)" : "");
-        missing += !entries[i].optional;
+        g_test_message("%s: %s missing%s", backend->name, e->name,
+                       e->optional ? " (optional)" : "");
+        missing += !e->optional;
     }
     if (missing > 0)
         g_error("%s: %d entries of backend.h missing (see the messages)", backend->name, missing);
@@ -152,35 +48,19 @@ static void test_entries(gconstpointer data)
 static bool needs(const hn_backend *backend, const char *const *names)
 {
     for (; *names != NULL; names++) {
-        if (has_entry(backend, *names))
+        const backend_entry *e = backend_entry_named(*names);
+        if (backend_has(backend, e))
             continue;
-        for (size_t i = 0; i < G_N_ELEMENTS(entries); i++)
-            if (strcmp(entries[i].name, *names) == 0 && entries[i].optional) {
-                g_test_skip_printf("%s has no %s (optional)", backend->name, *names);
-                return false;
-            }
+        if (e->optional) {
+            g_test_skip_printf("%s has no %s (optional)", backend->name, *names);
+            return false;
+        }
         g_error("%s: %s missing", backend->name, *names);
     }
     return true;
 }
 
-/* ---- the driver: upload, run on the CPU, run on the target, compare -------------------- */
-
-typedef void (*op_runner)(const hn_backend *backend, const device_case *d, const void *state);
-
-/* Runs `run` on the CPU (host arrays, d NULL) and on the target, then compares. */
-static double compare(const target *t, op_case *c, const char *op, op_runner run,
-                      const void *state, const char *const *written)
-{
-    const hn_backend *backend = target_backend(t);
-    device_case d;
-    device_case_upload(&d, backend, c);
-    run(cpu(), NULL, state);
-    run(backend, &d, state);
-    double worst = device_case_compare(&d, !t->cuda, tolerance_of(t, op), written);
-    device_case_free(&d);
-    return worst;
-}
+/* ---- the ops --------------------------------------------------------------------------- */
 
 typedef struct {
     const target *t;
@@ -193,8 +73,6 @@ typedef struct {
         if (!needs(target_backend(td->t), names_))                                           \
             return;                                                                         \
     } while (0)
-
-/* ---- the ops --------------------------------------------------------------------------- */
 
 typedef struct {
     const matmul_params *p;
@@ -218,7 +96,7 @@ static void test_matmul(gconstpointer data)
     op_case c;
     matmul_case m = make_matmul(&c, td->params);
     matmul_state s = {td->params, &m};
-    compare(td->t, &c, "matmul", run_matmul, &s, NULL);
+    compare_on_target(td->t, &c, "matmul", run_matmul, &s, NULL);
     case_clear(&c);
 }
 
@@ -270,7 +148,7 @@ static void test_block_matvec_int8(gconstpointer data)
     op_case c;
     block_matvec_case m = make_block_matvec(&c, td->params);
     block_matvec_state s = {td->params, &m};
-    compare(td->t, &c, "block_matvec_int8", run_block_matvec_int8, &s, NULL);
+    compare_on_target(td->t, &c, "block_matvec_int8", run_block_matvec_int8, &s, NULL);
     case_clear(&c);
 }
 
@@ -281,10 +159,10 @@ static void test_block_matvec_group(gconstpointer data)
     op_case c;
     block_matvec_case m = make_block_matvec(&c, td->params);
     block_matvec_state s = {td->params, &m};
-    compare(td->t, &c, "block_matvec", run_block_matvec_group, &s, NULL);
+    compare_on_target(td->t, &c, "block_matvec", run_block_matvec_group, &s, NULL);
     case_clear(&c);
     m = make_block_matvec(&c, td->params);
-    compare(td->t, &c, "block_matvec_int8", run_block_matvec_group_int8, &s, NULL);
+    compare_on_target(td->t, &c, "block_matvec_int8", run_block_matvec_group_int8, &s, NULL);
     case_clear(&c);
 }
 
@@ -309,7 +187,7 @@ static void test_embedding(gconstpointer data)
     op_case c;
     embedding_case e = make_embedding(&c, td->params);
     embedding_state s = {td->params, &e};
-    compare(td->t, &c, "embedding", run_embedding, &s, NULL);
+    compare_on_target(td->t, &c, "embedding", run_embedding, &s, NULL);
     case_clear(&c);
 }
 
@@ -335,7 +213,7 @@ static void test_rmsnorm(gconstpointer data)
     op_case c;
     rmsnorm_case r = make_rmsnorm(&c, td->params);
     rmsnorm_state s = {td->params, &r};
-    compare(td->t, &c, "rmsnorm", run_rmsnorm, &s, NULL);
+    compare_on_target(td->t, &c, "rmsnorm", run_rmsnorm, &s, NULL);
     case_clear(&c);
 }
 
@@ -360,7 +238,7 @@ static void test_swiglu(gconstpointer data)
     op_case c;
     swiglu_case g = make_swiglu(&c, td->params);
     swiglu_state s = {td->params, &g};
-    compare(td->t, &c, "swiglu", run_swiglu, &s, NULL);
+    compare_on_target(td->t, &c, "swiglu", run_swiglu, &s, NULL);
     case_clear(&c);
 }
 
@@ -394,7 +272,7 @@ static void test_rope(gconstpointer data)
     size_t numel = (size_t)p->B * p->T * p->NH * p->HD;
     rope_state s = {p, &r, case_scratch(&c, "in_place", numel)};
     memcpy(s.in_place, r.inp, numel * sizeof(float));
-    compare(td->t, &c, "rope", run_rope, &s, NULL);
+    compare_on_target(td->t, &c, "rope", run_rope, &s, NULL);
     case_clear(&c);
 }
 
@@ -424,7 +302,7 @@ static void test_attention(gconstpointer data)
     op_case c;
     attention_case a = make_attention(&c, td->params);
     attention_state s = {td->params, &a};
-    compare(td->t, &c, "attention", run_attention, &s, NULL);
+    compare_on_target(td->t, &c, "attention", run_attention, &s, NULL);
     case_clear(&c);
 }
 
@@ -448,7 +326,7 @@ static void test_attention_cached(gconstpointer data)
     op_case c;
     attention_cached_case a = make_attention_cached(&c, td->params);
     attention_cached_state s = {td->params, &a};
-    compare(td->t, &c, "attention_cached", run_attention_cached, &s, NULL);
+    compare_on_target(td->t, &c, "attention_cached", run_attention_cached, &s, NULL);
     case_clear(&c);
 }
 
@@ -475,7 +353,7 @@ static void test_cross_entropy(gconstpointer data)
     op_case c;
     cross_entropy_case e = make_cross_entropy(&c, td->params);
     cross_entropy_state s = {td->params, &e};
-    compare(td->t, &c, "cross_entropy", run_cross_entropy, &s, NULL);
+    compare_on_target(td->t, &c, "cross_entropy", run_cross_entropy, &s, NULL);
     case_clear(&c);
 }
 
@@ -510,7 +388,7 @@ static void test_dora(gconstpointer data)
     size_t n = (size_t)p->N * p->OC;
     dora_state s = {p, &x, case_scratch(&c, "in_place", n)};
     memcpy(s.in_place, x.inp, n * sizeof(float));
-    compare(td->t, &c, "dora", run_dora, &s, NULL);
+    compare_on_target(td->t, &c, "dora", run_dora, &s, NULL);
     case_clear(&c);
 }
 
@@ -551,7 +429,7 @@ static void test_adamw(gconstpointer data)
     adamw_state s = {p, &a, case_scratch(&c, "sums", (size_t)p->steps)};
     memset(s.sums, 0, (size_t)p->steps * sizeof(float));
     static const char *const params[] = {"param0", "param1", NULL};
-    compare(td->t, &c, "adamw", run_adamw, &s, params);
+    compare_on_target(td->t, &c, "adamw", run_adamw, &s, params);
     case_clear(&c);
 }
 
@@ -575,7 +453,7 @@ static void test_norm_squared(gconstpointer data)
     op_case c;
     norm_squared_case n = make_norm_squared(&c, td->params);
     norm_squared_state s = {td->params, &n};
-    compare(td->t, &c, "norm_squared", run_norm_squared, &s, NULL);
+    compare_on_target(td->t, &c, "norm_squared", run_norm_squared, &s, NULL);
     case_clear(&c);
 }
 
@@ -598,7 +476,7 @@ static void test_axpy(gconstpointer data)
     op_case c;
     axpy_case a = make_axpy(&c, td->params);
     axpy_state s = {td->params, &a};
-    compare(td->t, &c, "axpy", run_axpy, &s, NULL);
+    compare_on_target(td->t, &c, "axpy", run_axpy, &s, NULL);
     case_clear(&c);
 }
 
@@ -777,6 +655,7 @@ static void add_target(const target *t)
     ADD(attention_cases, test_attention)
     ADD(attention_cached_cases, test_attention_cached)
     ADD(cross_entropy_cases, test_cross_entropy)
+    ADD(cross_entropy_block_cases, test_cross_entropy)
     ADD(dropout_cases, test_dropout)
     ADD(dora_cases, test_dora)
     ADD(norm_squared_cases, test_norm_squared)

@@ -3,7 +3,8 @@
  * AdamW) and decoded with a key/value cache on the offset backend (offset_backend.h: device
  * pointers the host cannot dereference, a fault at the first touch) gives, bit for bit, the
  * CPU backend's losses, gradients, parameters, log-probabilities and logits; so does decoding
- * the real SmolLM2 GGUF kept in Q4_1 / Q8_0 blocks (fp32 and int8 activations). What a CUDA
+ * the real SmolLM2 GGUF kept in Q4_1 / Q8_0 blocks (fp32 and int8 activations), and its
+ * evaluation loss. What a CUDA
  * backend needs of the engine, checked without a GPU. */
 #include <math.h>
 #include <string.h>
@@ -261,28 +262,19 @@ static void test_training(gconstpointer data)
 
 /* ---- decoding with a key/value cache --------------------------------------------------- */
 
-/* Prefill and greedy decoding of a few tokens; with blocks, the GGUF weights stay Q8_0 / Q4_1
- * and one-token products go through block_matvec_group (fp32 or int8 activations). */
-static void decode(const hn_backend *backend, const hn_model_dir *dir, bool blocks,
-                   hn_decode_activations activations, GPtrArray *results)
+enum { PROMPT = 7, NEW = 3 };
+static const int32_t prompt[PROMPT] = {1, 17, 43, 5, 88, 60, 9};
+
+/* Prefill and greedy decoding of a few tokens with a fresh key/value cache. */
+static void decode_tokens(hn_model *model, const char *label, GPtrArray *results)
 {
-    enum { PROMPT = 7, NEW = 3 };
     hn_error err = {0};
-    hn_model_options options;
-    hn_model_options_init(&options);
-    options.backend = backend;
-    options.keep_gguf_blocks = blocks;
-    hn_model *model = NULL;
-    check_ok(hn_model_new(dir, &options, &model, &err), &err, "hn_model_new");
-    if (blocks)
-        g_assert_true(hn_model_set_decode_activations(model, activations));
     size_t vocabulary = (size_t)hn_model_get_config(model)->vocab_size;
+    float *logits = g_new(float, PROMPT * vocabulary);
     hn_kv_decoder *decoder = NULL;
     check_ok(hn_kv_decoder_new(model, &decoder, &err), &err, "hn_kv_decoder_new");
-    int32_t prompt[PROMPT] = {1, 17, 43, 5, 88, 60, 9};
-    float *logits = g_new(float, PROMPT * vocabulary);
     check_ok(hn_kv_decoder_append(decoder, prompt, PROMPT, logits, true, &err), &err, "prefill");
-    record(results, logits, PROMPT * vocabulary * sizeof(float), "prefill logits");
+    record(results, logits, PROMPT * vocabulary * sizeof(float), "%s: prefill logits", label);
     float *last = logits + (PROMPT - 1) * vocabulary;
     for (int i = 0; i < NEW; i++) {
         int32_t next = 0; /* greedy */
@@ -291,23 +283,55 @@ static void decode(const hn_backend *backend, const hn_model_dir *dir, bool bloc
                 next = (int32_t)v;
         check_ok(hn_kv_decoder_append(decoder, &next, 1, logits, false, &err), &err, "decode");
         last = logits;
-        record(results, logits, vocabulary * sizeof(float), "token %d logits", i);
+        record(results, logits, vocabulary * sizeof(float), "%s: token %d logits", label, i);
     }
+    hn_kv_decoder_free(decoder);
     g_free(logits);
+}
+
+/* The model of dir on backend, decoded. With blocks, its GGUF weights stay Q8_0 / Q4_1: an
+ * evaluation loss (hone eval's forward with labels, the LM head in blocks), then decoding with
+ * one-token products through block_matvec_group in fp32 and in int8 activations. */
+static void decode(const hn_backend *backend, const hn_model_dir *dir, bool blocks,
+                   GPtrArray *results)
+{
+    hn_error err = {0};
+    hn_model_options options;
+    hn_model_options_init(&options);
+    options.backend = backend;
+    options.keep_gguf_blocks = blocks;
+    hn_model *model = NULL;
+    check_ok(hn_model_new(dir, &options, &model, &err), &err, "hn_model_new");
+    if (blocks) {
+        size_t vocabulary = (size_t)hn_model_get_config(model)->vocab_size;
+        int32_t labels[PROMPT] = {HN_IGNORE_INDEX, HN_IGNORE_INDEX, 43, 5, 88, 60, 9};
+        hn_batch batch = {prompt, labels, NULL, NULL, 1, PROMPT};
+        double loss_sum = 0;
+        int64_t n_targets = 0;
+        check_ok(hn_model_forward(model, &batch, &loss_sum, &n_targets, &err), &err, "forward");
+        record(results, &loss_sum, sizeof loss_sum, "evaluation loss");
+        float *logits = g_new(float, PROMPT * vocabulary);
+        check_ok(hn_model_logits(model, logits, &err), &err, "logits");
+        record(results, logits, PROMPT * vocabulary * sizeof(float), "evaluation logits");
+        g_free(logits);
+    }
+    decode_tokens(model, "fp32", results);
+    if (blocks) {
+        g_assert_true(hn_model_set_decode_activations(model, HN_DECODE_INT8));
+        decode_tokens(model, "int8", results);
+    }
     if (backend == test_offset_backend())
         g_assert_cmpint(test_offset_backend_live(), >, 0);
-    hn_kv_decoder_free(decoder);
     hn_model_free(model);
     g_assert_cmpint(test_offset_backend_live(), ==, 0);
 }
 
-static void compare_decoding(const hn_model_dir *dir, bool blocks,
-                             hn_decode_activations activations)
+static void compare_decoding(const hn_model_dir *dir, bool blocks)
 {
     GPtrArray *cpu = g_ptr_array_new_with_free_func(result_free);
     GPtrArray *offset = g_ptr_array_new_with_free_func(result_free);
-    decode(hn_cpu_backend(), dir, blocks, activations, cpu);
-    decode(test_offset_backend(), dir, blocks, activations, offset);
+    decode(hn_cpu_backend(), dir, blocks, cpu);
+    decode(test_offset_backend(), dir, blocks, offset);
     compare_runs(cpu, offset);
     g_ptr_array_free(cpu, TRUE);
     g_ptr_array_free(offset, TRUE);
@@ -315,7 +339,7 @@ static void compare_decoding(const hn_model_dir *dir, bool blocks,
 
 static void test_decoding(void)
 {
-    compare_decoding(model_dir, false, HN_DECODE_FP32);
+    compare_decoding(model_dir, false);
 }
 
 /* The real SmolLM2 GGUF (Q4_1 and Q8_0 matrices) kept in its blocks. */
@@ -325,8 +349,7 @@ static void test_decoding_gguf_blocks(void)
     hn_model_dir *dir = NULL;
     hn_error err = {0};
     check_ok(hn_model_dir_open(path, &dir, &err), &err, path);
-    compare_decoding(dir, true, HN_DECODE_FP32);
-    compare_decoding(dir, true, HN_DECODE_INT8);
+    compare_decoding(dir, true);
     hn_model_dir_close(dir);
     g_free(path);
 }
