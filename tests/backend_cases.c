@@ -4,7 +4,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "dtype.h"
 #include "test_util.h"
+#include "weight_blocks.h"
 
 void case_init(op_case *c, const char *name, const char *op)
 {
@@ -52,13 +54,51 @@ float *case_floats(op_case *c, const char *name, size_t n, double scale)
     return x;
 }
 
-/* A weight [n] stored as `type`: random fp32, or random fp32 rounded to bf16 (truncated; the
- * reference reads the same bits). */
+/* n weights in GGUF blocks of `type` (weight_blocks.h): random quants under a random fp16
+ * scale per block (Q4_1: and a minimum), so values stay within about +-1. */
+static void *random_blocks(op_case *c, const char *name, size_t n, hn_weight_type type)
+{
+    g_assert_cmpuint(n % HN_BLOCK_ELEMENTS, ==, 0);
+    size_t blocks = n / HN_BLOCK_ELEMENTS;
+    size_t block_bytes = type == HN_WEIGHT_Q8_0 ? HN_Q8_0_BLOCK_BYTES : HN_Q4_1_BLOCK_BYTES;
+    uint8_t *bytes = case_add(c, name, blocks * block_bytes);
+    GRand *rand = g_rand_new_with_seed(case_seed(c, name));
+    for (size_t b = 0; b < blocks; b++) {
+        uint8_t *block = bytes + b * block_bytes;
+        for (size_t i = 0; i < block_bytes; i++)
+            block[i] = (uint8_t)g_rand_int_range(rand, 0, 256);
+        float d = (float)g_rand_double_range(rand, 0.3, 1.0);
+        uint16_t scale = hn_f32_to_f16(type == HN_WEIGHT_Q8_0 ? d / 127.0f : d / 8.0f);
+        memcpy(block, &scale, 2);
+        if (type == HN_WEIGHT_Q4_1) { /* x = d q + m, q in [0, 15]: m about -7.5 d */
+            uint16_t minimum = hn_f32_to_f16(-7.5f * hn_f16_to_f32(scale) *
+                                             (float)g_rand_double_range(rand, 0.8, 1.2));
+            memcpy(block + 2, &minimum, 2);
+        }
+    }
+    g_rand_free(rand);
+    return bytes;
+}
+
+static const char *weight_type_name(hn_weight_type type)
+{
+    switch (type) {
+    case HN_WEIGHT_BF16: return "bf16";
+    case HN_WEIGHT_Q8_0: return "q8_0";
+    case HN_WEIGHT_Q4_1: return "q4_1";
+    default: return "f32";
+    }
+}
+
+/* A weight [n] stored as `type`: random fp32, random fp32 rounded to bf16 (truncated; the
+ * reference reads the same bits), or random GGUF blocks (no reference reads those). */
 void *case_weight(op_case *c, const char *name, size_t n, hn_weight_type type)
 {
     char key[64];
     g_snprintf(key, sizeof key, "%s_type", name);
-    cJSON_AddStringToObject(c->spec, key, type == HN_WEIGHT_BF16 ? "bf16" : "f32");
+    cJSON_AddStringToObject(c->spec, key, weight_type_name(type));
+    if (type == HN_WEIGHT_Q8_0 || type == HN_WEIGHT_Q4_1)
+        return random_blocks(c, name, n, type);
     float *values = case_floats(c, name, n, 1.0);
     if (type == HN_WEIGHT_F32)
         return values;
@@ -84,10 +124,12 @@ int32_t *case_ints(op_case *c, const char *name, size_t n, int32_t below)
     return x;
 }
 
-/* A buffer an op writes (owned by the case, not written for the reference). */
+/* A buffer an op writes (owned by the case, not written for the reference), zeroed: a
+ * backend that leaves an output unwritten differs from one that writes it. */
 float *case_scratch(op_case *c, const char *name, size_t n)
 {
     float *x = case_add(c, name, n * sizeof *x);
+    memset(x, 0, n * sizeof *x);
     c->arrays[c->n_arrays - 1].scratch = true;
     return x;
 }
@@ -415,4 +457,133 @@ const dora_params dora_cases[DORA_CASES] = {
 const adamw_params adamw_cases[ADAMW_CASES] = {
     {"adamw_clip", 6, 1e-2, 0.9, 0.95, 1e-8, 0.1, 1.0},
     {"adamw_no_clip", 4, 1e-3, 0.9, 0.999, 1e-8, 0.01, 0.0},
+};
+
+/* ---- cases of the ops no reference script checks yet ----------------------------------- */
+
+/* C a multiple of 32; N = 1 is the one-row (decode) path, N > 1 widened tiles. */
+const matmul_params matmul_block_cases[MATMUL_BLOCK_CASES] = {
+    {"matmul_q8_0_rows", 7, 96, 45, HN_WEIGHT_Q8_0, true, false},
+    {"matmul_q4_1_rows", 5, 128, 70, HN_WEIGHT_Q4_1, false, false},
+    {"matmul_q4_1_one_row", 1, 576, 130, HN_WEIGHT_Q4_1, true, false},
+};
+
+const cross_entropy_params cross_entropy_block_cases[CROSS_ENTROPY_BLOCK_CASES] = {
+    {"cross_entropy_q8_0_frozen", 300, 64, 200, HN_WEIGHT_Q8_0, false},
+    {"cross_entropy_q4_1_frozen", 37, 96, 1000, HN_WEIGHT_Q4_1, false},
+};
+
+const embedding_params embedding_block_cases[EMBEDDING_BLOCK_CASES] = {
+    {"embedding_q8_0", 40, 64, 30, HN_WEIGHT_Q8_0},
+    {"embedding_q4_1", 33, 96, 20, HN_WEIGHT_Q4_1},
+};
+
+axpy_case make_axpy(op_case *c, const axpy_params *p)
+{
+    case_init(c, p->name, "axpy");
+    case_set(c, "n", p->n);
+    case_set(c, "alpha", p->alpha);
+    axpy_case a = {
+        .x = case_floats(c, "x", (size_t)p->n, 1.0),
+        .y = case_grad(c, "y", (size_t)p->n),
+    };
+    return a;
+}
+
+const axpy_params axpy_cases[AXPY_CASES] = {
+    {"axpy", 10007, 0.37},
+};
+
+attention_cached_case make_attention_cached(op_case *c, const attention_cached_params *p)
+{
+    case_init(c, p->name, "attention_cached");
+    case_set(c, "past", p->past);
+    case_set(c, "T", p->T);
+    case_set(c, "NH", p->NH);
+    case_set(c, "NKV", p->NKV);
+    case_set(c, "HD", p->HD);
+    case_set(c, "window", p->window);
+    case_set(c, "scale", (float)p->scale);
+    size_t q_size = (size_t)p->T * p->NH * p->HD;
+    size_t kv_size = (size_t)(p->past + p->T) * p->NKV * p->HD;
+    attention_cached_case a = {
+        .q = case_floats(c, "q", q_size, 2.0),
+        .k = case_floats(c, "k", kv_size, 2.0),
+        .v = case_floats(c, "v", kv_size, 1.0),
+        .out = case_scratch(c, "out", q_size),
+    };
+    return a;
+}
+
+const attention_cached_params attention_cached_cases[ATTENTION_CACHED_CASES] = {
+    {"attention_cached_prefill", 0, 9, 4, 2, 16, 0, 0.25},
+    {"attention_cached_decode", 70, 1, 4, 2, 16, 0, 0.25},
+    {"attention_cached_window", 37, 3, 2, 1, 32, 20, 0.17677669529663687},
+    {"attention_cached_long", 300, 2, 3, 3, 64, 0, 0.125},
+};
+
+block_matvec_case make_block_matvec(op_case *c, const block_matvec_params *p)
+{
+    case_init(c, p->name, "block_matvec");
+    case_set(c, "C", p->C);
+    case_set(c, "OC0", p->OC0);
+    case_set(c, "OC1", p->OC1);
+    size_t C = (size_t)p->C;
+    block_matvec_case b = {
+        .inp = case_floats(c, "inp", C, 1.0),
+        .weight = {case_weight(c, "weight0", (size_t)p->OC0 * C, HN_WEIGHT_Q8_0),
+                   case_weight(c, "weight1", (size_t)p->OC1 * C, HN_WEIGHT_Q4_1)},
+        .bias0 = case_floats(c, "bias0", (size_t)p->OC0, 1.0),
+        .int8_out = {case_scratch(c, "int8_out0", (size_t)p->OC0),
+                     case_scratch(c, "int8_out1", (size_t)p->OC1)},
+        .group_out = {case_scratch(c, "group_out0", (size_t)p->OC0),
+                      case_scratch(c, "group_out1", (size_t)p->OC1)},
+        .group_int8_out = {case_scratch(c, "group_int8_out0", (size_t)p->OC0),
+                           case_scratch(c, "group_int8_out1", (size_t)p->OC1)},
+    };
+    return b;
+}
+
+const block_matvec_params block_matvec_cases[BLOCK_MATVEC_CASES] = {
+    {"block_matvec", 96, 40, 70},
+    {"block_matvec_smollm", 576, 576, 1536},
+};
+
+dropout_case make_dropout(op_case *c, const dropout_params *p)
+{
+    case_init(c, p->name, "dropout");
+    case_set(c, "n", p->n);
+    case_set(c, "p", p->p);
+    size_t n = (size_t)p->n;
+    dropout_case d = {
+        .inp = case_floats(c, "inp", n, 1.0),
+        .dout = case_floats(c, "dout", n, 1.0),
+        .out = case_scratch(c, "out", n),
+        .in_place = case_scratch(c, "in_place", n),
+        .dinp = case_grad(c, "dinp", n),
+    };
+    memcpy(d.in_place, d.inp, n * sizeof(float));
+    return d;
+}
+
+const dropout_params dropout_cases[DROPOUT_CASES] = {
+    {"dropout", 100003, 0.1, 1234},
+    {"dropout_half", 4099, 0.5, 0xfedcba9876543210ull},
+};
+
+norm_squared_case make_norm_squared(op_case *c, const norm_squared_params *p)
+{
+    case_init(c, p->name, "norm_squared");
+    case_set(c, "n0", p->n0);
+    case_set(c, "n1", p->n1);
+    norm_squared_case s = {
+        .x0 = case_floats(c, "x0", (size_t)p->n0, 1.0),
+        .x1 = case_floats(c, "x1", (size_t)p->n1, 0.01),
+        .sum = case_grad(c, "sum", 1),
+    };
+    return s;
+}
+
+const norm_squared_params norm_squared_cases[NORM_SQUARED_CASES] = {
+    {"norm_squared", 300007, 1001},
 };

@@ -33,8 +33,9 @@ void case_set(op_case *c, const char *key, double value);
 void *case_add(op_case *c, const char *name, size_t bytes);
 /* n floats with magnitudes in [0.05, 1] * scale and random signs: never zero. */
 float *case_floats(op_case *c, const char *name, size_t n, double scale);
-/* A weight [n] stored as `type` (bf16: random fp32 truncated; the reference reads the same
- * bits); case.json's NAME_type says which. */
+/* A weight [n] stored as `type` (bf16: random fp32 truncated, the reference reads the same
+ * bits; Q8_0 / Q4_1: random GGUF blocks, n a multiple of 32, for backend comparisons only);
+ * case.json's NAME_type says which. */
 void *case_weight(op_case *c, const char *name, size_t n, hn_weight_type type);
 /* n ints in [0, below). */
 int32_t *case_ints(op_case *c, const char *name, size_t n, int32_t below);
@@ -193,3 +194,90 @@ enum { DORA_CASES = 2 };
 extern const dora_params dora_cases[DORA_CASES];
 enum { ADAMW_CASES = 2 };
 extern const adamw_params adamw_cases[ADAMW_CASES];
+
+/* ---- cases of the ops no reference script checks yet (backend comparisons) ------------- */
+
+/* Linear layers, LM heads and embedding lookups on weights in GGUF blocks (frozen: no
+ * dweight; what evaluating a GGUF model kept in its blocks runs). */
+enum { MATMUL_BLOCK_CASES = 3 };
+extern const matmul_params matmul_block_cases[MATMUL_BLOCK_CASES];
+enum { CROSS_ENTROPY_BLOCK_CASES = 2 };
+extern const cross_entropy_params cross_entropy_block_cases[CROSS_ENTROPY_BLOCK_CASES];
+enum { EMBEDDING_BLOCK_CASES = 2 };
+extern const embedding_params embedding_block_cases[EMBEDDING_BLOCK_CASES];
+
+/* y += alpha * x. */
+typedef struct {
+    const char *name;
+    int n;
+    double alpha;
+} axpy_params;
+
+typedef struct {
+    float *y, *x;
+} axpy_case;
+
+axpy_case make_axpy(op_case *c, const axpy_params *p);
+enum { AXPY_CASES = 1 };
+extern const axpy_params axpy_cases[AXPY_CASES];
+
+/* T new queries after `past` cached keys (attention_cached_forward). */
+typedef struct {
+    const char *name;
+    int past, T, NH, NKV, HD, window;
+    double scale;
+} attention_cached_params;
+
+typedef struct {
+    float *q, *k, *v, *out;
+} attention_cached_case;
+
+attention_cached_case make_attention_cached(op_case *c, const attention_cached_params *p);
+enum { ATTENTION_CACHED_CASES = 4 };
+extern const attention_cached_params attention_cached_cases[ATTENTION_CACHED_CASES];
+
+/* One input row against two block weights (Q8_0 [OC0, C], Q4_1 [OC1, C], the first with a
+ * bias): block_matvec_int8 on each, block_matvec_group in fp32 and int8. */
+typedef struct {
+    const char *name;
+    int C, OC0, OC1;
+} block_matvec_params;
+
+typedef struct {
+    float *inp, *bias0, *int8_out[2], *group_out[2], *group_int8_out[2];
+    void *weight[2];
+} block_matvec_case;
+
+block_matvec_case make_block_matvec(op_case *c, const block_matvec_params *p);
+enum { BLOCK_MATVEC_CASES = 2 };
+extern const block_matvec_params block_matvec_cases[BLOCK_MATVEC_CASES];
+
+/* dropout_forward (out, and in place), dropout_backward into a random gradient. */
+typedef struct {
+    const char *name;
+    int n;
+    double p;
+    uint64_t seed;
+} dropout_params;
+
+typedef struct {
+    float *inp, *dout, *out, *in_place, *dinp;
+} dropout_case;
+
+dropout_case make_dropout(op_case *c, const dropout_params *p);
+enum { DROPOUT_CASES = 2 };
+extern const dropout_params dropout_cases[DROPOUT_CASES];
+
+/* norm_squared_accumulate of two arrays into a sum that starts random. */
+typedef struct {
+    const char *name;
+    int n0, n1;
+} norm_squared_params;
+
+typedef struct {
+    float *x0, *x1, *sum;
+} norm_squared_case;
+
+norm_squared_case make_norm_squared(op_case *c, const norm_squared_params *p);
+enum { NORM_SQUARED_CASES = 1 };
+extern const norm_squared_params norm_squared_cases[NORM_SQUARED_CASES];
