@@ -109,7 +109,7 @@ static const key_spec KEYS[] = {
     {"bf16", K_BOOL, F(bf16), "false", ANY, NULL},
     {"fp16", K_BOOL, F(fp16), "false", ANY, NULL},
     {"pure_bf16", K_BOOL, F(pure_bf16), "false", ANY, NULL},
-    {"tf32", K_BOOL, F(tf32), "false", ANY, NULL},
+    {"tf32", K_BOOL, F(tf32), NULL, ANY, NULL},
     {"plot_loss", K_BOOL, F(plot_loss), "false", ANY, NULL},
     {"resume_from_checkpoint", K_STRING, F(resume_from_checkpoint), NULL, ANY, NULL},
     {"do_eval", K_BOOL, F(do_eval), "false", ANY, NULL},
@@ -441,6 +441,9 @@ static char *value_text(const hn_train_args *args, const key_spec *k, bool quote
     switch (k->kind) {
     case K_BOOL:
         if (k->offset == F(packing) && !args->packing_set)
+            return NULL;
+        /* transformers' tf32 defaults to None (torch's own setting: no TF32 matmuls) */
+        if (k->offset == F(tf32) && !args->tf32)
             return NULL;
         return g_strdup(*(const bool *)field_of(args, k) ? "true" : "false");
     case K_INT:
