@@ -9,6 +9,7 @@ use, runs the transformers + PEFT peer, and reads Hone's rate from its trainer_l
                       rms_norm_eps 1e-6); nothing is downloaded. A byte-level tokenizer.json
                       (the 256 byte tokens and <|endoftext|>, no merges: one token per byte)
                       so that hone train can read text.
+      OUT_DIR/model.json  {"params": ...}, also printed.
       OUT_DIR/data/   dataset_info.json and random_text.jsonl ("text": random lowercase words,
                       enough for the steps the check times), for stage pt.
   python3 bench/gpu_train_step.py peer MODEL_DIR --method lora|full [--seq 2048] [--steps 8]
@@ -92,8 +93,11 @@ def make(out, shape, device, text_bytes):
     byte_tokenizer(model_dir)
     random_text(data_dir, text_bytes)
     params = sum(p.numel() for p in model.parameters())
-    print(json.dumps({"model": model_dir, "data": data_dir, "params": params,
-                      "seconds": round(time.time() - start, 1)}))
+    line = json.dumps({"model": model_dir, "data": data_dir, "params": params,
+                       "seconds": round(time.time() - start, 1)})
+    with open(os.path.join(out, "model.json"), "w") as f:
+        f.write(line + "\n")
+    print(line)
 
 
 def peer(model_dir, method, seq, steps, warmup, device):
