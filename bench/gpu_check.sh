@@ -165,8 +165,11 @@ export -f build_here
 if [ -n "$build" ]; then
   stage build 10 test -x "$build/app/hone"
 elif [ -x "$root/.gpu-carry/build/app/hone" ]; then
+  # bench/gpu_pack.sh's build, its libraries unpacked beside the run
   build=$root/.gpu-carry/build
-  export LD_LIBRARY_PATH="$root/.gpu-carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  mkdir -p "$work/lib" && tar -C "$work/lib" -xJf "$root/.gpu-carry/lib.tar.xz"
+  export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  cat "$root/.gpu-carry/MANIFEST" >"$out/carried.txt" 2>/dev/null
   stage build 10 "$build/app/hone" --version
 elif [ "$mode" = cpu ] && [ -x "$root/build/app/hone" ]; then
   build=$root/build
