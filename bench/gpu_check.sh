@@ -31,7 +31,7 @@ usage() {
   echo "  --cpu-smoke, --dry-run, --help"
 }
 
-mode=gpu out=${OUT:-} build='' budget=480 seq=2048 steps=8 warmup=2
+mode=gpu out=${OUT:-} build='' budget=480 seq='' steps='' warmup=''
 while [ $# -gt 0 ]; do
   case $1 in
     --out) out=${2:?--out needs a folder}; shift 2 ;;
@@ -46,17 +46,28 @@ while [ $# -gt 0 ]; do
     *) echo "gpu_check.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
+if [ "$mode" = cpu ]; then  # the smoke run's sizes, unless given
+  seq=${seq:-256} steps=${steps:-2} warmup=${warmup:-1}
+else
+  seq=${seq:-2048} steps=${steps:-8} warmup=${warmup:-2}
+fi
 for n in "$budget" "$seq" "$steps" "$warmup"; do
   case $n in ''|*[!0-9]*) echo "gpu_check.sh: '$n' is not a whole number" >&2; exit 2 ;; esac
 done
 [ "$steps" -ge 1 ] || { echo "gpu_check.sh: --steps must be at least 1" >&2; exit 2; }
-if [ "$mode" = cpu ]; then  # the smoke run's sizes, unless given
-  seq=256 steps=2 warmup=1
-fi
 out=${out:-$root/gpu-check-out}
 mkdir -p "$out" || exit 2
 work=$(mktemp -d "${TMPDIR:-/tmp}/hone-gpu-check.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Every stage's log and result goes to $logs; at the end they go to $out as two files
+# (summary.txt and gpu-check-logs.tar.gz): the device tool returns at most 8 files.
+logs=$work/logs
+mkdir -p "$logs"
+finish() {
+  [ -f "$logs/summary.txt" ] && cp "$logs/summary.txt" "$out/"
+  tar -C "$work" -czf "$out/gpu-check-logs.tar.gz" logs 2>/dev/null
+  rm -rf "$work"
+}
+trap finish EXIT
 start=$(date +%s)
 
 # Python: the image's python3 on the GPU machine; the reference venv here.
@@ -72,7 +83,7 @@ names=() results=() seconds=()
 remaining() { echo $((budget - ($(date +%s) - start))); }
 
 # stage NAME LIMIT COMMAND...: runs COMMAND with a time limit of LIMIT seconds (or what is left
-# of the budget, less 20 s for the summary), output in $out/NAME.log.
+# of the budget, less 20 s for the summary), output in $logs/NAME.log.
 stage() {
   local name=$1 limit=$2 left status t0
   shift 2
@@ -93,7 +104,7 @@ stage() {
   t0=$(date +%s)
   # a function runs in a child bash (timeout runs programs): the functions and settings are
   # exported below
-  timeout --kill-after=5 "$limit" bash -c '"$@"' stage "$@" >"$out/$name.log" 2>&1
+  timeout --kill-after=5 "$limit" bash -c '"$@"' stage "$@" >"$logs/$name.log" 2>&1
   status=$?
   seconds+=($(( $(date +%s) - t0 )))
   case $status in
@@ -101,7 +112,7 @@ stage() {
     124|137) results+=("TIMEOUT (${limit}s)") ;;
     *) results+=("FAIL (exit $status)") ;;
   esac
-  tail -n 4 "$out/$name.log" | sed "s/^/  $name: /"
+  tail -n 4 "$logs/$name.log" | sed "s/^/  $name: /"
   return "$status"
 }
 
@@ -137,7 +148,7 @@ EOF
 )
   export LD_LIBRARY_PATH="${libs:+$libs:}/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
-export root out work py mode device backend seq steps warmup
+export root out work logs py mode device backend seq steps warmup
 export -f env_report
 stage env 30 env_report
 
@@ -169,7 +180,7 @@ elif [ -x "$root/.gpu-carry/build/app/hone" ]; then
   build=$root/.gpu-carry/build
   mkdir -p "$work/lib" && tar -C "$work/lib" -xJf "$root/.gpu-carry/lib.tar.xz"
   export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  cat "$root/.gpu-carry/MANIFEST" >"$out/carried.txt" 2>/dev/null
+  cat "$root/.gpu-carry/MANIFEST" >"$logs/carried.txt" 2>/dev/null
   stage build 10 "$build/app/hone" --version
 elif [ "$mode" = cpu ] && [ -x "$root/build/app/hone" ]; then
   build=$root/build
@@ -184,7 +195,7 @@ hone=$build/app/hone
 export build hone LD_LIBRARY_PATH
 if [ $have_hone = 1 ] || [ "$mode" = dry ]; then
   stage hone_env 30 "$hone" env
-  [ "$mode" = gpu ] && ! grep -q "^auto chooses: backend: cuda" "$out/hone_env.log" 2>/dev/null &&
+  [ "$mode" = gpu ] && ! grep -q "^auto chooses: backend: cuda" "$logs/hone_env.log" 2>/dev/null &&
     echo "  hone env: auto does not choose CUDA here; the cuda stages will say why"
 fi
 
@@ -231,28 +242,28 @@ peak_mb() {
 
 hone_train() {  # hone_train lora|full
   local method=$1 dir=$work/hone-$1
-  peak_mb "$out/hone_$method.mem" "$hone" train --stage pt --do_train true \
+  peak_mb "$logs/hone_$method.mem" "$hone" train --stage pt --do_train true \
     --model_name_or_path "$work/model" --dataset random_text --dataset_dir "$work/data" \
     --template default --cutoff_len "$seq" --packing true --finetuning_type "$method" \
     --bf16 true --backend "$backend" --per_device_train_batch_size 1 \
     --gradient_accumulation_steps 1 --learning_rate 1e-4 --max_steps $((warmup + steps)) \
     --logging_steps 1 --save_steps 100000 --output_dir "$dir" --overwrite_output_dir true &&
-  "$py" "$root/bench/gpu_train_step.py" hone-rate "$dir" --warmup "$warmup" | tee "$out/hone_$method.json"
+  "$py" "$root/bench/gpu_train_step.py" hone-rate "$dir" --warmup "$warmup" | tee "$logs/hone_$method.json"
   local status=$?
   rm -rf "$dir"  # the saved 0.5B model: not needed, and $work is on a small disk
   return "$status"
 }
 
 peer_train() {  # peer_train lora|full
-  peak_mb "$out/peer_$1.mem" "$py" "$root/bench/gpu_train_step.py" peer "$work/model" \
+  peak_mb "$logs/peer_$1.mem" "$py" "$root/bench/gpu_train_step.py" peer "$work/model" \
     --method "$1" --seq "$seq" --steps "$steps" --warmup "$warmup" --device "$device" |
-    tee "$out/peer_$1.json"
+    tee "$logs/peer_$1.json"
 }
 
 export -f peak_mb hone_train peer_train
 stage make_model 90 "$py" "$root/bench/gpu_train_step.py" make "$work" --shape "$shape" \
   --device "$device" --text-bytes $(( (warmup + steps + 2) * seq * 2 ))
-[ -f "$work/model.json" ] && cp "$work/model.json" "$out/model.json"
+[ -f "$work/model.json" ] && cp "$work/model.json" "$logs/model.json"
 for method in lora full; do
   if [ $have_hone = 1 ] || [ "$mode" = dry ]; then
     stage "hone_$method" 100 hone_train "$method"
@@ -263,16 +274,20 @@ for method in lora full; do
 done
 
 # ---- the summary ----------------------------------------------------------------------------
-echo
-echo "== stages (budget ${budget}s, used $(( $(date +%s) - start ))s; logs in $out) =="
 failed=0
 for i in "${!names[@]}"; do
-  printf '  %-16s %-24s %4ss\n' "${names[$i]}" "${results[$i]}" "${seconds[$i]}"
   case ${results[$i]} in PASS|dry|ABSENT*) ;; *) failed=1 ;; esac
 done
+{
+  echo
+  echo "== stages (mode $mode, budget ${budget}s, used $(( $(date +%s) - start ))s; logs in $out/gpu-check-logs.tar.gz) =="
+  for i in "${!names[@]}"; do
+    printf '  %-16s %-24s %4ss\n' "${names[$i]}" "${results[$i]}" "${seconds[$i]}"
+  done
+} | tee "$logs/summary.txt"
 [ "$mode" = dry ] && exit 0
-"$py" - "$out" "$seq" <<'EOF' | tee "$out/summary.txt"
-import json, os, re, sys
+"$py" - "$logs" "$seq" <<'EOF' | tee -a "$logs/summary.txt"
+import json, os, sys
 out, seq = sys.argv[1], int(sys.argv[2])
 # H200 SXM dense bf16 peak: about 989 TFLOP/s by NVIDIA's datasheet (the H100's rate;
 # /work/.library/device/H200.md); KINDS.md measured 769-798 TFLOP/s for an 8192^3 bf16 product.
