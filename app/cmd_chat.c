@@ -61,6 +61,8 @@ static void print_usage(void)
            "                        chat template, \"auto\")\n"
            "  default_system        the system prompt (default: the template's)\n"
            "  enable_thinking       reasoning templates: let the model think (true)\n"
+           "  backend               auto (CUDA when a GPU is usable, else the CPU), cpu or\n"
+           "                        cuda; fp32 GEMMs on the GPU\n"
            "  do_sample (true), temperature (0.95; 0: greedy), top_p (0.7), top_k (50),\n"
            "  repetition_penalty (1.0), max_new_tokens (1024), seed (42)\n"
            "Options:\n"

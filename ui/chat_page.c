@@ -107,7 +107,7 @@ on_loaded (gboolean ok, const char *message, gpointer data)
   HoneChatPage *self = data;
   if (ok) {
     /* message: which backend runs (backend_choice.h) */
-    char *text = g_strdup_printf (_ ("Model loaded. %s"), message != NULL ? message : "");
+    char *text = g_strdup_printf ("%s %s", _ ("Model loaded."), message != NULL ? message : "");
     set_status (self, text);
     g_free (text);
   } else {
