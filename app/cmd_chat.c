@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend_choice.h"
 #include "chat_args.h"
 #include "chat_prompt.h"
 #include "chat_thought.h"
@@ -60,6 +61,8 @@ static void print_usage(void)
            "                        chat template, \"auto\")\n"
            "  default_system        the system prompt (default: the template's)\n"
            "  enable_thinking       reasoning templates: let the model think (true)\n"
+           "  backend               auto (CUDA when a GPU is usable, else the CPU), cpu or\n"
+           "                        cuda; fp32 GEMMs on the GPU\n"
            "  do_sample (true), temperature (0.95; 0: greedy), top_p (0.7), top_k (50),\n"
            "  repetition_penalty (1.0), max_new_tokens (1024), seed (42)\n"
            "Options:\n"
@@ -136,12 +139,17 @@ static int open_session(chat_session *c)
 {
     hn_error err = {0};
     const hn_chat_args *a = &c->args;
+    hn_backend_request request = {.backend = a->backend};
+    hn_backend_choice choice;
+    if (hn_backend_choose(&request, &choice, &err) != HN_OK)
+        return hone_fail("chat", "%s", err.message);
+    g_printerr("hone chat: %s\n", choice.line);
     if (hn_model_dir_open(a->model_name_or_path, &c->dir, &err) != HN_OK ||
         hn_tokenizer_load_model(a->model_name_or_path, &c->tok, &err) != HN_OK ||
         hn_chat_prompt_new(c->tok, a->template_name, &c->dir->generation, &c->prompt, &err) !=
             HN_OK ||
-        hn_model_open_inference(c->dir, a->adapter_name_or_path, NULL, &c->model, &err) !=
-            HN_OK ||
+        hn_model_open_inference(c->dir, a->adapter_name_or_path, choice.backend, &c->model,
+                                &err) != HN_OK ||
         hn_kv_decoder_new(c->model, &c->decoder, &err) != HN_OK)
         return hone_fail("chat", "%s", err.message);
     if (!hn_model_set_decode_activations(c->model, a->decode_activations))

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "backend_choice.h"
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
@@ -80,6 +81,18 @@ static void print_cuda(void)
         else
             printf("  %-13s not found (%s)\n", label, lib->error);
     }
+}
+
+/* What `backend: auto` (the default of train, eval, chat and score) runs on here. */
+static void print_auto_choice(void)
+{
+    hn_backend_request request = {.backend = "auto"};
+    hn_backend_choice choice;
+    hn_error err = {0};
+    if (hn_backend_choose(&request, &choice, &err) == HN_OK)
+        printf("\nauto chooses: %s\n", choice.line);
+    else
+        printf("\nauto chooses: nothing: %s\n", err.message);
 }
 
 static void print_libraries(void)
@@ -400,6 +413,7 @@ int hone_cmd_env(int argc, char **argv)
     print_build();
     print_cpu();
     print_cuda();
+    print_auto_choice();
     print_libraries();
     return HONE_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend_choice.h"
 #include "cli.h"
 #include "commands.h"
 #include "gguf_tokenizer.h"
@@ -77,7 +78,8 @@ static void print_result(const char *model_path, const int32_t *ids, const float
     cJSON_Delete(root);
 }
 
-static int run(const char *model_path, const char *adapter_path, int max_length)
+static int run(const char *model_path, const char *adapter_path, int max_length,
+               const hn_backend *backend)
 {
     hn_error err = {0};
     hn_model_dir *dir = NULL;
@@ -90,7 +92,7 @@ static int run(const char *model_path, const char *adapter_path, int max_length)
     int32_t *ids = NULL;
     char *text = NULL;
     int code = HONE_EXIT_OK;
-    if (hn_model_open_inference(dir, adapter_path, NULL, &model, &err) != HN_OK)
+    if (hn_model_open_inference(dir, adapter_path, backend, &model, &err) != HN_OK)
         code = hone_fail("score", "%s", err.message);
     if (code == HONE_EXIT_OK)
         text = hone_read_stdin(&length);
@@ -116,7 +118,7 @@ static int run(const char *model_path, const char *adapter_path, int max_length)
 
 int hone_cmd_score(int argc, char **argv)
 {
-    char *model = NULL, *adapter = NULL, *template_name = NULL;
+    char *model = NULL, *adapter = NULL, *template_name = NULL, *backend = NULL;
     gboolean reward = FALSE;
     int max_length = 0;
     const GOptionEntry entries[] = {
@@ -134,6 +136,8 @@ int hone_cmd_score(int argc, char **argv)
         {"template", 0, 0, G_OPTION_ARG_STRING, &template_name,
          "With --reward: the chat template the reward model was trained with (default: the "
          "model's own, auto)", "NAME"},
+        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend,
+         "auto (default: CUDA when a GPU is usable, else the CPU), cpu or cuda", "NAME"},
         G_OPTION_ENTRY_NULL,
     };
     int code = hone_parse_options("score", "",
@@ -149,9 +153,17 @@ int hone_cmd_score(int argc, char **argv)
     if (code == HONE_EXIT_OK && template_name != NULL && !reward)
         code = hone_usage_error("score", "--template is for --reward (plain text is scored "
                                 "as it is)");
-    if (code == HONE_EXIT_OK)
-        code = reward ? hone_score_reward(model, adapter, template_name)
-                      : run(model, adapter, max_length);
+    hn_backend_request request = {.backend = backend};
+    hn_backend_choice choice = {0};
+    hn_error err = {0};
+    if (code == HONE_EXIT_OK && hn_backend_choose(&request, &choice, &err) != HN_OK)
+        code = hone_fail("score", "%s", err.message);
+    if (code == HONE_EXIT_OK) {
+        g_printerr("hone score: %s\n", choice.line);
+        code = reward ? hone_score_reward(model, adapter, template_name, choice.backend)
+                      : run(model, adapter, max_length, choice.backend);
+    }
+    g_free(backend);
     g_free(template_name);
     g_free(model);
     g_free(adapter);

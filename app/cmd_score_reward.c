@@ -66,7 +66,8 @@ static hn_status score(hn_model *model, const hn_tokenizer *tok, const char *tem
     return s;
 }
 
-int hone_score_reward(const char *model_path, const char *adapter_path, const char *template_name)
+int hone_score_reward(const char *model_path, const char *adapter_path, const char *template_name,
+                      const hn_backend *backend)
 {
     hn_error err = {0};
     hn_model_dir *dir = NULL;
@@ -76,7 +77,7 @@ int hone_score_reward(const char *model_path, const char *adapter_path, const ch
         hn_tokenizer_load_model(model_path, &tok, &err) != HN_OK)
         return hone_fail("score", "%s", err.message);
     int code = HONE_EXIT_OK;
-    if (hn_model_open_reward(dir, adapter_path, NULL, &model, &err) != HN_OK)
+    if (hn_model_open_reward(dir, adapter_path, backend, &model, &err) != HN_OK)
         code = hone_fail("score", "%s", err.message);
     size_t length = 0;
     char *text = code == HONE_EXIT_OK ? hone_read_stdin(&length) : NULL;

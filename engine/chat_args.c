@@ -22,6 +22,7 @@ void hn_chat_args_clear(hn_chat_args *args)
     g_free(args->adapter_name_or_path);
     g_free(args->template_name);
     g_free(args->default_system);
+    g_free(args->backend);
     *args = (hn_chat_args){0};
 }
 
@@ -73,6 +74,12 @@ hn_status hn_chat_args_set(hn_chat_args *args, const char *key, const char *valu
         return set_text(&args->template_name, key, value);
     if (strcmp(key, "default_system") == 0)
         return set_text(&args->default_system, key, value);
+    if (strcmp(key, "backend") == 0) {
+        if (strcmp(value, "auto") != 0 && strcmp(value, "cpu") != 0 && strcmp(value, "cuda") != 0)
+            return hn_fail(err, HN_ERR_ARGUMENT, "%s: backend must be auto, cpu or cuda, found "
+                           "\"%s\"", where, value);
+        return set_text(&args->backend, key, value);
+    }
     if (strcmp(key, "enable_thinking") == 0)
         return boolean(key, value, where, &args->enable_thinking, err);
     if (strcmp(key, "decode_activations") == 0)

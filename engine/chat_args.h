@@ -15,6 +15,7 @@ typedef struct {
     char *adapter_name_or_path;  /* NULL: none; commas: several (not built yet) */
     char *template_name;         /* NULL: the model's own ("auto") */
     char *default_system;        /* NULL: the template's */
+    char *backend;               /* NULL or auto, cpu, cuda (backend_choice.h); GEMMs in fp32 */
     bool enable_thinking;        /* true */
     hn_decode_activations decode_activations; /* decode_activations: fp32 (default) or int8
                                                  (model.h) */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "atomic_file.h"
+#include "backend_choice.h"
 #include "chat_prompt.h"
 #include "eval_loss.h"
 #include "eval_predict.h"
@@ -291,6 +292,12 @@ static hn_status load_data(eval_run *r, hn_sft_data *loss_data, hn_predict_data 
 static hn_status run(eval_run *r, hn_error *err)
 {
     const hn_train_args *args = r->args;
+    /* The backend first, so that a refused one leaves nothing written. */
+    hn_backend_request request;
+    hn_backend_request_from_train_args(&request, args);
+    hn_backend_choice choice;
+    HN_TRY(hn_backend_choose(&request, &choice, err));
+    note(r, "%s", choice.line);
     HN_TRY(hn_model_dir_open(args->model_name_or_path, &r->dir, err));
     HN_TRY(hn_tokenizer_load_model(args->model_name_or_path, &r->tok, err));
     const hn_tokenizer_config *tc = hn_tokenizer_get_config(r->tok);
@@ -305,7 +312,8 @@ static hn_status run(eval_run *r, hn_error *err)
                     g_strerror(errno));
     if (s == HN_OK) {
         double start = now();
-        s = hn_model_open_inference(r->dir, args->adapter_name_or_path, NULL, &r->model, err);
+        s = hn_model_open_inference(r->dir, args->adapter_name_or_path, choice.backend,
+                                    &r->model, err);
         r->preparation_s = now() - start;
     }
     if (s == HN_OK && args->decode_activations != NULL) { /* the generation of do_predict */

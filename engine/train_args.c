@@ -3,6 +3,8 @@
  * ones LLaMA-Factory's and transformers' argument classes give a key missing from a YAML
  * file (llamafactory/hparams/ modules, transformers' TrainingArguments). */
 #include "train_args.h"
+
+#include "backend_choice.h"
 #include "config_file.h"
 
 #include <cjson/cJSON.h>
@@ -107,6 +109,7 @@ static const key_spec KEYS[] = {
     {"bf16", K_BOOL, F(bf16), "false", ANY, NULL},
     {"fp16", K_BOOL, F(fp16), "false", ANY, NULL},
     {"pure_bf16", K_BOOL, F(pure_bf16), "false", ANY, NULL},
+    {"tf32", K_BOOL, F(tf32), NULL, ANY, NULL},
     {"plot_loss", K_BOOL, F(plot_loss), "false", ANY, NULL},
     {"resume_from_checkpoint", K_STRING, F(resume_from_checkpoint), NULL, ANY, NULL},
     {"do_eval", K_BOOL, F(do_eval), "false", ANY, NULL},
@@ -345,9 +348,7 @@ static hn_status check_common(const hn_train_args *args, const char *output_for,
         return hn_fail(err, HN_ERR_UNSUPPORTED, "rope_scaling %s: changing a model's RoPE "
                        "scaling is not built yet (the model's own config.json is used)",
                        args->rope_scaling);
-    if (args->fp16 || args->pure_bf16)
-        return hn_fail(err, HN_ERR_UNSUPPORTED, "%s is a GPU compute type, and the CUDA backend "
-                       "is not built yet", args->fp16 ? "fp16" : "pure_bf16");
+    HN_TRY(hn_compute_type_check(args->bf16, args->fp16, args->pure_bf16, err));
     if (args->mask_history && args->train_on_prompt)
         return hn_fail(err, HN_ERR_ARGUMENT, "mask_history and train_on_prompt cannot both be "
                        "on: one trains only the last answer, the other every token");
@@ -440,6 +441,9 @@ static char *value_text(const hn_train_args *args, const key_spec *k, bool quote
     switch (k->kind) {
     case K_BOOL:
         if (k->offset == F(packing) && !args->packing_set)
+            return NULL;
+        /* transformers' tf32 defaults to None (torch's own setting: no TF32 matmuls) */
+        if (k->offset == F(tf32) && !args->tf32)
             return NULL;
         return g_strdup(*(const bool *)field_of(args, k) ? "true" : "false");
     case K_INT:

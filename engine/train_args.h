@@ -78,6 +78,7 @@ typedef struct {
     int64_t eval_steps;            /* 0: logging_steps */
     int64_t seed;                  /* 42 */
     bool bf16, fp16, pure_bf16, plot_loss;
+    bool tf32;                     /* transformers' tf32: fp32 GEMMs on TF32 tensor cores (CUDA) */
     char *resume_from_checkpoint;
     /* evaluation (hone eval) */
     bool do_eval, do_predict, predict_with_generate;

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "backend_choice.h"
 #include "gguf_tokenizer.h"
 #include "model.h"
 #include "optimizer.h"
@@ -14,9 +15,11 @@
 #include "train_data.h"
 #include "trainer_internal.h"
 
-static void model_options_from(const hn_train_args *args, hn_model_options *o)
+static void model_options_from(const hn_trainer *tr, hn_model_options *o)
 {
+    const hn_train_args *args = tr->args;
     hn_model_options_init(o);
+    o->backend = tr->backend;
     o->method = strcmp(args->finetuning_type, "full") == 0     ? HN_METHOD_FULL
                 : strcmp(args->finetuning_type, "freeze") == 0 ? HN_METHOD_FREEZE
                                                                : HN_METHOD_LORA;
@@ -118,7 +121,7 @@ static hn_status open_model(hn_trainer *tr, hn_error *err)
 {
     const hn_train_args *args = tr->args;
     hn_model_options mo;
-    model_options_from(args, &mo);
+    model_options_from(tr, &mo);
     const char *path = args->adapter_name_or_path;
     if (path == NULL)
         return hn_model_new(tr->dir, &mo, &tr->model, err);
@@ -198,6 +201,7 @@ static hn_status open_reference(hn_trainer *tr, hn_error *err)
     }
     hn_model_options o;
     hn_model_options_init(&o);
+    o.backend = tr->backend;
     const hn_model_dir *dir = tr->dir;
     if (args->ref_model != NULL) {
         HN_TRY(hn_model_dir_open(args->ref_model, &tr->ref_dir, err));
@@ -217,9 +221,22 @@ static hn_status open_reference(hn_trainer *tr, hn_error *err)
     return s;
 }
 
+/* The backend first, so that a refused one leaves nothing written. */
+static hn_status choose_backend(hn_trainer *tr, hn_error *err)
+{
+    hn_backend_request request;
+    hn_backend_request_from_train_args(&request, tr->args);
+    hn_backend_choice choice;
+    HN_TRY(hn_backend_choose(&request, &choice, err));
+    tr->backend = choice.backend;
+    note(tr, choice.line);
+    return HN_OK;
+}
+
 static hn_status setup(hn_trainer *tr, hn_error *err)
 {
     const hn_train_args *args = tr->args;
+    HN_TRY(choose_backend(tr, err));
     HN_TRY(hn_trainer_choose_resume(tr, err));
     HN_TRY(hn_model_dir_open(args->model_name_or_path, &tr->dir, err));
     HN_TRY(hn_tokenizer_load_model(args->model_name_or_path, &tr->tok, err));

@@ -46,6 +46,7 @@ typedef struct {
     hn_sft_template which;
     hn_sft_data data, eval_data;   /* eval_data: from eval_dataset */
     hn_example_set train, eval;    /* eval.n == 0: no evaluation */
+    const hn_backend *backend;     /* where the models live (backend_choice.h) */
     hn_model *model;
     hn_model *ref_model;           /* dpo/kto reference when not the model with adapters off */
     hn_model_dir *ref_dir;         /* ref_model's folder when it is not the model's */

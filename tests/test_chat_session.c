@@ -81,6 +81,8 @@ static void load(events *e, const char *path)
   g_main_loop_run(e->loop);
   g_source_remove(id);
   g_assert_true(e->loaded_ok);
+  /* the message of a load says which backend runs (backend_choice.h) */
+  g_assert_true(g_str_has_prefix(e->message, "backend: "));
   g_assert_cmpint(ticks, >, 0); /* the main loop ran while the worker loaded */
   g_assert_false(hone_chat_session_busy(e->session));
   g_assert_true(hone_chat_session_loaded(e->session));

@@ -190,6 +190,92 @@ static void test_env(void)
 }
 
 /* The binary starts without NVIDIA's libraries: none of them is a link-time dependency. */
+/* The line `hone env` prints after "auto chooses: ". g_free it. */
+static char *env_auto_line(void)
+{
+    run_result r = hone("env", NULL);
+    g_assert_cmpint(r.code, ==, 0);
+    const char *at = strstr(r.out, "\nauto chooses: backend: ");
+    g_assert_nonnull(at);
+    at += strlen("\nauto chooses: ");
+    char *line = g_strndup(at, strcspn(at, "\n"));
+    run_result_clear(&r);
+    return line;
+}
+
+/* Every command that builds a model says which backend runs (the same line `hone env` gives
+ * for auto), refuses `backend: cuda` when hn_cuda_backend cannot run with its reason, exit 1
+ * and nothing written, and refuses fp16 and pure_bf16 saying what is not built. */
+static void test_backend_choice(void)
+{
+    char *auto_line = env_auto_line();
+    g_test_message("hone env: auto chooses: %s", auto_line);
+    char *dir = test_make_tmpdir();
+    char *output = g_build_filename(dir, "out", NULL);
+    char *model = g_build_filename(dir, "no-model", NULL); /* the backend comes first */
+    const char *train[] = {"train", "--do_train", "true", "--model_name_or_path", model,
+                           "--dataset", "alpaca_en_demo", "--output_dir", output};
+    /* auto: the note, then the missing model */
+    run_result r = hone(train[0], train[1], train[2], train[3], train[4], train[5], train[6],
+                        train[7], train[8], NULL);
+    g_assert_cmpint(r.code, ==, 1);
+    char *note = g_strdup_printf("hone train: %s\n", auto_line);
+    test_assert_contains(r.out, note); /* hone train's notes go with its progress, on stdout */
+    test_assert_contains(r.err, "no-model");
+    g_free(note);
+    run_result_clear(&r);
+    if (g_str_has_prefix(auto_line, "backend: cpu (auto: no CUDA GPU: ")) {
+        /* no CUDA here: backend cuda is refused with the same reason, in every command */
+        const char *reason = auto_line + strlen("backend: cpu (auto: no CUDA GPU: ");
+        char *want = g_strdup_printf("backend: cuda was asked for, but %.*s",
+                                     (int)strlen(reason) - 1, reason);
+        r = hone(train[0], train[1], train[2], train[3], train[4], train[5], train[6], train[7],
+                 train[8], "--backend", "cuda", NULL);
+        g_assert_cmpint(r.code, ==, 1);
+        test_assert_contains(r.err, "hone train: error: ");
+        test_assert_contains(r.err, want);
+        g_assert_false(g_file_test(output, G_FILE_TEST_EXISTS));
+        run_result_clear(&r);
+        r = hone("eval", "--do_eval", "true", "--model_name_or_path", model, "--dataset",
+                 "alpaca_en_demo", "--output_dir", output, "--backend", "cuda", NULL);
+        g_assert_cmpint(r.code, ==, 1);
+        test_assert_contains(r.err, want);
+        g_assert_false(g_file_test(output, G_FILE_TEST_EXISTS));
+        run_result_clear(&r);
+        r = hone("score", "--model", model, "--backend", "cuda", NULL);
+        g_assert_cmpint(r.code, ==, 1);
+        test_assert_contains(r.err, want);
+        run_result_clear(&r);
+        r = hone("chat", "--model_name_or_path", model, "--backend", "cuda", "--query", "hi",
+                 NULL);
+        g_assert_cmpint(r.code, ==, 1);
+        test_assert_contains(r.err, want);
+        run_result_clear(&r);
+        g_free(want);
+    }
+    const char *refused[][2] = {{"--fp16", "fp16 is not built: fp16 mixed precision needs "
+                                           "dynamic loss scaling"},
+                                {"--pure_bf16", "pure_bf16 is not built: it keeps the weights "
+                                                "and optimizer state in bf16"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+        r = hone(train[0], train[1], train[2], train[3], train[4], train[5], train[6], train[7],
+                 train[8], refused[i][0], "true", "--backend", "cpu", NULL);
+        g_assert_cmpint(r.code, ==, 1);
+        test_assert_contains(r.err, refused[i][1]);
+        g_assert_false(g_file_test(output, G_FILE_TEST_EXISTS));
+        run_result_clear(&r);
+    }
+    r = hone("chat", "--model_name_or_path", model, "--backend", "tpu", NULL);
+    g_assert_cmpint(r.code, !=, 0);
+    test_assert_contains(r.err, "backend must be auto, cpu or cuda, found \"tpu\"");
+    run_result_clear(&r);
+    test_remove_tree(dir);
+    g_free(model);
+    g_free(output);
+    g_free(dir);
+    g_free(auto_line);
+}
+
 static void test_no_cuda_link_dependencies(void)
 {
     char *argv[] = {"ldd", (char *)g_getenv("HONE_BIN"), NULL};
@@ -592,6 +678,7 @@ int main(int argc, char **argv)
     g_test_add_func("/app/cli/chat", test_chat_command);
     g_test_add_func("/app/cli/export", test_export_command);
     g_test_add_func("/app/cli/env", test_env);
+    g_test_add_func("/app/cli/backend-choice", test_backend_choice);
     g_test_add_func("/app/cli/no-cuda-link-dependencies", test_no_cuda_link_dependencies);
     g_test_add_func("/app/cli/env-model", test_env_model);
     g_test_add_func("/app/cli/tokenize", test_tokenize);

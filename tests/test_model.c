@@ -3,7 +3,8 @@
  * initial magnitudes; LoRA dropout with the masks Hone draws); logits, loss and every
  * gradient. Tolerances (fp32 on both sides): max |Hone - reference| over max |reference|
  * at most 1e-4 for logits and the loss, 1e-3 for each gradient tensor. Also: freeze and
- * recomputation give the same gradients for what trains. */
+ * recomputation give the same gradients for what trains. HONE_TEST_BACKEND=cuda runs it all on
+ * the CUDA backend with fp32 GEMMs, under the same tolerances (bench/gpu_check.sh). */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <string.h>
@@ -155,6 +156,7 @@ static void check_adapters_off(const char *name, test_case *c, hn_model *model)
     hn_error err = {0};
     hn_model_options base_options;
     hn_model_options_init(&base_options);
+    base_options.backend = test_backend();
     hn_model *base = NULL;
     g_assert_cmpint(hn_model_new(c->model_dir, &base_options, &base, &err), ==, HN_OK);
     const hn_model_config *config = hn_model_get_config(model);
@@ -230,6 +232,7 @@ static void check_dora_options(test_case *c, const hn_model_options *dora_option
 
     /* the adapter's own options build the DoRA layout, and it loads */
     hn_model_options_init(&options);
+    options.backend = test_backend();
     char *targets = NULL, *saved = NULL;
     g_assert_cmpint(hn_model_options_for_adapter(&options, &adapter, &targets, &saved, &err), ==,
                     HN_OK);
@@ -252,6 +255,7 @@ static void test_case_against_reference(gconstpointer data)
     case_open(&c, name);
     hn_model_options options;
     hn_model_options_init(&options);
+    options.backend = test_backend(); /* the CPU unless HONE_TEST_BACKEND says otherwise */
     options.method = lora ? HN_METHOD_LORA : HN_METHOD_FULL;
     options.lora_rank = 4;
     options.lora_alpha = 8;

@@ -61,7 +61,8 @@ static void test_defaults_against_upstream(void)
     }
     /* keys upstream leaves unset must be unset in Hone too */
     const char *unset[] = {"template", "max_samples", "lora_alpha", "loraplus_lr_ratio",
-                           "save_total_limit", "eval_steps", "packing", "rope_scaling"};
+                           "save_total_limit", "eval_steps", "packing", "rope_scaling",
+                           "tf32"};
     for (size_t i = 0; i < G_N_ELEMENTS(unset); i++) {
         const cJSON *want = cJSON_GetObjectItemCaseSensitive(defaults, unset[i]);
         g_assert_true(want != NULL && cJSON_IsNull(want));

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <string.h>
 
+#include "backend_choice.h"
 #include "json_read.h"
 #include "safetensors.h"
 
@@ -267,4 +268,25 @@ double test_relative_error(const float *got, const float *want, size_t n)
         scale = fmax(scale, fabs((double)want[i]));
     }
     return scale > 0 ? diff / scale : diff;
+}
+
+const hn_backend *test_backend(void)
+{
+    const char *name = g_getenv("HONE_TEST_BACKEND");
+    if (name == NULL || name[0] == '\0')
+        return hn_cpu_backend();
+    hn_backend_request request = {.backend = "cuda"};
+    if (strcmp(name, "cuda-tf32") == 0)
+        request.tf32 = true;
+    else if (strcmp(name, "cuda-bf16") == 0)
+        request.bf16 = true;
+    else if (strcmp(name, "cpu") == 0)
+        request.backend = "cpu";
+    else if (strcmp(name, "cuda") != 0)
+        g_error("HONE_TEST_BACKEND=%s: expected cpu, cuda, cuda-tf32 or cuda-bf16", name);
+    hn_backend_choice choice;
+    hn_error err = {0};
+    if (hn_backend_choose(&request, &choice, &err) != HN_OK)
+        g_error("HONE_TEST_BACKEND=%s: %s", name, err.message);
+    return choice.backend;
 }

@@ -69,6 +69,13 @@ char *test_peft_to_hone_name(const char *peft_name);
  * hn_model_load_adapter; aborts the test on an error. */
 void test_load_peft_adapter(hn_model *model, const char *dir);
 
+/* The backend the model tests build on: HONE_TEST_BACKEND (cpu when unset; cuda asks
+ * hn_cuda_backend with fp32 GEMMs, tf32 or bf16 with TF32 or bf16 GEMMs, through
+ * hn_backend_choose) so that the GPU check (bench/gpu_check.sh) runs the same comparisons
+ * with transformers on the CUDA backend. Fails the test with the reason when the backend
+ * cannot run. */
+const hn_backend *test_backend(void);
+
 /* max |got - want| over max |want| (the difference itself when want is all zero); NaN or Inf
  * anywhere gives +inf, so it never passes a tolerance. */
 double test_relative_error(const float *got, const float *want, size_t n);

@@ -106,7 +106,10 @@ on_loaded (gboolean ok, const char *message, gpointer data)
 {
   HoneChatPage *self = data;
   if (ok) {
-    set_status (self, _ ("Model loaded."));
+    /* message: which backend runs (backend_choice.h) */
+    char *text = g_strdup_printf ("%s %s", _ ("Model loaded."), message != NULL ? message : "");
+    set_status (self, text);
+    g_free (text);
   } else {
     char *text = g_strdup_printf (_ ("Could not load the model: %s"), message);
     set_status (self, text);
@@ -169,6 +172,7 @@ hone_chat_page_load (HoneChatPage *self)
   args.model_name_or_path = top_text (self, "model_name_or_path");
   args.adapter_name_or_path = top_text (self, "adapter_name_or_path");
   args.template_name = top_text (self, "template");
+  args.backend = top_text (self, "backend");
   gboolean ok = FALSE;
   if (args.model_name_or_path[0] == '\0') {
     set_status (self, _ ("Choose a model in the top bar (a folder or a GGUF file) first."));

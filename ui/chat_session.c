@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 
+#include "backend_choice.h"
 #include "chat_prompt.h"
 #include "chat_thought.h"
 #include "gguf_tokenizer.h"
@@ -158,19 +159,23 @@ load_worker (gpointer data)
   const hn_chat_args *a = &s->load_args;
   hn_error err = { 0 };
   ChatModel *m = g_new0 (ChatModel, 1);
+  hn_backend_request request = { .backend = a->backend };
+  hn_backend_choice choice = { 0 };
   gboolean ok =
+      hn_backend_choose (&request, &choice, &err) == HN_OK &&
       hn_model_dir_open (a->model_name_or_path, &m->dir, &err) == HN_OK &&
       hn_tokenizer_load_model (a->model_name_or_path, &m->tok, &err) == HN_OK &&
       hn_chat_prompt_new (m->tok, a->template_name, &m->dir->generation, &m->prompt, &err) ==
           HN_OK &&
-      hn_model_open_inference (m->dir, a->adapter_name_or_path, NULL, &m->model, &err) ==
-          HN_OK &&
+      hn_model_open_inference (m->dir, a->adapter_name_or_path, choice.backend, &m->model,
+                               &err) == HN_OK &&
       hn_kv_decoder_new (m->model, &m->decoder, &err) == HN_OK;
   Message *msg = g_new0 (Message, 1);
   msg->kind = MSG_LOADED;
   msg->ok = ok;
   if (ok) {
     msg->model = m;
+    msg->message = g_strdup (choice.line); /* which backend runs, for the status line */
   } else {
     msg->message = g_strdup (err.message);
     chat_model_free (m);
@@ -282,6 +287,8 @@ hone_chat_session_load (HoneChatSession *s, const hn_chat_args *args)
     s->load_args.adapter_name_or_path = g_strdup (args->adapter_name_or_path);
   if (args->template_name != NULL && args->template_name[0] != '\0')
     s->load_args.template_name = g_strdup (args->template_name);
+  if (args->backend != NULL && args->backend[0] != '\0')
+    s->load_args.backend = g_strdup (args->backend);
   s->worker = g_thread_new ("hone-chat-load", load_worker, s);
   return TRUE;
 }

@@ -15,7 +15,7 @@
 typedef struct _HoneChatSession HoneChatSession;
 
 typedef struct {
-  /* The load ended: ok, or not with message saying why. */
+  /* The load ended: ok (message: which backend runs), or not with message saying why. */
   void (*loaded) (gboolean ok, const char *message, gpointer user_data);
   /* A piece of the answer (thought: the reasoning part, chat_thought.h). */
   void (*piece) (const char *text, gboolean thought, gpointer user_data);

@@ -1,0 +1,85 @@
+/* Choosing the compute backend of a run (backend_choice.h). */
+#include "backend_choice.h"
+
+#include <stdio.h>
+#include <string.h>
+
+hn_status hn_compute_type_check(bool bf16, bool fp16, bool pure_bf16, hn_error *err)
+{
+    if (fp16)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "fp16 is not built: fp16 mixed precision needs "
+                       "dynamic loss scaling (gradients scaled up before the backward and the "
+                       "step skipped on overflow), which no Hone backend has yet; use bf16: true "
+                       "(same speed on GPUs since Ampere, no loss scaling) or leave both off "
+                       "for fp32");
+    if (pure_bf16)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "pure_bf16 is not built: it keeps the weights "
+                       "and optimizer state in bf16 with no fp32 master copy, and Hone's "
+                       "backends keep trained weights and AdamW state in fp32; use bf16: true "
+                       "(fp32 master weights, bf16 GEMMs)");
+    /* transformers' TrainingArguments refuses both at once ("At most one of fp16 and bf16 can
+     * be True"); fp16 is refused above, so this cannot happen with bf16 alone. */
+    (void)bf16;
+    return HN_OK;
+}
+
+void hn_backend_request_from_train_args(hn_backend_request *request, const hn_train_args *args)
+{
+    *request = (hn_backend_request){
+        .backend = args->backend, .bf16 = args->bf16, .fp16 = args->fp16,
+        .pure_bf16 = args->pure_bf16, .tf32 = args->tf32,
+    };
+}
+
+hn_gpu_math hn_backend_gpu_math(const hn_backend_request *request)
+{
+    if (request->bf16)
+        return HN_GPU_MATH_BF16;
+    return request->tf32 ? HN_GPU_MATH_TF32 : HN_GPU_MATH_FP32;
+}
+
+static const char *math_name(hn_gpu_math math)
+{
+    switch (math) {
+    case HN_GPU_MATH_BF16:
+        return "bf16 GEMMs with fp32 accumulation";
+    case HN_GPU_MATH_TF32:
+        return "TF32 GEMMs";
+    case HN_GPU_MATH_FP32:
+        break;
+    }
+    return "fp32 GEMMs";
+}
+
+hn_status hn_backend_choose(const hn_backend_request *request, hn_backend_choice *choice,
+                            hn_error *err)
+{
+    *choice = (hn_backend_choice){0};
+    HN_TRY(hn_compute_type_check(request->bf16, request->fp16, request->pure_bf16, err));
+    const char *name = request->backend != NULL ? request->backend : "auto";
+    if (strcmp(name, "cpu") == 0) {
+        choice->backend = hn_cpu_backend();
+        snprintf(choice->line, sizeof choice->line, "backend: cpu (asked for; fp32 compute%s)",
+                 request->bf16 ? ", bf16 has no effect on the CPU" : "");
+        return HN_OK;
+    }
+    if (strcmp(name, "cuda") != 0 && strcmp(name, "auto") != 0)
+        return hn_fail(err, HN_ERR_ARGUMENT, "backend %s: expected auto, cpu or cuda", name);
+    hn_gpu_math math = hn_backend_gpu_math(request);
+    char reason[512] = "";
+    const hn_backend *cuda = hn_cuda_backend(0, math, reason, sizeof reason);
+    if (cuda != NULL) {
+        choice->backend = cuda;
+        snprintf(choice->line, sizeof choice->line, "backend: cuda (%s; GPU 0, %s)",
+                 strcmp(name, "auto") == 0 ? "auto: a CUDA GPU is usable" : "asked for",
+                 math_name(math));
+        return HN_OK;
+    }
+    if (reason[0] == '\0')
+        snprintf(reason, sizeof reason, "the CUDA backend gave no reason");
+    if (strcmp(name, "cuda") == 0)
+        return hn_fail(err, HN_ERR_UNSUPPORTED, "backend: cuda was asked for, but %s", reason);
+    choice->backend = hn_cpu_backend();
+    snprintf(choice->line, sizeof choice->line, "backend: cpu (auto: no CUDA GPU: %s)", reason);
+    return HN_OK;
+}
