@@ -30,7 +30,6 @@ static void
 set_status (HoneChatPage *self, const char *text)
 {
   gtk_label_set_text (GTK_LABEL (self->status), text);
-  gtk_widget_set_tooltip_text (self->status, text); /* the whole line when it is ellipsized */
 }
 
 /* What the fast decoding switch asks for. */
@@ -395,7 +394,9 @@ build_model_row (HoneChatPage *self)
   self->spinner = gtk_spinner_new ();
   self->status = gtk_label_new (_ ("No model loaded."));
   gtk_label_set_xalign (GTK_LABEL (self->status), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (self->status), PANGO_ELLIPSIZE_MIDDLE);
+  /* wrapped, not ellipsized: a note such as fast decoding's is read whole */
+  gtk_label_set_wrap (GTK_LABEL (self->status), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (self->status), PANGO_WRAP_WORD_CHAR);
   gtk_widget_set_hexpand (self->status, TRUE);
   gtk_box_append (GTK_BOX (row), self->load_button);
   gtk_box_append (GTK_BOX (row), self->unload_button);
