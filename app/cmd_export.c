@@ -34,7 +34,7 @@ static void print_usage(void)
            "Writes model.safetensors (or model-0000k-of-0000n.safetensors shards and\n"
            "model.safetensors.index.json), config.json, generation_config.json, the tokenizer\n"
            "files of a model folder (a GGUF source has none: its tokenizer stays in the GGUF),\n"
-           "and Modelfile.\n");
+           "and Modelfile. Ctrl-C stops the export and removes what it wrote (exit 130).\n");
 }
 
 static atomic_bool cancel_export;

@@ -48,11 +48,11 @@ hn_status hn_export_check_cancel(const atomic_bool *cancel, hn_error *err)
     return HN_OK;
 }
 
-/* Refuses a non-empty export_dir unless overwrite_output_dir; creates it (*created: it did not
- * exist). */
-static hn_status prepare_folder(const hn_export_args *args, bool *created, hn_error *err)
+/* Refuses a non-empty export_dir unless overwrite_output_dir; creates it (*made: the highest
+ * folder this made, hn_export_first_missing; NULL when it existed). */
+static hn_status prepare_folder(const hn_export_args *args, char **made, hn_error *err)
 {
-    *created = false;
+    *made = NULL;
     const char *folder = args->export_dir;
     GDir *d = g_dir_open(folder, 0, NULL);
     if (d != NULL) {
@@ -72,7 +72,7 @@ static hn_status prepare_folder(const hn_export_args *args, bool *created, hn_er
     } else if (g_file_test(folder, G_FILE_TEST_EXISTS)) {
         return hn_fail(err, HN_ERR_ARGUMENT, "export_dir %s exists and is not a folder", folder);
     } else {
-        *created = true;
+        *made = hn_export_first_missing(folder);
     }
     if (g_mkdir_with_parents(folder, 0755) != 0)
         return hn_fail(err, HN_ERR_IO, "export_dir %s: cannot create it: %s", folder,
@@ -282,9 +282,8 @@ static hn_status export_opened(const hn_export_args *args, const hn_model_dir *d
         HN_TRY(hn_export_gguf_check(dir, err));
     hn_export_tokenizer tokenizer;
     HN_TRY(hn_export_tokenizer_prepare(dir, &tokenizer, err));
-    bool created = false;
-    char *staging = NULL;
-    hn_status s = prepare_folder(args, &created, err);
+    char *made = NULL, *staging = NULL;
+    hn_status s = prepare_folder(args, &made, err);
     if (s == HN_OK)
         s = hn_export_staging_open(args->export_dir, &staging, err);
     if (s == HN_OK)
@@ -294,11 +293,12 @@ static hn_status export_opened(const hn_export_args *args, const hn_model_dir *d
         s = hn_export_staging_commit(staging, args->export_dir, err);
     hn_export_tokenizer_clear(&tokenizer);
     if (s != HN_OK) /* nothing of this run stays: export_dir as it was (gone if it made it) */
-        hn_export_staging_discard(staging, args->export_dir, created);
+        hn_export_staging_discard(staging, args->export_dir, made);
     if (s == HN_ERR_STOPPED)
         hn_fail(err, HN_ERR_STOPPED, "export cancelled: nothing was written to %s",
                 args->export_dir);
     g_free(staging);
+    g_free(made);
     return s;
 }
 

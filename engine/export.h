@@ -52,8 +52,8 @@ typedef void (*hn_export_progress)(void *user, const char *what, size_t index, s
 
 /* Runs the whole export. Everything is written into a hidden staging folder inside export_dir
  * (export_staging.h) and moved into export_dir only when complete, so export_dir never holds
- * part of an export: a failed or cancelled run removes what it wrote (and export_dir when it
- * made it). cancel (may be NULL) is read before each tensor and each file: once true the run
+ * part of an export: a failed or cancelled run removes what it wrote (and the folders it made for
+ * export_dir). cancel (may be NULL) is read before each tensor and each file: once true the run
  * stops there with HN_ERR_STOPPED and "export cancelled: ..." naming export_dir. */
 hn_status hn_export_run(const hn_export_args *args, hn_export_progress progress, void *user,
                         const atomic_bool *cancel, hn_error *err);

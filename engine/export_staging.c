@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "checkpoint.h"
 
@@ -49,10 +50,34 @@ hn_status hn_export_staging_commit(const char *staging, const char *export_dir, 
     return s;
 }
 
-void hn_export_staging_discard(const char *staging, const char *export_dir, bool created)
+char *hn_export_first_missing(const char *export_dir)
+{
+    if (g_file_test(export_dir, G_FILE_TEST_EXISTS))
+        return NULL;
+    char *missing = g_strdup(export_dir);
+    for (;;) {
+        char *parent = g_path_get_dirname(missing);
+        if (strcmp(parent, missing) == 0 || g_file_test(parent, G_FILE_TEST_EXISTS)) {
+            g_free(parent);
+            return missing;
+        }
+        g_free(missing);
+        missing = parent;
+    }
+}
+
+void hn_export_staging_discard(const char *staging, const char *export_dir, const char *made)
 {
     if (staging != NULL)
         (void)hn_remove_flat_folder(staging, NULL);
-    if (created)
-        (void)g_rmdir(export_dir); /* only when empty: nothing else is ever removed */
+    if (made == NULL)
+        return;
+    /* g_rmdir removes only empty folders: nothing else is ever removed */
+    char *folder = g_strdup(export_dir);
+    while (g_rmdir(folder) == 0 && strcmp(folder, made) != 0) {
+        char *parent = g_path_get_dirname(folder);
+        g_free(folder);
+        folder = parent;
+    }
+    g_free(folder);
 }

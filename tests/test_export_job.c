@@ -519,7 +519,10 @@ static void test_engine_cancel(void)
       g_assert_cmpstr(text, ==, "mine");
       g_free(text);
     } else {
-      g_assert_null(entries); /* the folder it made is removed */
+      g_assert_null(entries); /* the folders it made are removed: out and its parent new */
+      char *parent = g_path_get_dirname(dir);
+      g_assert_false(g_file_test(parent, G_FILE_TEST_EXISTS));
+      g_free(parent);
     }
     g_test_message("cancelled at %s after %u steps: %s holds [%s]", cases[k].at, c.steps, dir,
                    entries != NULL ? entries : "(removed)");
