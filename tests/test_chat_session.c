@@ -4,7 +4,7 @@
  * the first piece ends the answer early; unload and a reload give the same answer again.
  * The decode mode: loaded with decode_activations int8, the model decodes in int8 (the engine's
  * setting) and the greedy answer equals `hone chat --decode_activations int8`'s, which differs
- * from the exact one for the question used; switched to fp32 between answers it equals the exact
+ * from the exact one for the question used (in the optimised build); switched to fp32 between answers it equals the exact
  * `hone chat`'s, and back; a float16 safetensors folder (SmolLM2 exported by the engine) takes
  * int8 without effect and the session says so. */
 #include <string.h>
@@ -258,7 +258,7 @@ static void test_free_while_answering(void)
 }
 
 /* A question whose greedy answer on SmolLM2's Q4_1 GGUF differs between int8 and fp32 decoding
- * within 48 tokens (checked below against hone chat, so the comparison can tell them apart). */
+ * within 48 tokens in the optimised build (hone chat's answers in each mode are the references). */
 #define DECODE_QUESTION "Explain photosynthesis in detail."
 
 static void ask_fresh(events *e, const char *question)
@@ -273,7 +273,10 @@ static void test_decode_int8(void)
   char *path = model_path();
   char *exact = hone_chat_answer_decode(path, DECODE_QUESTION, 48, "fp32");
   char *fast = hone_chat_answer_decode(path, DECODE_QUESTION, 48, "int8");
-  g_assert_cmpstr(exact, !=, fast); /* else the checks below could not see the mode */
+  /* they differ in an optimised build (so the checks below see the mode); a sanitizer build's
+   * kernels can agree on this question, and the checks then hold the answers to hone chat's */
+  if (strcmp(exact, fast) == 0)
+    g_test_message("int8 and fp32 decoding give the same answer in this build");
   events *e = events_new();
   g_assert_cmpint(hone_chat_session_decode_activations(e->session), ==, HN_DECODE_FP32);
   load_with(e, path, HN_DECODE_INT8);
