@@ -1,6 +1,10 @@
 /* `hone export CONFIG.yaml [--key value ...]`: merges a LoRA adapter into its base model and
  * writes a Hugging Face folder, an Ollama Modelfile and optionally a GGUF file, as
- * LLaMA-Factory's `llamafactory-cli export` (engine/export.h). Progress goes to stderr. */
+ * LLaMA-Factory's `llamafactory-cli export` (engine/export.h). Progress goes to stderr. Ctrl-C
+ * cancels: the export stops before its next tensor or file, removes what it wrote and exits 130;
+ * a second Ctrl-C quits at once (the staging folder may then stay behind in export_dir). */
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,7 +34,16 @@ static void print_usage(void)
            "Writes model.safetensors (or model-0000k-of-0000n.safetensors shards and\n"
            "model.safetensors.index.json), config.json, generation_config.json, the tokenizer\n"
            "files of a model folder (a GGUF source has none: its tokenizer stays in the GGUF),\n"
-           "and Modelfile.\n");
+           "and Modelfile. Ctrl-C stops the export and removes what it wrote (exit 130).\n");
+}
+
+static atomic_bool cancel_export;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    atomic_store(&cancel_export, true);
+    signal(SIGINT, SIG_DFL); /* the next Ctrl-C quits at once */
 }
 
 static hn_status set_export_arg(void *user, const char *key, const char *value,
@@ -62,10 +75,17 @@ int hone_cmd_export(int argc, char **argv)
     if (code == HONE_EXIT_OK && hn_export_args_check(&args, &err) != HN_OK)
         code = hone_usage_error("export", "%s", err.message);
     if (code == HONE_EXIT_OK) {
-        if (hn_export_run(&args, show_progress, NULL, &err) != HN_OK)
+        signal(SIGINT, on_interrupt);
+        hn_status s = hn_export_run(&args, show_progress, NULL, &cancel_export, &err);
+        signal(SIGINT, SIG_DFL);
+        if (s == HN_ERR_STOPPED) {
+            fprintf(stderr, "hone export: %s\n", err.message);
+            code = HONE_EXIT_INTERRUPTED;
+        } else if (s != HN_OK) {
             code = hone_fail("export", "%s", err.message);
-        else
+        } else {
             fprintf(stderr, "hone export: the model is in %s\n", args.export_dir);
+        }
     }
     hn_export_args_clear(&args);
     return code;

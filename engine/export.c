@@ -3,7 +3,9 @@
  * shards of at most export_size GB, model.safetensors.index.json), config.json with that
  * dtype, generation_config.json, the tokenizer files, the Modelfile; then Hone's GGUF file
  * when asked. Memory: every tensor of the folder in the export dtype at once (the sharded
- * writer takes them together), plus one fp32 tensor being merged. */
+ * writer takes them together), plus one fp32 tensor being merged. Everything is written into a
+ * staging folder (export_staging.c) and moved into export_dir at the end; a cancel flag is read
+ * before each tensor and each file. */
 #include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -12,6 +14,7 @@
 #include "atomic_file.h"
 #include "export.h"
 #include "export_gguf.h"
+#include "export_staging.h"
 #include "export_tokenizer.h"
 #include "gguf_model.h"
 #include "model_layout.h"
@@ -38,9 +41,18 @@ static const char *torch_dtype_name(hn_dtype dtype)
     return dtype == HN_DTYPE_BF16 ? "bfloat16" : dtype == HN_DTYPE_F16 ? "float16" : "float32";
 }
 
-/* Refuses a non-empty export_dir unless overwrite_output_dir; creates it. */
-static hn_status prepare_folder(const hn_export_args *args, hn_error *err)
+hn_status hn_export_check_cancel(const atomic_bool *cancel, hn_error *err)
 {
+    if (cancel != NULL && atomic_load(cancel))
+        return hn_fail(err, HN_ERR_STOPPED, "export cancelled");
+    return HN_OK;
+}
+
+/* Refuses a non-empty export_dir unless overwrite_output_dir; creates it (*made: the highest
+ * folder this made, hn_export_first_missing; NULL when it existed). */
+static hn_status prepare_folder(const hn_export_args *args, char **made, hn_error *err)
+{
+    *made = NULL;
     const char *folder = args->export_dir;
     GDir *d = g_dir_open(folder, 0, NULL);
     if (d != NULL) {
@@ -59,6 +71,8 @@ static hn_status prepare_folder(const hn_export_args *args, hn_error *err)
         g_free(name);
     } else if (g_file_test(folder, G_FILE_TEST_EXISTS)) {
         return hn_fail(err, HN_ERR_ARGUMENT, "export_dir %s exists and is not a folder", folder);
+    } else {
+        *made = hn_export_first_missing(folder);
     }
     if (g_mkdir_with_parents(folder, 0755) != 0)
         return hn_fail(err, HN_ERR_IO, "export_dir %s: cannot create it: %s", folder,
@@ -77,18 +91,21 @@ static void *convert(const float *src, size_t n, hn_dtype dtype)
     return out;
 }
 
-/* The merged weights, in the order transformers' state_dict lists them, written as
+/* The merged weights, in the order transformers' state_dict lists them, written into folder as
  * model.safetensors or shards + index. */
-static hn_status write_weights(const hn_export_args *args, const hn_model_dir *dir,
-                               const hn_peft_adapter *adapters, size_t n_adapters,
-                               hn_dtype dtype,
-                               hn_export_progress progress, void *user, hn_error *err)
+static hn_status write_weights(const hn_export_args *args, const char *folder,
+                               const hn_model_dir *dir, const hn_peft_adapter *adapters,
+                               size_t n_adapters, hn_dtype dtype, hn_export_progress progress,
+                               void *user, const atomic_bool *cancel, hn_error *err)
 {
     size_t n = 0;
     hn_weight_spec *specs = hn_model_weight_specs(&dir->config, &n);
     hn_st_tensor *tensors = g_new0(hn_st_tensor, n);
     hn_status s = HN_OK;
     for (size_t i = 0; i < n && s == HN_OK; i++) {
+        s = hn_export_check_cancel(cancel, err);
+        if (s != HN_OK)
+            break;
         const hn_model_weight *w = hn_model_dir_find_weight(dir, specs[i].name);
         if (w == NULL) {
             s = hn_fail(err, HN_ERR_FORMAT, "%s: no weight %s", dir->path, specs[i].name);
@@ -109,12 +126,14 @@ static hn_status write_weights(const hn_export_args *args, const hn_model_dir *d
         }
         g_free(merged);
     }
+    if (s == HN_OK)
+        s = hn_export_check_cancel(cancel, err);
     if (s == HN_OK) {
         hn_st_meta meta = {"format", "pt"}; /* what save_pretrained writes */
         uint64_t max_bytes = (uint64_t)(args->export_size * 1e9); /* "5GB": 10^9 bytes */
         if (progress != NULL)
             progress(user, "model.safetensors", n, n);
-        s = hn_st_write_sharded(args->export_dir, "model", tensors, n, &meta, 1,
+        s = hn_st_write_sharded(folder, "model", tensors, n, &meta, 1,
                                 max_bytes > 0 ? max_bytes : 1, NULL, err);
     }
     for (size_t i = 0; i < n; i++)
@@ -204,24 +223,55 @@ static hn_status write_generation_config(const char *folder, const hn_model_dir 
     return s;
 }
 
-static hn_status write_modelfile(const hn_export_args *args, hn_error *err)
+static hn_status write_modelfile(const hn_export_args *args, const char *folder, hn_error *err)
 {
     char *text = NULL;
     HN_TRY(hn_export_modelfile(args->model_name_or_path, args->template_name,
                                args->default_system, &text, err));
-    char *path = g_build_filename(args->export_dir, "Modelfile", NULL);
+    char *path = g_build_filename(folder, "Modelfile", NULL);
     hn_status s = hn_atomic_write_all(path, text, strlen(text), err);
     g_free(path);
     g_free(text);
     return s;
 }
 
-static hn_status export_opened(const hn_export_args *args, const hn_model_dir *dir,
-                               const hn_peft_adapter *adapters, size_t n_adapters,
-                               hn_export_progress progress,
-                               void *user, hn_error *err)
+/* Writes every file of the export into folder (the staging folder), cancel read between them. */
+static hn_status write_files(const hn_export_args *args, const char *folder,
+                             const hn_model_dir *dir, const hn_peft_adapter *adapters,
+                             size_t n_adapters, const hn_export_tokenizer *tokenizer,
+                             hn_export_progress progress, void *user, const atomic_bool *cancel,
+                             hn_error *err)
 {
     hn_dtype dtype = export_dtype(args, dir);
+    HN_TRY(write_weights(args, folder, dir, adapters, n_adapters, dtype, progress, user, cancel,
+                         err));
+    HN_TRY(hn_export_check_cancel(cancel, err));
+    HN_TRY(write_config(folder, dir, dtype, err));
+    HN_TRY(write_generation_config(folder, dir, err));
+    HN_TRY(hn_export_tokenizer_write(tokenizer, dir, folder, err));
+    HN_TRY(hn_export_check_cancel(cancel, err));
+    if (args->template_name != NULL)
+        HN_TRY(write_modelfile(args, folder, err));
+    if (args->gguf != HN_EXPORT_GGUF_NONE) {
+        /* named after export_dir, not the staging folder */
+        char *base = g_path_get_basename(args->export_dir);
+        char *name = g_strdup_printf("%s-%s.gguf", base, hn_export_gguf_name(args->gguf));
+        char *path = g_build_filename(folder, name, NULL);
+        hn_status s = hn_export_gguf(dir, adapters, n_adapters, args->gguf, path, progress, user,
+                                     cancel, err);
+        g_free(path);
+        g_free(name);
+        g_free(base);
+        HN_TRY(s);
+    }
+    return hn_export_check_cancel(cancel, err);
+}
+
+static hn_status export_opened(const hn_export_args *args, const hn_model_dir *dir,
+                               const hn_peft_adapter *adapters, size_t n_adapters,
+                               hn_export_progress progress, void *user,
+                               const atomic_bool *cancel, hn_error *err)
+{
     /* the Modelfile's template and tokenizer are checked before anything is written */
     char *modelfile = NULL;
     if (args->template_name != NULL)
@@ -232,30 +282,24 @@ static hn_status export_opened(const hn_export_args *args, const hn_model_dir *d
         HN_TRY(hn_export_gguf_check(dir, err));
     hn_export_tokenizer tokenizer;
     HN_TRY(hn_export_tokenizer_prepare(dir, &tokenizer, err));
-    hn_status s = prepare_folder(args, err);
+    char *made = NULL, *staging = NULL;
+    hn_status s = prepare_folder(args, &made, err);
     if (s == HN_OK)
-        s = write_weights(args, dir, adapters, n_adapters, dtype, progress, user, err);
+        s = hn_export_staging_open(args->export_dir, &staging, err);
     if (s == HN_OK)
-        s = write_config(args->export_dir, dir, dtype, err);
+        s = write_files(args, staging, dir, adapters, n_adapters, &tokenizer, progress, user,
+                        cancel, err);
     if (s == HN_OK)
-        s = write_generation_config(args->export_dir, dir, err);
-    if (s == HN_OK)
-        s = hn_export_tokenizer_write(&tokenizer, dir, args->export_dir, err);
+        s = hn_export_staging_commit(staging, args->export_dir, err);
     hn_export_tokenizer_clear(&tokenizer);
-    HN_TRY(s);
-    if (args->template_name != NULL)
-        HN_TRY(write_modelfile(args, err));
-    if (args->gguf != HN_EXPORT_GGUF_NONE) {
-        char *base = g_path_get_basename(args->export_dir);
-        char *name = g_strdup_printf("%s-%s.gguf", base, hn_export_gguf_name(args->gguf));
-        char *path = g_build_filename(args->export_dir, name, NULL);
-        s = hn_export_gguf(dir, adapters, n_adapters, args->gguf, path, progress, user, err);
-        g_free(path);
-        g_free(name);
-        g_free(base);
-        HN_TRY(s);
-    }
-    return HN_OK;
+    if (s != HN_OK) /* nothing of this run stays: export_dir as it was (gone if it made it) */
+        hn_export_staging_discard(staging, args->export_dir, made);
+    if (s == HN_ERR_STOPPED)
+        hn_fail(err, HN_ERR_STOPPED, "export cancelled: nothing was written to %s",
+                args->export_dir);
+    g_free(staging);
+    g_free(made);
+    return s;
 }
 
 /* Reads each adapter of the comma-separated list (into *adapters, *n of them). */
@@ -286,7 +330,7 @@ static hn_status read_adapters(const hn_export_args *args, const hn_model_dir *d
 }
 
 hn_status hn_export_run(const hn_export_args *args, hn_export_progress progress, void *user,
-                        hn_error *err)
+                        const atomic_bool *cancel, hn_error *err)
 {
     HN_TRY(hn_export_args_check(args, err));
     hn_model_dir *dir = NULL;
@@ -295,7 +339,7 @@ hn_status hn_export_run(const hn_export_args *args, hn_export_progress progress,
     size_t n = 0;
     hn_status s = read_adapters(args, dir, &adapters, &n, err);
     if (s == HN_OK)
-        s = export_opened(args, dir, adapters, n, progress, user, err);
+        s = export_opened(args, dir, adapters, n, progress, user, cancel, err);
     for (size_t i = 0; i < n; i++)
         hn_peft_adapter_free(&adapters[i]);
     g_free(adapters);

@@ -6,6 +6,7 @@
  * Hone's export_gguf and overwrite_output_dir; see export_args.c. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -49,11 +50,19 @@ const char *hn_export_gguf_name(hn_export_gguf_type type);
 /* Progress: called before each tensor (what = its name) or file is written. */
 typedef void (*hn_export_progress)(void *user, const char *what, size_t index, size_t total);
 
-/* Runs the whole export. */
+/* Runs the whole export. Everything is written into a hidden staging folder inside export_dir
+ * (export_staging.h) and moved into export_dir only when complete, so export_dir never holds
+ * part of an export: a failed or cancelled run removes what it wrote (and the folders it made for
+ * export_dir). cancel (may be NULL) is read before each tensor and each file: once true the run
+ * stops there with HN_ERR_STOPPED and "export cancelled: ..." naming export_dir. */
 hn_status hn_export_run(const hn_export_args *args, hn_export_progress progress, void *user,
-                        hn_error *err);
+                        const atomic_bool *cancel, hn_error *err);
 
 /* --- the pieces, for the export and its tests --- */
+
+/* HN_ERR_STOPPED ("export cancelled") once *cancel is true; HN_OK when cancel is NULL or
+ * false. */
+hn_status hn_export_check_cancel(const atomic_bool *cancel, hn_error *err);
 
 /* A weight of the merged model as fp32 in transformers' layout (numel floats): the base
  * weight, then for each adapter in order (as LLaMA-Factory's init_adapter merges a list: each

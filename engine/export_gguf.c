@@ -35,6 +35,7 @@ typedef struct {
     bool permute_qk;
     hn_export_progress progress;
     void *user;
+    const atomic_bool *cancel;
 } gguf_job;
 
 static const char *arch_name(hn_arch arch)
@@ -90,6 +91,7 @@ static void permute_rows(float *data, int64_t rows, int64_t cols, int64_t heads,
 static hn_status fill_tensor(void *user, size_t index, void *dst, hn_error *err)
 {
     gguf_job *job = user;
+    HN_TRY(hn_export_check_cancel(job->cancel, err));
     const hn_weight_spec *spec = &job->specs[index];
     const hn_model_weight *w = hn_model_dir_find_weight(job->dir, spec->name);
     if (w == NULL)
@@ -190,7 +192,8 @@ static hn_status add_tokenizer(hn_gguf_writer *w, const hn_model_dir *dir, const
 hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapters,
                          size_t n_adapters,
                          hn_export_gguf_type type, const char *path,
-                         hn_export_progress progress, void *user, hn_error *err)
+                         hn_export_progress progress, void *user, const atomic_bool *cancel,
+                         hn_error *err)
 {
     if (dir->config.rope.type != HN_ROPE_DEFAULT)
         return hn_fail(err, HN_ERR_UNSUPPORTED,
@@ -203,7 +206,7 @@ hn_status hn_export_gguf(const hn_model_dir *dir, const hn_peft_adapter *adapter
     hn_status s = add_tokenizer(w, dir, arch, err);
     gguf_job job = {.dir = dir, .adapters = adapters, .n_adapters = n_adapters,
                     .permute_qk = strcmp(arch, "llama") == 0, .progress = progress,
-                    .user = user};
+                    .user = user, .cancel = cancel};
     job.specs = hn_model_weight_specs(&dir->config, &job.n);
     job.types = g_new0(uint32_t, job.n);
     job.names = g_new0(char *, job.n + 1);

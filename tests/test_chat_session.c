@@ -1,8 +1,15 @@
 /* The Chat page's session (ui/chat_session.c) with the real SmolLM2-135M-Instruct GGUF: the
  * model loads on a worker thread while a GMainLoop runs; a greedy answer streamed piece by
  * piece into the main loop equals `hone chat --query` run as a separate process; Stop after
- * the first piece ends the answer early; unload and a reload give the same answer again. */
+ * the first piece ends the answer early; unload and a reload give the same answer again.
+ * The decode mode: loaded with decode_activations int8, the model decodes in int8 (the engine's
+ * setting) and the greedy answer equals `hone chat --decode_activations int8`'s, which differs
+ * from the exact one for the question used (in the optimised build); switched to fp32 between answers it equals the exact
+ * `hone chat`'s, and back; a float16 safetensors folder (SmolLM2 exported by the engine) takes
+ * int8 without effect and the session says so. */
 #include <string.h>
+
+#include "export.h"
 
 #include "chat_session.h"
 #include "test_util.h"
@@ -67,11 +74,12 @@ static gboolean count_tick(gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-static void load(events *e, const char *path)
+static void load_with(events *e, const char *path, hn_decode_activations decode)
 {
   hn_chat_args args;
   hn_chat_args_init(&args);
   args.model_name_or_path = g_strdup(path);
+  args.decode_activations = decode;
   g_assert_true(hone_chat_session_load(e->session, &args));
   hn_chat_args_clear(&args);
   g_assert_true(hone_chat_session_busy(e->session));
@@ -89,6 +97,11 @@ static void load(events *e, const char *path)
   g_test_message("load: %d main-loop ticks of 5 ms while loading", ticks);
 }
 
+static void load(events *e, const char *path)
+{
+  load_with(e, path, HN_DECODE_FP32);
+}
+
 static void ask(events *e, const char *question, int max_new_tokens)
 {
   hn_generate_options options;
@@ -104,13 +117,15 @@ static void ask(events *e, const char *question, int max_new_tokens)
   g_main_loop_run(e->loop);
 }
 
-/* `hone chat --query QUESTION` greedy: its stdout is the answer and a newline. */
-static char *hone_chat_answer(const char *path, const char *question, int max_new_tokens)
+/* `hone chat --query QUESTION` greedy with decode_activations decode: its stdout is the answer
+ * and a newline. */
+static char *hone_chat_answer_decode(const char *path, const char *question, int max_new_tokens,
+                                     const char *decode)
 {
   char *max = g_strdup_printf("%d", max_new_tokens);
   char *argv[] = {(char *)g_getenv("HONE_BIN"), "chat", "--model_name_or_path", (char *)path,
                   "--query", (char *)question, "--temperature", "0", "--max_new_tokens", max,
-                  NULL};
+                  "--decode_activations", (char *)decode, NULL};
   char *out = NULL, *err = NULL;
   int status = test_run(argv, &out, &err);
   if (status != 0)
@@ -120,6 +135,11 @@ static char *hone_chat_answer(const char *path, const char *question, int max_ne
   g_free(err);
   g_free(max);
   return out;
+}
+
+static char *hone_chat_answer(const char *path, const char *question, int max_new_tokens)
+{
+  return hone_chat_answer_decode(path, question, max_new_tokens, "fp32");
 }
 
 static events *events_new(void)
@@ -239,6 +259,94 @@ static void test_free_while_answering(void)
   g_free(path);
 }
 
+/* A question whose greedy answer on SmolLM2's Q4_1 GGUF differs between int8 and fp32 decoding
+ * within 48 tokens in the optimised build (hone chat's answers in each mode are the references). */
+#define DECODE_QUESTION "Explain photosynthesis in detail."
+
+static void ask_fresh(events *e, const char *question)
+{
+  g_assert_true(hone_chat_session_clear(e->session));
+  ask(e, question, 48);
+  g_assert_true(e->answered_ok);
+}
+
+static void test_decode_int8(void)
+{
+  char *path = model_path();
+  char *exact = hone_chat_answer_decode(path, DECODE_QUESTION, 48, "fp32");
+  char *fast = hone_chat_answer_decode(path, DECODE_QUESTION, 48, "int8");
+  /* they differ in an optimised build (so the checks below see the mode); a sanitizer build's
+   * kernels can agree on this question, and the checks then hold the answers to hone chat's */
+  if (strcmp(exact, fast) == 0)
+    g_test_message("int8 and fp32 decoding give the same answer in this build");
+  events *e = events_new();
+  g_assert_cmpint(hone_chat_session_decode_activations(e->session), ==, HN_DECODE_FP32);
+  load_with(e, path, HN_DECODE_INT8);
+  g_assert_cmpint(hone_chat_session_decode_activations(e->session), ==, HN_DECODE_INT8);
+  g_assert_false(hone_chat_session_decode_no_effect(e->session)); /* Q4_1 blocks */
+  ask_fresh(e, DECODE_QUESTION);
+  g_assert_cmpstr(e->answer, ==, fast);
+  /* switched while idle: the next answer is exact */
+  hone_chat_session_set_decode_activations(e->session, HN_DECODE_FP32);
+  g_assert_cmpint(hone_chat_session_decode_activations(e->session), ==, HN_DECODE_FP32);
+  ask_fresh(e, DECODE_QUESTION);
+  g_assert_cmpstr(e->answer, ==, exact);
+  /* switched while an answer runs: that answer keeps its mode, the next takes the new one */
+  hn_generate_options options;
+  hn_generate_options_init(&options);
+  options.sampling.temperature = 0.0f;
+  options.sampling.do_sample = false;
+  options.max_new_tokens = 48;
+  g_assert_true(hone_chat_session_clear(e->session));
+  g_assert_true(hone_chat_session_send(e->session, DECODE_QUESTION, NULL, TRUE, &options));
+  hone_chat_session_set_decode_activations(e->session, HN_DECODE_INT8);
+  g_assert_cmpint(hone_chat_session_decode_activations(e->session), ==, HN_DECODE_FP32);
+  g_main_loop_run(e->loop);
+  g_assert_cmpstr(e->answer, ==, exact);
+  ask_fresh(e, DECODE_QUESTION);
+  g_assert_cmpint(hone_chat_session_decode_activations(e->session), ==, HN_DECODE_INT8);
+  g_assert_cmpstr(e->answer, ==, fast);
+  g_test_message("int8: \"%s\"; fp32: \"%s\"", fast, exact);
+  events_free(e);
+  g_free(exact);
+  g_free(fast);
+  g_free(path);
+}
+
+/* A model without block weights: SmolLM2 exported by the engine as a float16 safetensors folder.
+ * int8 is kept as asked but has no effect, and the session says so; fp32 has nothing to say. */
+static void test_decode_int8_no_effect(void)
+{
+  char *gguf = model_path();
+  char *tmp = test_make_tmpdir();
+  char *folder = g_build_filename(tmp, "smollm2-f16", NULL);
+  hn_export_args args;
+  hn_export_args_init(&args);
+  hn_error err = {0};
+  g_assert_cmpint(hn_export_args_set(&args, "model_name_or_path", gguf, "test", &err), ==, HN_OK);
+  g_assert_cmpint(hn_export_args_set(&args, "export_dir", folder, "test", &err), ==, HN_OK);
+  g_assert_cmpint(hn_export_args_set(&args, "infer_dtype", "float16", "test", &err), ==, HN_OK);
+  if (hn_export_run(&args, NULL, NULL, NULL, &err) != HN_OK)
+    g_error("%s", err.message);
+  hn_export_args_clear(&args);
+  events *e = events_new();
+  load_with(e, folder, HN_DECODE_INT8);
+  g_assert_true(hone_chat_session_decode_no_effect(e->session));
+  ask(e, QUESTION, 4); /* it still answers, exactly */
+  g_assert_true(e->answered_ok);
+  hone_chat_session_set_decode_activations(e->session, HN_DECODE_FP32);
+  g_assert_false(hone_chat_session_decode_no_effect(e->session));
+  hone_chat_session_set_decode_activations(e->session, HN_DECODE_INT8);
+  g_assert_true(hone_chat_session_decode_no_effect(e->session));
+  g_assert_true(hone_chat_session_unload(e->session));
+  g_assert_false(hone_chat_session_decode_no_effect(e->session));
+  events_free(e);
+  test_remove_tree(tmp);
+  g_free(folder);
+  g_free(tmp);
+  g_free(gguf);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -246,5 +354,7 @@ int main(int argc, char **argv)
   g_test_add_func("/chat_session/stop", test_stop);
   g_test_add_func("/chat_session/load_error", test_load_error);
   g_test_add_func("/chat_session/free_while_answering", test_free_while_answering);
+  g_test_add_func("/chat_session/decode_int8", test_decode_int8);
+  g_test_add_func("/chat_session/decode_int8_no_effect", test_decode_int8_no_effect);
   return g_test_run();
 }

@@ -5,8 +5,16 @@
  * writes with the same arguments, run as a separate process (same files, sizes and bytes); a
  * second start while one runs and bad arguments are refused; a non-empty folder without
  * overwrite fails with the engine's message (the one `hone export` prints) and leaves the
- * folder as it was. */
+ * folder as it was. Cancelling: the engine's flag set from the progress callback stops the export
+ * right there (no later step) in the safetensors and in the GGUF phase; the job's Cancel while
+ * the GGUF is written (the shards already done in the staging folder) and `hone export` stopped
+ * by SIGINT end with "export cancelled", and the folder is as it was: gone when the export made
+ * it, else holding only what it held before, no shard, no staging folder. */
+#include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
+
+#include <gio/gio.h>
 
 #include "export_job.h"
 #include "safetensors.h"
@@ -14,9 +22,11 @@
 
 typedef struct {
   GMainLoop *loop;
+  HoneExportJob *job;
+  const char *cancel_at; /* a progress step whose name ends so: the job's Cancel is pressed */
   GPtrArray *whats; /* char*: the progress steps' names */
   GArray *indexes, *totals;
-  gboolean finished, ok;
+  gboolean finished, ok, cancelled;
   char *message;
   GPtrArray *files; /* a copy: HoneExportFile* */
 } events;
@@ -28,6 +38,8 @@ static void on_progress(const char *what, gsize index, gsize total, gpointer dat
   g_ptr_array_add(e->whats, g_strdup(what));
   g_array_append_val(e->indexes, index);
   g_array_append_val(e->totals, total);
+  if (e->cancel_at != NULL && g_str_has_suffix(what, e->cancel_at))
+    hone_export_job_cancel(e->job);
 }
 
 static void file_free(gpointer data)
@@ -37,11 +49,14 @@ static void file_free(gpointer data)
   g_free(f);
 }
 
-static void on_finished(gboolean ok, const char *message, GPtrArray *files, gpointer data)
+static void on_finished(gboolean ok, gboolean cancelled, const char *message, GPtrArray *files,
+                        gpointer data)
 {
   events *e = data;
   e->finished = TRUE;
   e->ok = ok;
+  e->cancelled = cancelled;
+  g_assert_false(ok && cancelled);
   e->message = g_strdup(message);
   g_assert_true(ok == (files != NULL));
   g_assert_true(ok == (message == NULL));
@@ -65,7 +80,7 @@ static void events_reset(events *e)
   g_ptr_array_set_size(e->whats, 0);
   g_array_set_size(e->indexes, 0);
   g_array_set_size(e->totals, 0);
-  e->finished = e->ok = FALSE;
+  e->finished = e->ok = e->cancelled = FALSE;
   g_clear_pointer(&e->message, g_free);
   g_clear_pointer(&e->files, g_ptr_array_unref);
 }
@@ -426,6 +441,225 @@ static void test_list_files(void)
   g_free(tmp);
 }
 
+/* The folder's entries, sorted, as one string "a,b,..." ("" when empty; NULL when missing). */
+static char *folder_entries(const char *dir)
+{
+  GDir *d = g_dir_open(dir, 0, NULL);
+  if (d == NULL)
+    return NULL;
+  GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+  const char *name;
+  while ((name = g_dir_read_name(d)) != NULL)
+    g_ptr_array_add(names, g_strdup(name));
+  g_dir_close(d);
+  g_ptr_array_sort(names, (GCompareFunc)g_strcmp0);
+  g_ptr_array_add(names, NULL);
+  char *joined = g_strjoinv(",", (char **)names->pdata);
+  g_ptr_array_unref(names);
+  return joined;
+}
+
+/* The engine's cancel flag, set by the progress callback itself at one step. */
+typedef struct {
+  atomic_bool cancel;
+  const char *at; /* the step whose name ends so sets it */
+  guint steps, steps_after; /* all steps; those after the flag was set */
+} engine_cancel;
+
+static void engine_progress(void *user, const char *what, size_t index, size_t total)
+{
+  engine_cancel *c = user;
+  c->steps++;
+  if (atomic_load(&c->cancel))
+    c->steps_after++;
+  else if (g_str_has_suffix(what, c->at))
+    atomic_store(&c->cancel, true);
+}
+
+/* hn_export_run stops at the first check after the flag: no further progress step, the
+ * "export cancelled" status and message, and nothing left: a folder it made is gone, a folder
+ * that held a file (overwrite_output_dir) holds just that file, unchanged. */
+static void test_engine_cancel(void)
+{
+  char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+  char *tmp = test_make_tmpdir();
+  /* a new folder, stopped at the 4th tensor; then one holding keep.txt, stopped in the GGUF phase
+   * after the shards and the index were written */
+  struct {
+    const char *at;
+    gboolean existing;
+  } cases[] = {{".layers.0.self_attn.v_proj.weight", FALSE}, {"blk.1.attn_q.weight (GGUF)", TRUE}};
+  for (size_t k = 0; k < G_N_ELEMENTS(cases); k++) {
+    char *dir = g_build_filename(tmp, k == 0 ? "new" : "existing", "out", NULL);
+    char *keep = g_build_filename(dir, "keep.txt", NULL);
+    if (cases[k].existing) {
+      g_mkdir_with_parents(dir, 0755);
+      test_write_text(keep, "mine");
+    }
+    hn_export_args args;
+    set_args(&args, model, dir, GGUF_KEYS);
+    hn_error err = {0};
+    if (cases[k].existing)
+      g_assert_cmpint(hn_export_args_set(&args, "overwrite_output_dir", "true", "test", &err), ==,
+                      HN_OK);
+    engine_cancel c = {.at = cases[k].at};
+    atomic_init(&c.cancel, false);
+    g_assert_cmpint(hn_export_run(&args, engine_progress, &c, &c.cancel, &err), ==,
+                    HN_ERR_STOPPED);
+    g_assert_true(atomic_load(&c.cancel));
+    g_assert_cmpuint(c.steps_after, ==, 0); /* stopped before the next tensor */
+    g_assert_cmpuint(c.steps, >, 3);
+    char *want = g_strdup_printf("export cancelled: nothing was written to %s", dir);
+    g_assert_cmpstr(err.message, ==, want);
+    char *entries = folder_entries(dir);
+    if (cases[k].existing) {
+      g_assert_cmpstr(entries, ==, "keep.txt");
+      char *text = NULL;
+      g_assert_true(g_file_get_contents(keep, &text, NULL, NULL));
+      g_assert_cmpstr(text, ==, "mine");
+      g_free(text);
+    } else {
+      g_assert_null(entries); /* the folders it made are removed: out and its parent new */
+      char *parent = g_path_get_dirname(dir);
+      g_assert_false(g_file_test(parent, G_FILE_TEST_EXISTS));
+      g_free(parent);
+    }
+    g_test_message("cancelled at %s after %u steps: %s holds [%s]", cases[k].at, c.steps, dir,
+                   entries != NULL ? entries : "(removed)");
+    g_free(entries);
+    g_free(want);
+    hn_export_args_clear(&args);
+    g_free(keep);
+    g_free(dir);
+  }
+  test_remove_tree(tmp);
+  g_free(tmp);
+  g_free(model);
+}
+
+/* The job's Cancel, pressed from the main loop when the GGUF's first tensor shows (the shards and
+ * index are written by then, in the staging folder): finished() says cancelled with the engine's
+ * message, the GGUF count never reached its end, and the new folder is gone. Cancel when idle
+ * does nothing; the job then exports again normally. */
+static void test_job_cancel(void)
+{
+  char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+  char *tmp = test_make_tmpdir();
+  char *dir = g_build_filename(tmp, "out", NULL);
+  events *e = events_new();
+  HoneExportJob *job = hone_export_job_new(&callbacks, e);
+  e->job = job;
+  hone_export_job_cancel(job); /* idle: nothing */
+  g_assert_false(hone_export_job_busy(job));
+  e->cancel_at = "token_embd.weight (GGUF)";
+  int ticks = 0;
+  run_job(job, e, model, dir, GGUF_KEYS, &ticks);
+  g_assert_false(e->ok);
+  g_assert_true(e->cancelled);
+  g_assert_null(e->files);
+  char *want = g_strdup_printf("export cancelled: nothing was written to %s", dir);
+  g_assert_cmpstr(e->message, ==, want);
+  gsize n = g_array_index(e->totals, gsize, 0);
+  guint steps = e->whats->len;
+  g_assert_cmpuint(steps, >, n + 1); /* the safetensors count and its file ran */
+  g_assert_cmpuint(steps, <, n + 1 + n); /* the GGUF count did not finish */
+  g_assert_cmpstr(g_ptr_array_index(e->whats, n), ==, "model.safetensors");
+  char *entries = folder_entries(dir);
+  g_assert_null(entries);
+  char *tmp_entries = folder_entries(tmp);
+  g_assert_cmpstr(tmp_entries, ==, "");
+  g_test_message("cancelled after %u of %zu steps; %s removed", steps, n + 1 + n, dir);
+  /* the same job exports again, to the end */
+  events_reset(e);
+  e->cancel_at = NULL;
+  run_job(job, e, model, dir, KEYS, &ticks);
+  if (!e->ok)
+    g_error("the export after a cancel failed: %s", e->message);
+  g_assert_false(e->cancelled);
+  g_assert_nonnull(find_file(e->files, "model.safetensors"));
+  g_free(tmp_entries);
+  g_free(want);
+  hone_export_job_free(job);
+  events_free(e);
+  test_remove_tree(tmp);
+  g_free(dir);
+  g_free(tmp);
+  g_free(model);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  GString *text;
+  GSubprocess *process;
+  gboolean interrupted;
+} cli_run;
+
+static void read_line(GObject *source, GAsyncResult *result, gpointer data);
+
+static void next_line(GDataInputStream *in, cli_run *r)
+{
+  g_data_input_stream_read_line_async(in, G_PRIORITY_DEFAULT, NULL, read_line, r);
+}
+
+/* Each stderr line of hone export; SIGINT once the GGUF phase shows. */
+static void read_line(GObject *source, GAsyncResult *result, gpointer data)
+{
+  cli_run *r = data;
+  char *line = g_data_input_stream_read_line_finish(G_DATA_INPUT_STREAM(source), result, NULL,
+                                                    NULL);
+  if (line == NULL) {
+    g_main_loop_quit(r->loop);
+    return;
+  }
+  g_string_append_printf(r->text, "%s\n", line);
+  if (!r->interrupted && strstr(line, "(GGUF)") != NULL) {
+    r->interrupted = TRUE;
+    g_subprocess_send_signal(r->process, SIGINT);
+  }
+  g_free(line);
+  next_line(G_DATA_INPUT_STREAM(source), r);
+}
+
+/* `hone export` and Ctrl-C in the GGUF phase: exit 130, its last line the engine's "export
+ * cancelled: nothing was written to DIR", and DIR (which it made) is gone. */
+static void test_cli_interrupt(void)
+{
+  char *model = test_model_file("SmolLM2-135M-Instruct.Q4_1.gguf");
+  char *tmp = test_make_tmpdir();
+  char *dir = g_build_filename(tmp, "out", NULL);
+  GError *error = NULL;
+  cli_run r = {.loop = g_main_loop_new(NULL, FALSE), .text = g_string_new(NULL)};
+  const char *argv[] = {g_getenv("HONE_BIN"), "export", "--model_name_or_path", model,
+                        "--export_dir", dir, "--export_gguf", "q8_0", NULL};
+  r.process = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDERR_PIPE |
+                                          G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error);
+  g_assert_no_error(error);
+  GDataInputStream *in = g_data_input_stream_new(g_subprocess_get_stderr_pipe(r.process));
+  next_line(in, &r);
+  g_main_loop_run(r.loop);
+  g_assert_true(g_subprocess_wait(r.process, NULL, &error));
+  g_assert_no_error(error);
+  g_assert_true(r.interrupted);
+  g_assert_true(g_subprocess_get_if_exited(r.process));
+  g_assert_cmpint(g_subprocess_get_exit_status(r.process), ==, 130);
+  char *last = g_strdup_printf("hone export: export cancelled: nothing was written to %s\n", dir);
+  if (!g_str_has_suffix(r.text->str, last))
+    g_error("hone export's stderr does not end with %s: %s", last, r.text->str);
+  g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+  char *entries = folder_entries(tmp);
+  g_assert_cmpstr(entries, ==, "");
+  g_free(entries);
+  g_free(last);
+  g_object_unref(in);
+  g_object_unref(r.process);
+  g_string_free(r.text, TRUE);
+  g_main_loop_unref(r.loop);
+  test_remove_tree(tmp);
+  g_free(dir);
+  g_free(tmp);
+  g_free(model);
+}
+
 int main(int argc, char **argv)
 {
   g_test_init(&argc, &argv, NULL);
@@ -434,5 +668,8 @@ int main(int argc, char **argv)
   g_test_add_func("/export_job/missing_model", test_missing_model);
   g_test_add_func("/export_job/matches_cli", test_export_matches_cli);
   g_test_add_func("/export_job/gguf_and_shards", test_gguf_and_shards);
+  g_test_add_func("/export_job/engine_cancel", test_engine_cancel);
+  g_test_add_func("/export_job/job_cancel", test_job_cancel);
+  g_test_add_func("/export_job/cli_interrupt", test_cli_interrupt);
   return g_test_run();
 }

@@ -22,17 +22,20 @@
 # loss line of the run's trainer_log.jsonl and that Start then offers to resume from the run's last
 # checkpoint (screenshots in $HONE_GUI_SCREENSHOT_DIR-train).
 # With the argument `chat` it loads the real SmolLM2-135M-Instruct GGUF on the Chat page, sends
-# a message, waits for the streamed answer and checks it is not empty (screenshots in
-# $HONE_GUI_SCREENSHOT_DIR-chat).
+# a message, waits for the streamed answer and checks it is not empty, then loads a float16
+# safetensors copy of it (made by `hone export`) with the fast decoding switch on and checks the
+# status says int8 decoding has no effect there (screenshots in $HONE_GUI_SCREENSHOT_DIR-chat).
 # With the argument `eval` it first starts the Evaluate page on a model file that does not exist
 # and checks the page shows the engine's error, then fills it for the real
 # SmolLM2-135M-Instruct GGUF on identity.json (eval loss and 8-token greedy predictions of 4
 # examples), presses Start, waits for the evaluation and checks the files it wrote and that the
 # results table shows eval_results.json's and predict_results.json's numbers (screenshots in
 # $HONE_GUI_SCREENSHOT_DIR-eval).
-# With the argument `export` it exports the real SmolLM2-135M-Instruct GGUF on the Export page
-# into a new folder, waits for the end and checks the summary's files and sizes against the
-# folder (screenshots in $HONE_GUI_SCREENSHOT_DIR-export).
+# With the argument `export` it first starts an export into a new folder and presses Cancel at
+# once, checks the page says "Export cancelled" and that the folder is gone, then exports the
+# real SmolLM2-135M-Instruct GGUF on the Export page into another new folder, waits for the end
+# and checks the summary's files and sizes against the folder (screenshots in
+# $HONE_GUI_SCREENSHOT_DIR-export).
 # With the argument `e2e` it does the user's whole tour in one session: the `train` run, then on
 # the Chat page loads SmolLM2 with that run's adapter (the top bar's checkpoint path), asks "Who
 # are you?" and waits for the streamed answer, then exports base + adapter on the Export page,
@@ -53,6 +56,8 @@ HONE_GUI_CHAT=
 HONE_GUI_EVAL=
 HONE_GUI_EVAL_ERROR=
 HONE_GUI_EXPORT=
+HONE_GUI_EXPORT_CANCEL_DIR=
+HONE_GUI_CHAT_FAST=
 HONE_GUI_LANGUAGES=
 HONE_GUI_TOP=
 HONE_GUI_PREVIEW=
@@ -78,13 +83,18 @@ if [ "$mode" = export ]; then
   out=$out-export
   HONE_GUI_EXPORT=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
   [ -f "$HONE_GUI_EXPORT" ] || { echo "$HONE_GUI_EXPORT is missing (tools/fetch-models.sh): skipped"; exit 77; }
-  pages="$pages export-run"
+  HONE_GUI_EXPORT_CANCEL_DIR=$work/export-cancel
+  pages="$pages export-cancel export-run"
 fi
 if [ "$mode" = chat ]; then
   out=$out-chat
   HONE_GUI_CHAT=$HONE_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf
   [ -f "$HONE_GUI_CHAT" ] || { echo "$HONE_GUI_CHAT is missing (tools/fetch-models.sh): skipped"; exit 77; }
-  pages="$pages chat-run"
+  # a model without GGUF blocks, for the fast decoding switch's note
+  HONE_GUI_CHAT_FAST=$work/smollm2-f16
+  "$HONE_BIN" export --model_name_or_path "$HONE_GUI_CHAT" --export_dir "$HONE_GUI_CHAT_FAST" \
+    --infer_dtype float16 2>"$work/export.err" || { cat "$work/export.err"; exit 1; }
+  pages="$pages chat-run chat-fast"
 fi
 if [ "$mode" = eval ]; then
   out=$out-eval
@@ -162,7 +172,8 @@ export LANG=C.UTF-8
 HONE_GUI_SCREENSHOTS=$out HONE_GUI_LANGUAGES=$HONE_GUI_LANGUAGES HONE_GUI_TOP=$HONE_GUI_TOP HONE_GUI_PREVIEW=$HONE_GUI_PREVIEW HONE_GUI_TRAIN=$HONE_GUI_TRAIN HONE_GUI_CHAT=$HONE_GUI_CHAT \
   HONE_GUI_CHAT_ADAPTER=$HONE_GUI_CHAT_ADAPTER HONE_GUI_CHAT_QUESTION=$HONE_GUI_CHAT_QUESTION \
   HONE_GUI_EVAL=$HONE_GUI_EVAL HONE_GUI_EVAL_ERROR=$HONE_GUI_EVAL_ERROR HONE_GUI_EXPORT=$HONE_GUI_EXPORT \
-  HONE_GUI_EXPORT_DIR=$work/export GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
+  HONE_GUI_EXPORT_DIR=$work/export HONE_GUI_EXPORT_CANCEL_DIR=$HONE_GUI_EXPORT_CANCEL_DIR \
+  HONE_GUI_CHAT_FAST=$HONE_GUI_CHAT_FAST GSK_RENDERER=cairo GDK_DEBUG=gl-disable NO_AT_BRIDGE=1 \
   GSETTINGS_BACKEND=keyfile XDG_CONFIG_HOME=$work/config XDG_DATA_HOME=$work/data \
   timeout 800 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "$HONE_BIN" gui \
   >"$work/stdout" 2>"$work/stderr" || { cat "$work/stdout" "$work/stderr"; exit 1; }
@@ -270,6 +281,22 @@ if [ "$mode" = chat ] || [ "$mode" = e2e ]; then
   else
     echo "not ok: no answer on the Chat page"; status=1
   fi
+fi
+if [ "$mode" = chat ]; then  # int8 decoding asked for a model without GGUF blocks: said so
+  if grep -q '^chat status: Model loaded\. backend: .* Fast decoding has no effect on this model' "$work/stdout"; then
+    echo "ok: the Chat page says fast decoding has no effect on a float16 model"
+  else
+    echo "not ok: no fast decoding note on the Chat page"; grep '^chat status' "$work/stdout"; status=1
+  fi
+fi
+if [ "$mode" = export ]; then  # the cancelled export said so and left nothing
+  if grep -qxF "export status: Export cancelled: nothing was written to $HONE_GUI_EXPORT_CANCEL_DIR." "$work/stdout"; then
+    echo "ok: the Export page says the export was cancelled"
+  else
+    echo "not ok: the Export page did not say the export was cancelled"; grep '^export status' "$work/stdout"; status=1
+  fi
+  [ ! -e "$HONE_GUI_EXPORT_CANCEL_DIR" ] && echo "ok: the cancelled export left no folder" \
+    || { echo "not ok: the cancelled export left $(ls -A "$HONE_GUI_EXPORT_CANCEL_DIR")"; status=1; }
 fi
 if [ "$mode" = eval ]; then
   run=$work/eval

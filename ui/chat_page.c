@@ -15,7 +15,7 @@ struct _HoneChatPage {
   GHashTable *top_inputs; /* not owned */
   HoneChatSession *session;
   GtkWidget *load_button, *unload_button, *spinner, *status;
-  GtkWidget *system, *thinking;
+  GtkWidget *system, *thinking, *fast_decoding;
   GtkWidget *temperature, *top_p, *top_k, *repetition_penalty, *max_new_tokens;
   GtkWidget *bubbles, *scroll;
   GtkWidget *entry, *send_button, *stop_button, *clear_button;
@@ -30,6 +30,22 @@ static void
 set_status (HoneChatPage *self, const char *text)
 {
   gtk_label_set_text (GTK_LABEL (self->status), text);
+}
+
+/* What the fast decoding switch asks for. */
+static hn_decode_activations
+decode_mode (HoneChatPage *self)
+{
+  return gtk_switch_get_active (GTK_SWITCH (self->fast_decoding)) ? HN_DECODE_INT8
+                                                                  : HN_DECODE_FP32;
+}
+
+/* The engine's HN_DECODE_INT8_NO_EFFECT, for the status line. */
+static const char *
+no_effect_note (void)
+{
+  return _ ("Fast decoding has no effect on this model (it has no GGUF Q8_0 / Q4_1 weights): "
+            "decoding stays exact.");
 }
 
 /* Buttons follow the session's state. */
@@ -106,8 +122,11 @@ on_loaded (gboolean ok, const char *message, gpointer data)
 {
   HoneChatPage *self = data;
   if (ok) {
-    /* message: which backend runs (backend_choice.h) */
-    char *text = g_strdup_printf ("%s %s", _ ("Model loaded."), message != NULL ? message : "");
+    /* message: which backend runs (backend_choice.h); then fast decoding's note when it has
+     * no effect on this model */
+    gboolean no_effect = hone_chat_session_decode_no_effect (self->session);
+    char *text = g_strdup_printf ("%s %s%s%s", _ ("Model loaded."), message != NULL ? message : "",
+                                  no_effect ? " " : "", no_effect ? no_effect_note () : "");
     set_status (self, text);
     g_free (text);
   } else {
@@ -173,6 +192,7 @@ hone_chat_page_load (HoneChatPage *self)
   args.adapter_name_or_path = top_text (self, "adapter_name_or_path");
   args.template_name = top_text (self, "template");
   args.backend = top_text (self, "backend");
+  args.decode_activations = decode_mode (self);
   gboolean ok = FALSE;
   if (args.model_name_or_path[0] == '\0') {
     set_status (self, _ ("Choose a model in the top bar (a folder or a GGUF file) first."));
@@ -290,6 +310,30 @@ clear_clicked (GtkButton *button, gpointer data)
   }
 }
 
+/* The switch: the session's mode for the next answers (at once when idle); the status says what
+ * it does for the loaded model. */
+static void
+fast_decoding_toggled (GObject *object, GParamSpec *pspec, gpointer data)
+{
+  HoneChatPage *self = data;
+  hn_decode_activations mode = decode_mode (self);
+  hone_chat_session_set_decode_activations (self->session, mode);
+  if (!hone_chat_session_loaded (self->session))
+    return; /* the next Load takes it */
+  if (mode == HN_DECODE_INT8 && hone_chat_session_decode_no_effect (self->session))
+    set_status (self, no_effect_note ());
+  else if (mode == HN_DECODE_INT8)
+    set_status (self, _ ("Fast decoding is on from the next answer: faster, not exact."));
+  else
+    set_status (self, _ ("Exact decoding from the next answer."));
+}
+
+void
+hone_chat_page_set_fast_decoding (HoneChatPage *self, gboolean on)
+{
+  gtk_switch_set_active (GTK_SWITCH (self->fast_decoding), on);
+}
+
 /* A GGUF file for the top bar's model path (its own button picks folders). */
 static void
 gguf_chosen (GFile *file, gpointer data)
@@ -353,7 +397,9 @@ build_model_row (HoneChatPage *self)
   self->spinner = gtk_spinner_new ();
   self->status = gtk_label_new (_ ("No model loaded."));
   gtk_label_set_xalign (GTK_LABEL (self->status), 0);
-  gtk_label_set_ellipsize (GTK_LABEL (self->status), PANGO_ELLIPSIZE_MIDDLE);
+  /* wrapped, not ellipsized: a note such as fast decoding's is read whole */
+  gtk_label_set_wrap (GTK_LABEL (self->status), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (self->status), PANGO_WRAP_WORD_CHAR);
   gtk_widget_set_hexpand (self->status, TRUE);
   gtk_box_append (GTK_BOX (row), self->load_button);
   gtk_box_append (GTK_BOX (row), self->unload_button);
@@ -392,6 +438,30 @@ build_settings (HoneChatPage *self)
   add_setting (grid, 6, _ ("Reasoning models"), "enable_thinking", self->thinking);
   hn_chat_args_clear (&defaults);
   return grid;
+}
+
+/* decode_activations: int8 (model_decode.h) as a switch row, off by default as hone chat. */
+static GtkWidget *
+build_fast_decoding (HoneChatPage *self)
+{
+  GtkWidget *list = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (list, "boxed-list");
+  GtkWidget *row = adw_action_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                 _ ("Fast decoding (int8 activations)"));
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
+                               _ ("Faster answers from GGUF Q8_0 / Q4_1 weights; close to the "
+                                  "exact ones, not equal"));
+  self->fast_decoding = gtk_switch_new ();
+  gtk_widget_set_valign (self->fast_decoding, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (self->fast_decoding, "decode_activations");
+  g_signal_connect (self->fast_decoding, "notify::active", G_CALLBACK (fast_decoding_toggled),
+                    self);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), self->fast_decoding);
+  adw_action_row_set_activatable_widget (ADW_ACTION_ROW (row), self->fast_decoding);
+  gtk_list_box_append (GTK_LIST_BOX (list), row);
+  return list;
 }
 
 static GtkWidget *
@@ -450,6 +520,7 @@ hone_chat_page_init (HoneChatPage *self)
   gtk_widget_add_css_class (self->box, "chat-page");
   gtk_box_append (GTK_BOX (self->box), build_model_row (self));
   gtk_box_append (GTK_BOX (self->box), build_settings (self));
+  gtk_box_append (GTK_BOX (self->box), build_fast_decoding (self));
   self->bubbles = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
   gtk_widget_add_css_class (self->bubbles, "chat-bubbles");
   self->scroll = gtk_scrolled_window_new ();

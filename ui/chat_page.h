@@ -3,7 +3,8 @@
  * responsive, a spinner turns meanwhile), then chats with it: a system prompt, the sampling
  * settings (hone chat's defaults), the conversation as bubbles (user right, assistant left,
  * a reasoning model's thought dimmed above its answer) filled as the answer streams, Stop,
- * Clear history and Unload. */
+ * Clear history and Unload. A switch turns on the engine's fast decoding (decode_activations:
+ * int8) for the next answers; the status line says when it has no effect on the loaded model. */
 #pragma once
 
 #include <gtk/gtk.h>
@@ -20,6 +21,8 @@ GtkWidget *hone_chat_page_new (GHashTable *top_inputs);
 gboolean hone_chat_page_load (HoneChatPage *page);
 /* Types text into the message entry and presses Send; FALSE when refused. */
 gboolean hone_chat_page_send (HoneChatPage *page, const char *text);
+/* Sets the fast decoding switch (decode_activations int8 when on). */
+void hone_chat_page_set_fast_decoding (HoneChatPage *page, gboolean on);
 /* TRUE while a model loads or an answer is generated. */
 gboolean hone_chat_page_busy (HoneChatPage *page);
 gboolean hone_chat_page_loaded (HoneChatPage *page);

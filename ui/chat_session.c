@@ -20,6 +20,8 @@ typedef struct {
   hn_chat_prompt *prompt;
   hn_model *model;
   hn_kv_decoder *decoder;
+  hn_decode_activations decode; /* what the model was last set to */
+  gboolean decode_no_effect;    /* int8 asked, nothing changed (model_decode.h) */
 } ChatModel;
 
 struct _HoneChatSession {
@@ -32,6 +34,7 @@ struct _HoneChatSession {
   ChatModel *model;
   GPtrArray *history; /* char*: user, assistant, user, ... */
   atomic_bool cancel;
+  hn_decode_activations decode; /* wanted for the next answers */
   /* the running operation's input */
   hn_chat_args load_args;
   hn_chat_message *messages;
@@ -52,6 +55,18 @@ chat_model_free (ChatModel *m)
   hn_tokenizer_free (m->tok);
   hn_model_dir_close (m->dir);
   g_free (m);
+}
+
+/* Sets the model's decode mode (not while a worker uses it). A change empties the key/value
+ * cache: what it holds was computed in the other mode (the next turn runs the whole
+ * conversation again), so an answer depends only on the mode it was asked in. */
+static void
+apply_decode (ChatModel *m, hn_decode_activations mode)
+{
+  if (mode != m->decode)
+    hn_kv_decoder_truncate (m->decoder, 0);
+  m->decode = mode;
+  m->decode_no_effect = !hn_model_set_decode_activations (m->model, mode);
 }
 
 static HoneChatSession *
@@ -170,6 +185,8 @@ load_worker (gpointer data)
       hn_model_open_inference (m->dir, a->adapter_name_or_path, choice.backend, &m->model,
                                &err) == HN_OK &&
       hn_kv_decoder_new (m->model, &m->decoder, &err) == HN_OK;
+  if (ok)
+    apply_decode (m, a->decode_activations);
   Message *msg = g_new0 (Message, 1);
   msg->kind = MSG_LOADED;
   msg->ok = ok;
@@ -289,6 +306,7 @@ hone_chat_session_load (HoneChatSession *s, const hn_chat_args *args)
     s->load_args.template_name = g_strdup (args->template_name);
   if (args->backend != NULL && args->backend[0] != '\0')
     s->load_args.backend = g_strdup (args->backend);
+  s->load_args.decode_activations = s->decode = args->decode_activations;
   s->worker = g_thread_new ("hone-chat-load", load_worker, s);
   return TRUE;
 }
@@ -319,6 +337,8 @@ hone_chat_session_send (HoneChatSession *s, const char *text, const char *system
   s->system = system != NULL && system[0] != '\0' ? g_strdup (system) : NULL;
   s->enable_thinking = enable_thinking;
   s->options = *options;
+  if (s->model->decode != s->decode)
+    apply_decode (s->model, s->decode);
   atomic_store (&s->cancel, false);
   s->worker = g_thread_new ("hone-chat-answer", answer_worker, s);
   return TRUE;
@@ -355,4 +375,24 @@ guint
 hone_chat_session_n_messages (HoneChatSession *s)
 {
   return s->history->len;
+}
+
+void
+hone_chat_session_set_decode_activations (HoneChatSession *s, hn_decode_activations mode)
+{
+  s->decode = mode;
+  if (s->worker == NULL && s->model != NULL)
+    apply_decode (s->model, mode);
+}
+
+hn_decode_activations
+hone_chat_session_decode_activations (HoneChatSession *s)
+{
+  return s->model != NULL ? s->model->decode : HN_DECODE_FP32;
+}
+
+gboolean
+hone_chat_session_decode_no_effect (HoneChatSession *s)
+{
+  return s->model != NULL && s->model->decode_no_effect;
 }

@@ -5,6 +5,7 @@
 #include "export_job.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -15,6 +16,7 @@ struct _HoneExportJob {
   gpointer user_data;
   gboolean closed; /* hone_export_job_free ran: messages are dropped */
   GThread *worker; /* the running export, NULL when idle */
+  atomic_bool cancel;
   hn_export_args args;
 };
 
@@ -106,7 +108,7 @@ hone_export_list_files (const char *dir, hn_error *err)
 typedef struct {
   HoneExportJob *job;
   gboolean done; /* the end, else a progress step */
-  gboolean ok;
+  gboolean ok, cancelled;
   char *what; /* progress: the tensor or file; end: the error message */
   gsize index, total;
   GPtrArray *files;
@@ -140,7 +142,8 @@ deliver (gpointer data)
   job->worker = NULL;
   hn_export_args_clear (&job->args);
   if (job->callbacks.finished != NULL)
-    job->callbacks.finished (m->ok, m->ok ? NULL : m->what, m->files, job->user_data);
+    job->callbacks.finished (m->ok, m->cancelled, m->ok ? NULL : m->what, m->files,
+                             job->user_data);
   return G_SOURCE_REMOVE;
 }
 
@@ -176,8 +179,9 @@ export_worker (gpointer data)
   hn_error err = { 0 };
   Message *m = g_new0 (Message, 1);
   m->done = TRUE;
-  m->ok = hn_export_run (&job->args, post_progress, job, &err) == HN_OK &&
-          (m->files = hone_export_list_files (job->args.export_dir, &err)) != NULL;
+  hn_status s = hn_export_run (&job->args, post_progress, job, &job->cancel, &err);
+  m->cancelled = s == HN_ERR_STOPPED;
+  m->ok = s == HN_OK && (m->files = hone_export_list_files (job->args.export_dir, &err)) != NULL;
   if (!m->ok)
     m->what = g_strdup (err.message);
   post (job, m);
@@ -195,6 +199,7 @@ hone_export_job_new (const HoneExportJobCallbacks *callbacks, gpointer user_data
   job->callbacks = *callbacks;
   job->user_data = user_data;
   hn_export_args_init (&job->args);
+  atomic_init (&job->cancel, false);
   return job;
 }
 
@@ -204,7 +209,8 @@ hone_export_job_free (HoneExportJob *job)
   if (job == NULL)
     return;
   job->closed = TRUE;
-  if (job->worker != NULL) /* an export cannot be cut short: it is waited for */
+  atomic_store (&job->cancel, true); /* a running export stops before its next tensor */
+  if (job->worker != NULL)
     g_thread_join (job->worker);
   job->worker = NULL;
   hn_export_args_clear (&job->args);
@@ -219,6 +225,7 @@ hone_export_job_start (HoneExportJob *job, hn_export_args *args, hn_error *err)
   hn_export_args_clear (&job->args);
   job->args = *args;
   hn_export_args_init (args);
+  atomic_store (&job->cancel, false);
   job->worker = g_thread_new ("hone-export", export_worker, job);
   return TRUE;
 }
@@ -227,4 +234,11 @@ gboolean
 hone_export_job_busy (HoneExportJob *job)
 {
   return job->worker != NULL;
+}
+
+void
+hone_export_job_cancel (HoneExportJob *job)
+{
+  if (job->worker != NULL)
+    atomic_store (&job->cancel, true);
 }

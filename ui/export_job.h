@@ -2,8 +2,10 @@
  * `hone export` calls it) on a worker thread; its progress and its end reach the main loop of
  * the thread that made the job, as idle sources queued on that thread's default main context
  * (in the order they were posted). When the export succeeded the end carries the files now in
- * the export folder with their sizes, read from the folder. One export at a time; a running
- * export cannot be cut short (the engine has no cancel flag), so freeing the job waits for it. */
+ * the export folder with their sizes, read from the folder. One export at a time; cancel asks the
+ * running export to stop before its next tensor or file (the engine's cancel flag: it then
+ * removes what it wrote, leaving the export folder as it was); freeing the job cancels a running
+ * export and waits for it to stop. */
 #pragma once
 
 #include <glib.h>
@@ -23,13 +25,17 @@ typedef struct {
    * as export.h's hn_export_progress; a GGUF export starts a second count for its tensors. */
   void (*progress) (const char *what, gsize index, gsize total, gpointer user_data);
   /* The export ended: ok with files (HoneExportFile*, sorted by name), or not with message
-   * saying why (files NULL). Both are owned by the job and valid during the call. */
-  void (*finished) (gboolean ok, const char *message, GPtrArray *files, gpointer user_data);
+   * saying why (files NULL); cancelled: it stopped because hone_export_job_cancel asked (not ok,
+   * the engine's "export cancelled: ..." as message). Both are owned by the job and valid
+   * during the call. */
+  void (*finished) (gboolean ok, gboolean cancelled, const char *message, GPtrArray *files,
+                    gpointer user_data);
 } HoneExportJobCallbacks;
 
 /* Callbacks run on the calling thread's default main context. */
 HoneExportJob *hone_export_job_new (const HoneExportJobCallbacks *callbacks, gpointer user_data);
-/* Waits for a running export, then frees the job; no callback comes after this. */
+/* Cancels a running export and waits for it to stop, then frees the job; no callback comes
+ * after this. */
 void hone_export_job_free (HoneExportJob *job);
 
 /* Checks args (hn_export_args_check) and starts the export with them. TRUE: started, and the
@@ -38,6 +44,9 @@ void hone_export_job_free (HoneExportJob *job);
  * already. */
 gboolean hone_export_job_start (HoneExportJob *job, hn_export_args *args, hn_error *err);
 gboolean hone_export_job_busy (HoneExportJob *job);
+/* Asks the running export to stop (nothing when none runs); finished() follows, cancelled unless
+ * the export had already ended. */
+void hone_export_job_cancel (HoneExportJob *job);
 
 /* The regular files under dir (sub-folders walked) as HoneExportFile*, sorted by name; NULL
  * with err set when dir cannot be read. */

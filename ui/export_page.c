@@ -19,7 +19,7 @@ struct _HoneExportPage {
   GHashTable *top_inputs; /* not owned */
   HoneExportJob *job;
   GtkWidget *folder, *shard_size, *dtype, *gguf, *system, *overwrite;
-  GtkWidget *export_button, *status, *progress, *files;
+  GtkWidget *export_button, *cancel_button, *status, *progress, *files;
   char *export_dir; /* of the running export */
   GString *summary;
 };
@@ -35,7 +35,9 @@ set_status (HoneExportPage *self, const char *text)
 static void
 update_sensitivity (HoneExportPage *self)
 {
-  gtk_widget_set_sensitive (self->export_button, !hone_export_job_busy (self->job));
+  gboolean busy = hone_export_job_busy (self->job);
+  gtk_widget_set_sensitive (self->export_button, !busy);
+  gtk_widget_set_sensitive (self->cancel_button, busy);
 }
 
 static char *
@@ -121,10 +123,17 @@ on_progress (const char *what, gsize index, gsize total, gpointer data)
 }
 
 static void
-on_finished (gboolean ok, const char *message, GPtrArray *files, gpointer data)
+on_finished (gboolean ok, gboolean cancelled, const char *message, GPtrArray *files,
+             gpointer data)
 {
   HoneExportPage *self = data;
-  if (ok) {
+  if (cancelled) {
+    gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Cancelled"));
+    char *line = g_strdup_printf (_ ("Export cancelled: nothing was written to %s."),
+                                  self->export_dir);
+    set_status (self, line);
+    g_free (line);
+  } else if (ok) {
     gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress), 1.0);
     gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress), _ ("Done"));
     show_files (self, files);
@@ -214,6 +223,23 @@ static void
 export_clicked (GtkButton *button, gpointer data)
 {
   hone_export_page_export (data);
+}
+
+gboolean
+hone_export_page_cancel (HoneExportPage *self)
+{
+  if (!hone_export_job_busy (self->job))
+    return FALSE;
+  hone_export_job_cancel (self->job);
+  set_status (self, _ ("Cancelling the export…"));
+  gtk_widget_set_sensitive (self->cancel_button, FALSE);
+  return TRUE;
+}
+
+static void
+cancel_clicked (GtkButton *button, gpointer data)
+{
+  hone_export_page_cancel (data);
 }
 
 static void
@@ -308,6 +334,10 @@ build_action_row (HoneExportPage *self)
   self->export_button = gtk_button_new_with_label (_ ("Export"));
   gtk_widget_add_css_class (self->export_button, "suggested-action");
   g_signal_connect (self->export_button, "clicked", G_CALLBACK (export_clicked), self);
+  self->cancel_button = gtk_button_new_with_label (_ ("Cancel"));
+  gtk_widget_set_tooltip_text (self->cancel_button,
+                               _ ("Stop the export; what it wrote so far is removed"));
+  g_signal_connect (self->cancel_button, "clicked", G_CALLBACK (cancel_clicked), self);
   self->status = gtk_label_new (_ ("The top bar's model, with its checkpoint's adapters merged "
                                    "in, is written to the export folder."));
   gtk_label_set_xalign (GTK_LABEL (self->status), 0);
@@ -316,6 +346,7 @@ build_action_row (HoneExportPage *self)
   gtk_label_set_selectable (GTK_LABEL (self->status), TRUE);
   gtk_widget_set_hexpand (self->status, TRUE);
   gtk_box_append (GTK_BOX (row), self->export_button);
+  gtk_box_append (GTK_BOX (row), self->cancel_button);
   gtk_box_append (GTK_BOX (row), self->status);
   return row;
 }

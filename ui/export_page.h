@@ -4,6 +4,7 @@
  * (a folder picker), the maximum shard size in GB, the dtype, an optional GGUF file, the
  * Modelfile's default system prompt (the top bar's template names the Modelfile's template) and
  * whether a non-empty folder may be written into. A progress bar shows "tensor (i/total)";
+ * Cancel stops a running export before its next tensor, leaving the folder as it was;
  * at the end a summary lists the files in the folder with their sizes, or the error. */
 #pragma once
 
@@ -21,6 +22,8 @@ GtkWidget *hone_export_page_new (GHashTable *top_inputs);
 void hone_export_page_set_folder (HoneExportPage *page, const char *path);
 /* Presses Export; FALSE when it was refused (the status line says why). */
 gboolean hone_export_page_export (HoneExportPage *page);
+/* Presses Cancel; FALSE when no export runs. */
+gboolean hone_export_page_cancel (HoneExportPage *page);
 /* TRUE while an export runs. */
 gboolean hone_export_page_busy (HoneExportPage *page);
 /* The status line's text. */

@@ -26,9 +26,9 @@ typedef struct {
   guint next;
   int failures;
   gboolean waiting; /* for the run that train-run started */
-  int chatting;     /* chat-run: 1 loading, 2 answering */
+  int chatting;     /* chat-run: 1 loading, 2 answering; chat-fast: 3 loading */
   gboolean evaluating; /* eval-error, eval-run: the evaluation runs */
-  gboolean exporting; /* export-run: waiting for the export */
+  gboolean exporting; /* export-run, export-cancel: waiting for the export */
   GtkWidget *dialog;   /* dataset-preview: the window shot instead of the main one */
 } Shooter;
 
@@ -308,14 +308,33 @@ shoot_next (gpointer data)
                hone_eval_page_status (eval));
       s->failures++;
     }
-  } else if (strcmp (name, "export-run") == 0) { /* HONE_GUI_EXPORT's model into _DIR */
+  } else if (strcmp (name, "chat-fast") == 0) {
+    /* HONE_GUI_CHAT_FAST's model loaded with the fast decoding switch on */
+    adw_view_stack_set_visible_child_name (stack, "chat");
+    hone_form_input_set_text (hone_train_page_input (train, "model_name_or_path"),
+                              g_getenv ("HONE_GUI_CHAT_FAST"));
+    hone_form_input_set_text (hone_train_page_input (train, "adapter_name_or_path"), "");
+    HoneChatPage *chat = HONE_CHAT_PAGE (hone_window_chat_page (s->window));
+    hone_chat_page_set_fast_decoding (chat, TRUE);
+    s->chatting = hone_chat_page_load (chat) ? 3 : 0;
+    if (!s->chatting) {
+      fprintf (stderr, "hone gui: Load did not start\n");
+      s->failures++;
+    }
+  } else if (strcmp (name, "export-run") == 0 || strcmp (name, "export-cancel") == 0) {
+    /* HONE_GUI_EXPORT's model into _DIR; export-cancel: into _CANCEL_DIR, Cancel at once */
+    gboolean cancel = strcmp (name, "export-cancel") == 0;
     adw_view_stack_set_visible_child_name (stack, "export");
     hone_form_input_set_text (hone_train_page_input (train, "model_name_or_path"),
                               g_getenv ("HONE_GUI_EXPORT"));
     HoneExportPage *export = HONE_EXPORT_PAGE (hone_window_export_page (s->window));
-    const char *dir = g_getenv ("HONE_GUI_EXPORT_DIR");
+    const char *dir = g_getenv (cancel ? "HONE_GUI_EXPORT_CANCEL_DIR" : "HONE_GUI_EXPORT_DIR");
     hone_export_page_set_folder (export, dir != NULL ? dir : "");
     s->exporting = hone_export_page_export (export);
+    if (s->exporting && cancel && !hone_export_page_cancel (export)) {
+      fprintf (stderr, "hone gui: Cancel was refused\n");
+      s->failures++;
+    }
     if (!s->exporting) {
       fprintf (stderr, "hone gui: Export did not start: %s\n", hone_export_page_status (export));
       s->failures++;
@@ -355,6 +374,9 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   const char *chat = g_getenv ("HONE_GUI_CHAT");
   if (chat != NULL && chat[0] != '\0')
     g_ptr_array_add (s->pages, "chat-run");
+  const char *chat_fast = g_getenv ("HONE_GUI_CHAT_FAST");
+  if (chat_fast != NULL && chat_fast[0] != '\0')
+    g_ptr_array_add (s->pages, "chat-fast");
   const char *eval = g_getenv ("HONE_GUI_EVAL");
   const char *eval_error = g_getenv ("HONE_GUI_EVAL_ERROR");
   if (eval != NULL && eval[0] != '\0' && eval_error != NULL && eval_error[0] != '\0')
@@ -362,6 +384,9 @@ hone_screenshots_take (HoneWindow *window, const char *dir)
   if (eval != NULL && eval[0] != '\0')
     g_ptr_array_add (s->pages, "eval-run");
   const char *export = g_getenv ("HONE_GUI_EXPORT");
+  const char *export_cancel = g_getenv ("HONE_GUI_EXPORT_CANCEL_DIR");
+  if (export != NULL && export[0] != '\0' && export_cancel != NULL && export_cancel[0] != '\0')
+    g_ptr_array_add (s->pages, "export-cancel");
   if (export != NULL && export[0] != '\0')
     g_ptr_array_add (s->pages, "export-run");
   /* HONE_GUI_LANGUAGES="zh_CN zh_TW en": the five pages again in each, switched at run time */
