@@ -73,7 +73,8 @@ static bool release_dedicated_blocks(void)
             arena_block *block = g_ptr_array_index(list, i);
             if (!block->dedicated)
                 continue;
-            cudaFree(block->base);
+            if (cudaFree(block->base) != cudaSuccess)
+                (void)cudaGetLastError(); /* not blamed on a later launch */
             g_free(block);
             g_ptr_array_remove_index_fast(list, i);
             released = true;
@@ -91,22 +92,25 @@ static void *malloc_or_release(size_t bytes)
 }
 
 /* A new block of class `size`: its own cudaMalloc when large, else carved from the chunk (a
- * new chunk when the current one has no room; the old one's tail stays unused). */
+ * new chunk when the current one has no room; the old one's tail stays unused). When memory is
+ * too short for a whole new chunk, a small block gets its own cudaMalloc too. */
 static arena_block *new_block(size_t size)
 {
-    char *base;
     bool dedicated = size >= DEDICATED_BYTES;
-    if (dedicated) {
-        base = malloc_or_release(size);
-    } else {
-        if (arena.chunk == NULL || arena.chunk_size - arena.chunk_used < size) {
-            char *chunk = malloc_or_release(CHUNK_BYTES);
-            if (chunk == NULL)
-                return NULL;
+    if (!dedicated && (arena.chunk == NULL || arena.chunk_size - arena.chunk_used < size)) {
+        char *chunk = malloc_or_release(CHUNK_BYTES);
+        if (chunk != NULL) {
             arena.chunk = chunk;
             arena.chunk_size = CHUNK_BYTES;
             arena.chunk_used = 0;
+        } else {
+            dedicated = true;
         }
+    }
+    char *base;
+    if (dedicated) {
+        base = malloc_or_release(size);
+    } else {
         base = arena.chunk + arena.chunk_used;
         arena.chunk_used += size;
     }

@@ -85,8 +85,9 @@ extern "C" void hn_cuda_dora_norm_forward(float *norm, const void *weight,
     if (OC <= 0 || C <= 0)
         return;
     const size_t shared = (size_t)(r > 0 ? r : 0) * sizeof(float);
-    if (shared > 48 * 1024) { // the default limit of dynamic shared memory per block
-        hn_cuda_record_error("dora_norm_forward", "LoRA rank above 12288 is not supported");
+    // the default 48 KiB of shared memory per block, less hn_block_sum's static 32 doubles
+    if (shared > 48 * 1024 - 32 * sizeof(double)) {
+        hn_cuda_record_error("dora_norm_forward", "LoRA rank above 12224 is not supported");
         return;
     }
     dora_norm_kernel<<<(unsigned)OC, HN_CUDA_THREADS, shared, hn_cuda_current_stream()>>>(

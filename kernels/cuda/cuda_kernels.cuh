@@ -151,7 +151,7 @@ static void hn_cuda_column_sums(float *dst, int N, int C, Term term, Finish fini
                                 const char *where)
 {
     const int groups = hn_cuda_row_groups(N);
-    float *partial = (float *)hn_cuda_scratch(0, (size_t)groups * C * sizeof(float));
+    float *partial = (float *)hn_cuda_scratch(HN_CUDA_SLOT_PARTIALS, (size_t)groups * C * sizeof(float));
     if (partial == NULL)
         return; // the scratch recorded the error
     const unsigned column_blocks = ((unsigned)C + HN_CUDA_THREADS - 1) / HN_CUDA_THREADS;

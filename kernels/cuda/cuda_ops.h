@@ -30,7 +30,9 @@ void hn_cuda_record_error(const char *where, const char *what);
 /* Scratch device memory owned by the backend, valid until the next call on the stream that
  * asks for scratch with the same slot; grows as needed (NULL and an error recorded when out of
  * memory). Slots let one op hold two buffers at once. */
-enum { HN_CUDA_SCRATCH_SLOTS = 4 };
+enum { HN_CUDA_SCRATCH_SLOTS = 5 };
+/* The slot of the elementwise ops' partial sums (the products use 0-3, products.h). */
+enum { HN_CUDA_SLOT_PARTIALS = 4 };
 void *hn_cuda_scratch(int slot, size_t bytes);
 
 /* Elementwise, normalization, position, optimizer ops (cuda_elementwise_table.c, cuda_*.cu):

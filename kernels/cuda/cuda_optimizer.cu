@@ -42,7 +42,7 @@ extern "C" void hn_cuda_norm_squared_accumulate(float *sum_squares, const float 
     unsigned blocks = hn_cuda_blocks(n, HN_CUDA_THREADS * 4);
     if (blocks > NORM_MAX_BLOCKS)
         blocks = NORM_MAX_BLOCKS;
-    double *partial = (double *)hn_cuda_scratch(0, blocks * sizeof(double));
+    double *partial = (double *)hn_cuda_scratch(HN_CUDA_SLOT_PARTIALS, blocks * sizeof(double));
     if (partial == nullptr)
         return; // the scratch recorded the error
     cudaStream_t stream = hn_cuda_current_stream();

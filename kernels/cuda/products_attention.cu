@@ -381,6 +381,7 @@ template <typename Kernel> bool prepare(Kernel kernel, size_t bytes, int HD, con
         cudaError_t status = cudaFuncSetAttribute(
             kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)bytes);
         if (status != cudaSuccess) {
+            (void)cudaGetLastError(); /* recorded here, not blamed on the next launch */
             hn_cuda_record_error(where, cudaGetErrorString(status));
             return false;
         }

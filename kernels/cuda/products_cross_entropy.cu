@@ -25,10 +25,10 @@ struct row_state {
     double sum;          // of exp(logit - max), in double as the CPU backend keeps it
 };
 
+// Grid-stride: grid_for caps the grid, and N may exceed its threads.
 __global__ void init_rows_kernel(row_state *rows, int N)
 {
-    int n = blockIdx.x * blockDim.x + threadIdx.x;
-    if (n < N)
+    for (int n = blockIdx.x * blockDim.x + threadIdx.x; n < N; n += gridDim.x * blockDim.x)
         rows[n] = row_state{-INFINITY, 0.0f, 0.0};
 }
 
@@ -88,17 +88,16 @@ __global__ void fold_chunk_kernel(row_state *rows, const float *logits, const in
 __global__ void finish_kernel(float *losses, float *lse, const row_state *rows,
                               const int32_t *targets, int N)
 {
-    int n = blockIdx.x * blockDim.x + threadIdx.x;
-    if (n >= N)
-        return;
-    if (targets[n] == HN_IGNORE_INDEX) {
-        losses[n] = 0.0f;
-        lse[n] = 0.0f;
-        return;
+    for (int n = blockIdx.x * blockDim.x + threadIdx.x; n < N; n += gridDim.x * blockDim.x) {
+        if (targets[n] == HN_IGNORE_INDEX) {
+            losses[n] = 0.0f;
+            lse[n] = 0.0f;
+            continue;
+        }
+        float row_lse = (float)((double)rows[n].max + log(rows[n].sum));
+        lse[n] = row_lse;
+        losses[n] = row_lse - rows[n].target_logit;
     }
-    float row_lse = (float)((double)rows[n].max + log(rows[n].sum));
-    lse[n] = row_lse;
-    losses[n] = row_lse - rows[n].target_logit;
 }
 
 // logits [N, count] -> dlogits in place: exp(logit - lse) * dloss, minus dloss at the target,
@@ -132,6 +131,8 @@ int vocab_chunk(int N, int C, int V)
         rows = by_weight;
     if (rows < 128)
         rows = 128;
+    rows = rows / 64 * 64; /* chunk offsets and the logits' leading dimension stay aligned for
+                              cuBLASLt's fast kernels */
     return rows < (size_t)V ? (int)rows : V;
 }
 

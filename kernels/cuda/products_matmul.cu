@@ -52,8 +52,7 @@ __global__ void add_column_sums_kernel(float *dst, const float *src, int N, int 
 extern "C" int hn_cuda_widen_tile_rows(int C, int OC)
 {
     int rows = (int)(((size_t)16 << 20) / (size_t)(C > 0 ? C : 1));
-    if (rows < 1)
-        rows = 1;
+    rows = rows >= 64 ? rows / 64 * 64 : 1; /* tile offsets stay aligned for cuBLASLt */
     return rows < OC ? rows : OC;
 }
 

@@ -17,6 +17,9 @@ extern "C" int hn_cuda_selftest(int device, char *error, size_t error_size)
     const int n = 4096;
     int *buffer = nullptr;
     int host[n];
+    int previous = -1; /* the calling thread's device, given back at the end: the probe runs
+                          on every GPU, and an open backend's device must stay current */
+    cudaGetDevice(&previous);
     cudaError_t status = cudaSetDevice(device);
     if (status == cudaSuccess)
         status = cudaMalloc(&buffer, n * sizeof(int));
@@ -28,6 +31,9 @@ extern "C" int hn_cuda_selftest(int device, char *error, size_t error_size)
         status = cudaMemcpy(host, buffer, n * sizeof(int), cudaMemcpyDeviceToHost);
     if (buffer != nullptr)
         cudaFree(buffer);
+    (void)cudaGetLastError(); /* a failure here is reported below, not by a later launch */
+    if (previous >= 0)
+        cudaSetDevice(previous);
     if (status != cudaSuccess) {
         snprintf(error, error_size, "%s: %s", cudaGetErrorName(status), cudaGetErrorString(status));
         return 1;
