@@ -66,62 +66,55 @@ extern "C" bool hn_cuda_widen_rows(float *dst, const void *weight, hn_weight_typ
     return hn_cuda_products_launched("widen weight rows");
 }
 
-extern "C" void hn_cuda_matmul_forward(float *out, const float *inp, const void *weight,
-                                       hn_weight_type weight_type, const float *bias, int N,
-                                       int C, int OC)
+// Calls step(first, count, rows) over the weight's rows as fp32, rows[count, C] standing for
+// weight rows first .. first + count - 1: the weight itself in one step when it is fp32, else
+// widened into scratch a tile at a time. False as soon as a step or the widening failed (the
+// error recorded).
+template <typename Step>
+static bool for_each_fp32_tile(const void *weight, hn_weight_type weight_type, int C, int OC,
+                               Step step)
 {
-    if (weight_type == HN_WEIGHT_F32) {
-        hn_gemm_request request = hn_gemm_linear_forward(N, C, OC, OC);
-        hn_cuda_gemm(&request, inp, static_cast<const float *>(weight), out, 1.0f, 0.0f, bias,
-                     "matmul_forward");
-        return;
-    }
+    if (weight_type == HN_WEIGHT_F32)
+        return step(0, OC, static_cast<const float *>(weight));
     int rows = hn_cuda_widen_tile_rows(C, OC);
     float *tile = static_cast<float *>(
         hn_cuda_scratch(HN_PRODUCTS_SLOT_WEIGHT, (size_t)rows * C * sizeof(float)));
     if (tile == nullptr)
-        return;
+        return false;
     for (int first = 0; first < OC; first += rows) {
         int count = first + rows <= OC ? rows : OC - first;
-        if (!hn_cuda_widen_rows(tile, weight, weight_type, (size_t)first, count, C))
-            return;
-        // out[:, first : first + count] = inp @ tile^T (+ bias[first : first + count])
-        hn_gemm_request request = hn_gemm_linear_forward(N, C, count, OC);
-        if (!hn_cuda_gemm(&request, inp, tile, out + first, 1.0f, 0.0f,
-                          bias != nullptr ? bias + first : nullptr, "matmul_forward"))
-            return;
+        if (!hn_cuda_widen_rows(tile, weight, weight_type, (size_t)first, count, C) ||
+            !step(first, count, tile))
+            return false;
     }
+    return true;
+}
+
+extern "C" void hn_cuda_matmul_forward(float *out, const float *inp, const void *weight,
+                                       hn_weight_type weight_type, const float *bias, int N,
+                                       int C, int OC)
+{
+    // out[:, first : first + count] = inp @ rows^T (+ bias[first : first + count])
+    for_each_fp32_tile(weight, weight_type, C, OC, [&](int first, int count, const float *rows) {
+        hn_gemm_request request = hn_gemm_linear_forward(N, C, count, OC);
+        return hn_cuda_gemm(&request, inp, rows, out + first, 1.0f, 0.0f,
+                            bias != nullptr ? bias + first : nullptr, "matmul_forward");
+    });
 }
 
 extern "C" void hn_cuda_matmul_backward(float *dinp, float *dweight, float *dbias,
                                         const float *dout, const float *inp, const void *weight,
                                         hn_weight_type weight_type, int N, int C, int OC)
 {
-    if (dinp != nullptr) {
-        if (weight_type == HN_WEIGHT_F32) {
-            // dinp[N, C] += dout[N, OC] @ W[OC, C]
-            hn_gemm_request request = hn_gemm_linear_dinp(N, C, OC, OC);
-            if (!hn_cuda_gemm(&request, dout, static_cast<const float *>(weight), dinp, 1.0f,
-                              1.0f, nullptr, "matmul_backward (dinp)"))
-                return;
-        } else {
-            int rows = hn_cuda_widen_tile_rows(C, OC);
-            float *tile = static_cast<float *>(
-                hn_cuda_scratch(HN_PRODUCTS_SLOT_WEIGHT, (size_t)rows * C * sizeof(float)));
-            if (tile == nullptr)
-                return;
-            for (int first = 0; first < OC; first += rows) {
-                int count = first + rows <= OC ? rows : OC - first;
-                if (!hn_cuda_widen_rows(tile, weight, weight_type, (size_t)first, count, C))
-                    return;
-                // dinp += dout[:, first : first + count] @ tile
-                hn_gemm_request request = hn_gemm_linear_dinp(N, C, count, OC);
-                if (!hn_cuda_gemm(&request, dout + first, tile, dinp, 1.0f, 1.0f, nullptr,
-                                  "matmul_backward (dinp)"))
-                    return;
-            }
-        }
-    }
+    // dinp[N, C] += dout[:, first : first + count] @ rows
+    if (dinp != nullptr &&
+        !for_each_fp32_tile(weight, weight_type, C, OC, [&](int first, int count,
+                                                            const float *rows) {
+            hn_gemm_request request = hn_gemm_linear_dinp(N, C, count, OC);
+            return hn_cuda_gemm(&request, dout + first, rows, dinp, 1.0f, 1.0f, nullptr,
+                                "matmul_backward (dinp)");
+        }))
+        return;
     if (dweight != nullptr) {
         // dweight[OC, C] += dout^T @ inp
         hn_gemm_request request = hn_gemm_linear_dweight(N, C, OC, OC);
