@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "backend.h"
+#include "compute_type.h"
 #include "hn_error.h"
 #include "train_args.h"
 
@@ -30,10 +31,6 @@ typedef struct {
 /* The request of a training or evaluation run: its backend, bf16, fp16, pure_bf16 and tf32
  * keys. */
 void hn_backend_request_from_train_args(hn_backend_request *request, const hn_train_args *args);
-
-/* The compute type keys' check, for any backend: fp16 and pure_bf16 are refused with what is
- * not built; bf16 with fp16 is refused as transformers does. */
-hn_status hn_compute_type_check(bool bf16, bool fp16, bool pure_bf16, hn_error *err);
 
 /* The GEMM mode the compute type keys ask of the CUDA backend: bf16 -> HN_GPU_MATH_BF16;
  * neither bf16 nor fp16 -> fp32, or TF32 with tf32. */

@@ -4,7 +4,7 @@
  * file (llamafactory/hparams/ modules, transformers' TrainingArguments). */
 #include "train_args.h"
 
-#include "backend_choice.h"
+#include "compute_type.h"
 #include "config_file.h"
 
 #include <cjson/cJSON.h>
