@@ -174,6 +174,17 @@ AVX2 float sum8(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
+/* The block's first 4 bytes (d_w, and Q4_1's m_w, as fp16) converted at once and multiplied by
+ * block b's (d_x, d_x * sum(q_x)) from factors: lane 0 the dot's scale, lane 1 Q4_1's min term
+ * (unused for Q8_0). */
+AVX2 __m128 block_scales(const uint8_t *block, const float *factors, size_t b)
+{
+    int32_t head;
+    memcpy(&head, block, sizeof head);
+    return _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(head)),
+                      _mm_castpd_ps(_mm_load_sd((const double *)(factors + 2 * b))));
+}
+
 /* Rows [first, last) on either SIMD path (type and lanes constants after inlining), one
  * contiguous stream per thread as matvec_blocks.c: the lanes of each block converted to fp32
  * and multiplied into the accumulator by d_w * d_x; Q4_1's min terms summed beside it. */
@@ -187,13 +198,7 @@ AVX2 void rows_simd(float *out, const job *j, int first, int last, hn_weight_typ
         __m128 mins = _mm_setzero_ps(); /* lane 1: the sum of Q4_1's m_w * d_x * sum(q_x) */
         for (int b = 0; b < j->C / BLOCK; b++, row += bytes) {
             __m256 dots = _mm256_cvtepi32_ps(lanes(row, type, j->q + (size_t)b * BLOCK));
-            /* the block's first 4 bytes: d_w (and Q4_1's m_w) as fp16, converted at once and
-             * multiplied by (d_x, d_x * sum(q_x)); Q8_0's second lane is unused */
-            int32_t head;
-            memcpy(&head, row, sizeof head);
-            __m128 scales = _mm_mul_ps(
-                _mm_cvtph_ps(_mm_cvtsi32_si128(head)),
-                _mm_castpd_ps(_mm_load_sd((const double *)(j->factors + 2 * (size_t)b))));
+            __m128 scales = block_scales(row, j->factors, (size_t)b);
             acc = _mm256_fmadd_ps(dots, _mm256_broadcastss_ps(scales), acc);
             if (type == HN_WEIGHT_Q4_1)
                 mins = _mm_add_ps(mins, scales);
@@ -289,11 +294,7 @@ VNNI512 void rows_vnni512_typed(float *out, const job *j, int first, int last, h
         float total = _mm512_reduce_add_ps(acc);
         if (b < blocks) { /* the odd last block */
             __m256 dots = _mm256_cvtepi32_ps(lanes_vnni(row, type, j->q + (size_t)b * BLOCK));
-            int32_t head;
-            memcpy(&head, row, sizeof head);
-            __m128 scales = _mm_mul_ps(
-                _mm_cvtph_ps(_mm_cvtsi32_si128(head)),
-                _mm_castpd_ps(_mm_load_sd((const double *)(j->factors + 2 * (size_t)b))));
+            __m128 scales = block_scales(row, j->factors, (size_t)b);
             total += sum8(_mm256_mul_ps(dots, _mm256_broadcastss_ps(scales)));
             if (type == HN_WEIGHT_Q4_1)
                 mins = _mm_add_ps(mins, scales);
