@@ -2,16 +2,32 @@
  * calling thread plus OpenMP's (GEMMs on OpenBLAS's). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "cpu_ops.h"
 #include "matvec_int8.h"
 
-enum { CPU_ALIGNMENT = 64 }; /* a cache line, and room for AVX-512 loads */
+enum {
+    CPU_ALIGNMENT = 64,              /* a cache line, and room for AVX-512 loads */
+    HUGE_PAGE = 2 * 1024 * 1024,     /* x86-64's transparent huge page */
+};
 
+/* Buffers of a huge page or more (the model's weights, the key/value cache) start on a huge
+ * page boundary and ask the kernel for transparent huge pages (madvise(MADV_HUGEPAGE): needed
+ * where THP is in "madvise" mode, Debian's default; ignored where THP is off). Decoding a
+ * token streams every weight once, ~100 MB for SmolLM2-135M, and on 4 KiB pages the TLB
+ * misses cost a third of that time (docs/PERFORMANCE.md, "Huge pages"). */
 static void *cpu_alloc(size_t bytes)
 {
-    size_t rounded = (bytes + CPU_ALIGNMENT - 1) / CPU_ALIGNMENT * CPU_ALIGNMENT;
-    return aligned_alloc(CPU_ALIGNMENT, rounded > 0 ? rounded : CPU_ALIGNMENT);
+    if (bytes < HUGE_PAGE) {
+        size_t rounded = (bytes + CPU_ALIGNMENT - 1) / CPU_ALIGNMENT * CPU_ALIGNMENT;
+        return aligned_alloc(CPU_ALIGNMENT, rounded > 0 ? rounded : CPU_ALIGNMENT);
+    }
+    size_t rounded = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *ptr = aligned_alloc(HUGE_PAGE, rounded);
+    if (ptr != NULL)
+        (void)madvise(ptr, rounded, MADV_HUGEPAGE); /* a hint: small pages if refused */
+    return ptr;
 }
 
 static void cpu_free(void *ptr)
