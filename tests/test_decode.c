@@ -223,6 +223,12 @@ static void test_attention_op(void)
     check_attention(100, 5, 4, 4, 8, 0);
     check_attention(50, 9, 4, 1, 16, 7);    /* sliding window */
     check_attention(0, 130, 2, 2, 16, 20);
+    /* one decoded token over several chunks of keys (flash-decoding's split and merge) */
+    check_attention(300, 1, 9, 3, 64, 0);
+    check_attention(200, 1, 4, 2, 128, 0);
+    check_attention(250, 1, 6, 2, 24, 100); /* a width that is no multiple of 16, a window */
+    check_attention(63, 1, 2, 1, 64, 0);    /* exactly one chunk */
+    check_attention(64, 1, 2, 1, 64, 0);    /* one key past it */
 }
 
 int main(int argc, char **argv)

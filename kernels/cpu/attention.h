@@ -78,3 +78,13 @@ float hn_cpu_attention_softmax_row(float *scores, int from, int to, int n);
  * in [from, to] (on entry dscores holds dout . v_j), both 0 outside. */
 void hn_cpu_attention_gradient_row(float *p, float *dscores, float lse, float D, int from,
                                    int to, int n);
+
+/* One decoded query per head (q [NH, HD]) against `keys` cached key rows [keys, NKV, HD] (a
+ * cache's rows from the first key the query sees), every row read once, in order, for all the
+ * heads (GQA: head h reads KV head h / (NH / NKV)): scores[h * keys + j] = scale * q_h . k_j.
+ * Then, with p the probabilities laid out as the scores, out[h * HD + c] = sum over j of
+ * p[h * keys + j] * v_j[c] over the value rows [keys, NKV, HD]. */
+void hn_cpu_attention_query_scores(float *scores, const float *q, const float *k, int keys,
+                                   int NH, int NKV, int HD, float scale);
+void hn_cpu_attention_query_values(float *out, const float *p, const float *v, int keys, int NH,
+                                   int NKV, int HD);

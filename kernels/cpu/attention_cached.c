@@ -8,9 +8,14 @@
  * the thread count. */
 #include <cblas.h>
 #include <glib.h>
+#include <math.h>
+#include <string.h>
 
 #include "attention.h"
 #include "cpu_ops.h"
+
+/* Keys per chunk of one decoded query (one_query) */
+enum { ONE_QUERY_CHUNK = 64 };
 
 /* The first key query position `position` sees. */
 static int first_key(int position, int window)
@@ -53,10 +58,78 @@ static void cached_block(float *out, const float *q, const float *k, const float
                     keys, v_seen, kv_stride, 0.0f, out_block, q_stride);
 }
 
+/* Chunk of one decoded query's keys (`keys` cache rows from `first`): each head's output over
+ * the chunk alone (normalised within it) into part_out [NH, HD], and its log-sum-exp into
+ * part_lse [NH]. scores: [NH, keys] of scratch. */
+static void query_chunk(float *part_out, float *part_lse, const float *q, const float *k,
+                        const float *v, float scale, int first, int keys, int NH, int NKV, int HD,
+                        float *scores)
+{
+    size_t stride = (size_t)NKV * HD;
+    hn_cpu_attention_query_scores(scores, q, k + (size_t)first * stride, keys, NH, NKV, HD,
+                                  scale);
+    for (int h = 0; h < NH; h++)
+        part_lse[h] = hn_cpu_attention_softmax_row(scores + (size_t)h * keys, 0, keys - 1, keys);
+    hn_cpu_attention_query_values(part_out, scores, v + (size_t)first * stride, keys, NH, NKV,
+                                  HD);
+}
+
+/* One decoded token (T = 1), in chunks of ONE_QUERY_CHUNK keys as flash-decoding splits them
+ * (Dao et al., "Flash-Decoding for long-context inference", 2023): each chunk's softmax and
+ * weighted sum on its own (one thread per chunk), then the chunks' outputs weighed by
+ * exp(lse_chunk - lse_all). The chunks do not depend on the thread count, nor the order they
+ * are added in; one chunk (up to ONE_QUERY_CHUNK positions) is the plain softmax. Every key
+ * row is read once for all heads, in the cache's order: per head, rows of HD floats NKV * HD
+ * apart would be a strided walk the prefetchers follow badly (3x slower measured, the cache
+ * being out of the caches after a token's weights went through them). */
+static void one_query(float *out, const float *q, const float *k, const float *v, float scale,
+                      int window, int past, int NH, int NKV, int HD)
+{
+    int first = first_key(past, window), keys = past - first + 1;
+    int chunks = (keys + ONE_QUERY_CHUNK - 1) / ONE_QUERY_CHUNK;
+    size_t heads = (size_t)NH * HD;
+    float *part_lse = g_new(float, (size_t)chunks * (size_t)NH);
+    float *parts = chunks > 1 ? g_new(float, (size_t)chunks * heads) : NULL;
+#pragma omp parallel if (chunks > 1)
+    {
+        float *scores = g_new(float, (size_t)NH * (size_t)MIN(keys, ONE_QUERY_CHUNK));
+#pragma omp for schedule(static)
+        for (int c = 0; c < chunks; c++) {
+            int start = c * ONE_QUERY_CHUNK;
+            query_chunk(chunks > 1 ? parts + (size_t)c * heads : out, part_lse + (size_t)c * NH,
+                        q, k, v, scale, first + start, MIN(ONE_QUERY_CHUNK, keys - start), NH,
+                        NKV, HD, scores);
+        }
+        g_free(scores);
+    }
+    for (int h = 0; h < NH && chunks > 1; h++) {
+        float top = part_lse[h];
+        for (int c = 1; c < chunks; c++)
+            top = hn_cpu_max(top, part_lse[(size_t)c * NH + h]);
+        float total = 0.0f;
+        for (int c = 0; c < chunks; c++)
+            total += expf(part_lse[(size_t)c * NH + h] - top);
+        float *o = out + (size_t)h * HD;
+        memset(o, 0, (size_t)HD * sizeof *o);
+        for (int c = 0; c < chunks; c++) {
+            float weight = expf(part_lse[(size_t)c * NH + h] - top) / total;
+            const float *part = parts + (size_t)c * heads + (size_t)h * HD;
+            for (int d = 0; d < HD; d++)
+                o[d] += weight * part[d];
+        }
+    }
+    g_free(parts);
+    g_free(part_lse);
+}
+
 void hn_cpu_attention_cached_forward(float *out, const float *q, const float *k, const float *v,
                                      float scale, int window, int past, int T, int NH, int NKV,
                                      int HD)
 {
+    if (T == 1) {
+        one_query(out, q, k, v, scale, window, past, NH, NKV, HD);
+        return;
+    }
     int blocks = (T + ATTENTION_QUERY_BLOCK - 1) / ATTENTION_QUERY_BLOCK;
     size_t tasks = (size_t)NH * blocks;
     /* threads only for enough work: a decoding step over a very short cache is cheaper

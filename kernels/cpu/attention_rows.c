@@ -1,53 +1,14 @@
 /* The element-wise work of CPU attention between its GEMMs, one row of scores at a time: the
- * softmax of the forward, the probabilities and score gradients of the backward. The loops
- * vectorise (an OpenMP simd reduction for the sum, lanes of running maxima for the max)
- * around an exp of our own, since the C library's expf is a call per element:
- *   exp(x) = 2^n exp(r),  n = round(x / ln 2),  r = x - n ln 2 in [-ln 2 / 2, ln 2 / 2],
- * with n ln 2 subtracted in two parts (Cody & Waite's range reduction, as in Cephes' expf)
- * and exp(r) from its Taylor polynomial of degree 7 (truncation error below r^8 / 8! * e^r <
- * 7.3e-9 relative), 2^n put straight into the exponent bits. Measured against exp in double
- * over [-87, 88] in steps of 1e-5: max relative error 1.1e-7, under 1 ulp. Each row function
- * is compiled for AVX-512, AVX2 + FMA and plain x86-64, chosen when the program loads. */
+ * softmax of the forward, the probabilities and score gradients of the backward; and a decoded
+ * query's scores and weighted sums against the cache. The loops vectorise (an OpenMP simd
+ * reduction for the sum, lanes of running maxima for the max) around fast_exp
+ * (vector_math.h), since the C library's expf is a call per element. */
 #include <math.h>
 #include <string.h>
 
 #include "attention.h"
 #include "cpu_ops.h"
-
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define ROW_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#ifndef ROW_KERNEL
-#define ROW_KERNEL
-#endif
-
-/* exp(x) for x in [-87, 88] (outside: clamped, so exp(-inf) is 1.6e-38, not 0); NaN stays
- * NaN. */
-static inline float fast_exp(float x)
-{
-    const float log2e = 1.44269504088896341f;
-    const float ln2_high = 0.693359375f;       /* few significant bits: n * ln2_high is exact */
-    const float ln2_low = -2.12194440054690583e-4f; /* ln 2 - ln2_high */
-    const float rounder = 12582912.0f;          /* 1.5 * 2^23: adding it rounds to an integer */
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    float n = (x * log2e + rounder) - rounder;
-    float r = (x - n * ln2_high) - n * ln2_low;
-    float poly = 1.0f / 5040.0f;
-    poly = poly * r + 1.0f / 720.0f;
-    poly = poly * r + 1.0f / 120.0f;
-    poly = poly * r + 1.0f / 24.0f;
-    poly = poly * r + 1.0f / 6.0f;
-    poly = poly * r + 0.5f;
-    poly = poly * r + 1.0f;
-    poly = poly * r + 1.0f;
-    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23; /* 2^n, n in [-126, 127] */
-    float two_to_n;
-    memcpy(&two_to_n, &bits, sizeof two_to_n);
-    return poly * two_to_n;
-}
+#include "vector_math.h"
 
 /* x[j] = 0 for j outside [from, to] of [0, n). */
 static inline void zero_outside(float *x, int from, int to, int n)
@@ -110,4 +71,98 @@ void hn_cpu_attention_gradient_row(float *p, float *dscores, float lse, float D,
     }
     zero_outside(p, from, to, n);
     zero_outside(dscores, from, to, n);
+}
+
+/* ---- one decoded query per head against cached keys, key rows read in order ------------- */
+
+typedef float lanes16 __attribute__((vector_size(64)));
+typedef float lanes8 __attribute__((vector_size(32)));
+typedef float lanes4 __attribute__((vector_size(16)));
+
+/* a . b over n floats; n a multiple of 16: sixteen running sums, then added in halves (the
+ * order an `omp simd` reduction may not take: without -ffast-math GCC adds the lanes one by
+ * one, a chain of 16 dependent additions per dot) */
+static inline __attribute__((always_inline)) float dot_by_16(const float *a, const float *b,
+                                                             int n)
+{
+    lanes16 sums = {0};
+    for (int c = 0; c < n; c += 16) {
+        lanes16 x, y;
+        memcpy(&x, a + c, sizeof x);
+        memcpy(&y, b + c, sizeof y);
+        sums += x * y;
+    }
+    lanes8 half = __builtin_shufflevector(sums, sums, 0, 1, 2, 3, 4, 5, 6, 7) +
+                  __builtin_shufflevector(sums, sums, 8, 9, 10, 11, 12, 13, 14, 15);
+    lanes4 quarter = __builtin_shufflevector(half, half, 0, 1, 2, 3) +
+                     __builtin_shufflevector(half, half, 4, 5, 6, 7);
+    return (quarter[0] + quarter[2]) + (quarter[1] + quarter[3]);
+}
+
+static inline __attribute__((always_inline)) float dot(const float *a, const float *b, int n)
+{
+    if (n % 16 == 0)
+        return dot_by_16(a, b, n);
+    float sum = 0.0f;
+    for (int c = 0; c < n; c++)
+        sum += a[c] * b[c];
+    return sum;
+}
+
+/* The body of hn_cpu_attention_query_scores with HD a constant where it is a common width. */
+static inline __attribute__((always_inline)) void
+query_scores(float *scores, const float *q, const float *k, int keys, int NH, int NKV, int HD,
+             float scale)
+{
+    int group = NH / NKV;
+    size_t stride = (size_t)NKV * HD;
+    for (int j = 0; j < keys; j++) {
+        const float *row = k + (size_t)j * stride;
+        for (int h = 0; h < NH; h++)
+            scores[(size_t)h * keys + j] =
+                scale * dot(q + (size_t)h * HD, row + (size_t)(h / group) * HD, HD);
+    }
+}
+
+ROW_KERNEL
+void hn_cpu_attention_query_scores(float *scores, const float *q, const float *k, int keys,
+                                   int NH, int NKV, int HD, float scale)
+{
+    if (HD == 64)
+        query_scores(scores, q, k, keys, NH, NKV, 64, scale);
+    else if (HD == 128)
+        query_scores(scores, q, k, keys, NH, NKV, 128, scale);
+    else
+        query_scores(scores, q, k, keys, NH, NKV, HD, scale);
+}
+
+/* The body of hn_cpu_attention_query_values, as query_scores. */
+static inline __attribute__((always_inline)) void
+query_values(float *out, const float *p, const float *v, int keys, int NH, int NKV, int HD)
+{
+    int group = NH / NKV;
+    size_t stride = (size_t)NKV * HD;
+    memset(out, 0, (size_t)NH * (size_t)HD * sizeof *out);
+    for (int j = 0; j < keys; j++) {
+        const float *row = v + (size_t)j * stride;
+        for (int h = 0; h < NH; h++) {
+            float weight = p[(size_t)h * keys + j], *o = out + (size_t)h * HD;
+            const float *value = row + (size_t)(h / group) * HD;
+#pragma omp simd
+            for (int c = 0; c < HD; c++)
+                o[c] += weight * value[c];
+        }
+    }
+}
+
+ROW_KERNEL
+void hn_cpu_attention_query_values(float *out, const float *p, const float *v, int keys, int NH,
+                                   int NKV, int HD)
+{
+    if (HD == 64)
+        query_values(out, p, v, keys, NH, NKV, 64);
+    else if (HD == 128)
+        query_values(out, p, v, keys, NH, NKV, 128);
+    else
+        query_values(out, p, v, keys, NH, NKV, HD);
 }
