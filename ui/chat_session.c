@@ -1,10 +1,7 @@
-/* chat_session.c: a chat on a worker thread, its results posted to the main loop (see
- * chat_session.h). The worker only touches what the main thread leaves alone while busy: the
- * loaded model and a copy of the conversation; every message posted holds a reference to the
- * session and is dropped unread once the session is freed. */
+/* chat_session.c: a chat on a worker thread (worker.h), its results posted to the main loop
+ * (see chat_session.h). The worker only touches what the main thread leaves alone while busy:
+ * the loaded model and a copy of the conversation. */
 #include "chat_session.h"
-
-#include <stdatomic.h>
 
 #include "backend_choice.h"
 #include "chat_prompt.h"
@@ -12,6 +9,7 @@
 #include "gguf_tokenizer.h"
 #include "model_dir.h"
 #include "model_open.h"
+#include "worker.h"
 
 /* What a load makes, freed together. */
 typedef struct {
@@ -25,15 +23,11 @@ typedef struct {
 } ChatModel;
 
 struct _HoneChatSession {
-  gint ref_count;
-  GMainContext *context;
   HoneChatSessionCallbacks callbacks;
   gpointer user_data;
-  gboolean closed; /* hone_chat_session_free ran: messages are dropped */
-  GThread *worker; /* the running load or answer, NULL when idle */
+  HoneWorker *worker; /* the load or the answer */
   ChatModel *model;
   GPtrArray *history; /* char*: user, assistant, user, ... */
-  atomic_bool cancel;
   hn_decode_activations decode; /* wanted for the next answers */
   /* the running operation's input */
   hn_chat_args load_args;
@@ -69,28 +63,11 @@ apply_decode (ChatModel *m, hn_decode_activations mode)
   m->decode_no_effect = !hn_model_set_decode_activations (m->model, mode);
 }
 
-static HoneChatSession *
-session_ref (HoneChatSession *s)
-{
-  g_atomic_int_inc (&s->ref_count);
-  return s;
-}
-
-static void
-session_unref (HoneChatSession *s)
-{
-  if (!g_atomic_int_dec_and_test (&s->ref_count))
-    return;
-  g_main_context_unref (s->context);
-  g_free (s);
-}
-
 /* ---- messages from the worker to the main loop ---- */
 
 typedef enum { MSG_LOADED, MSG_PIECE, MSG_ANSWERED } MessageKind;
 
 typedef struct {
-  HoneChatSession *session;
   MessageKind kind;
   gboolean ok, thought;
   hn_finish_reason finish;
@@ -105,40 +82,28 @@ message_free (gpointer data)
   chat_model_free (m->model);
   g_free (m->text);
   g_free (m->message);
-  session_unref (m->session);
   g_free (m);
 }
 
-/* The worker has ended: it is joined (it returns right after posting). */
 static void
-join_worker (HoneChatSession *s)
+deliver (gpointer message, gpointer owner)
 {
-  if (s->worker != NULL)
-    g_thread_join (s->worker);
-  s->worker = NULL;
-}
-
-static gboolean
-deliver (gpointer data)
-{
-  Message *m = data;
-  HoneChatSession *s = m->session;
-  if (s->closed)
-    return G_SOURCE_REMOVE;
+  Message *m = message;
+  HoneChatSession *s = owner;
   switch (m->kind) {
   case MSG_PIECE:
     if (s->callbacks.piece != NULL)
       s->callbacks.piece (m->text, m->thought, s->user_data);
     break;
   case MSG_LOADED:
-    join_worker (s);
+    hone_worker_join (s->worker);
     hn_chat_args_clear (&s->load_args);
     s->model = g_steal_pointer (&m->model);
     if (s->callbacks.loaded != NULL)
       s->callbacks.loaded (m->ok, m->message, s->user_data);
     break;
   case MSG_ANSWERED:
-    join_worker (s);
+    hone_worker_join (s->worker);
     g_clear_pointer (&s->messages, g_free);
     g_clear_pointer (&s->system, g_free);
     if (m->ok || m->text != NULL) /* the answer (or what came of it) joins the conversation */
@@ -149,20 +114,12 @@ deliver (gpointer data)
       s->callbacks.answered (m->ok, m->finish, m->text, m->message, s->user_data);
     break;
   }
-  return G_SOURCE_REMOVE;
 }
 
 static void
 post (HoneChatSession *s, Message *m)
 {
-  m->session = session_ref (s);
-  /* always queued (g_main_context_invoke could run it here, on the worker, when the main
-   * loop is between iterations); idle sources of one priority run in the order they came,
-   * after input and redrawing, so a fast stream never starves the window */
-  GSource *source = g_idle_source_new ();
-  g_source_set_callback (source, deliver, m, message_free);
-  g_source_attach (source, s->context);
-  g_source_unref (source);
+  hone_worker_post (s->worker, m);
 }
 
 /* ---- the worker ---- */
@@ -242,7 +199,7 @@ answer_worker (gpointer data)
                             hn_chat_prompt_thought_close (m->prompt), post_piece, s);
   hn_generate_result result;
   hn_status st = hn_generate (m->decoder, m->tok, ids, n_ids, &options, feed_splitter,
-                              &splitter, &s->cancel, &result, &err);
+                              &splitter, hone_worker_cancel_flag (s->worker), &result, &err);
   hn_thought_splitter_finish (&splitter);
   hn_thought_splitter_clear (&splitter);
   g_free (ids);
@@ -262,13 +219,11 @@ HoneChatSession *
 hone_chat_session_new (const HoneChatSessionCallbacks *callbacks, gpointer user_data)
 {
   HoneChatSession *s = g_new0 (HoneChatSession, 1);
-  s->ref_count = 1;
-  s->context = g_main_context_ref_thread_default ();
   s->callbacks = *callbacks;
   s->user_data = user_data;
+  s->worker = hone_worker_new (s, deliver, message_free);
   s->history = g_ptr_array_new_with_free_func (g_free);
   hn_chat_args_init (&s->load_args);
-  atomic_init (&s->cancel, false);
   return s;
 }
 
@@ -277,22 +232,20 @@ hone_chat_session_free (HoneChatSession *s)
 {
   if (s == NULL)
     return;
-  s->closed = TRUE;
-  atomic_store (&s->cancel, true);
-  join_worker (s); /* a load cannot be cut short: it is waited for */
+  hone_worker_close (s->worker); /* a load cannot be cut short: it is waited for */
   chat_model_free (s->model);
   s->model = NULL;
   g_ptr_array_free (s->history, TRUE);
   hn_chat_args_clear (&s->load_args);
   g_free (s->messages);
   g_free (s->system);
-  session_unref (s); /* messages still queued hold the rest */
+  g_free (s);
 }
 
 gboolean
 hone_chat_session_load (HoneChatSession *s, const hn_chat_args *args)
 {
-  if (s->worker != NULL)
+  if (hone_worker_busy (s->worker))
     return FALSE;
   chat_model_free (s->model);
   s->model = NULL;
@@ -307,14 +260,13 @@ hone_chat_session_load (HoneChatSession *s, const hn_chat_args *args)
   if (args->backend != NULL && args->backend[0] != '\0')
     s->load_args.backend = g_strdup (args->backend);
   s->load_args.decode_activations = s->decode = args->decode_activations;
-  s->worker = g_thread_new ("hone-chat-load", load_worker, s);
-  return TRUE;
+  return hone_worker_start (s->worker, "hone-chat-load", load_worker);
 }
 
 gboolean
 hone_chat_session_unload (HoneChatSession *s)
 {
-  if (s->worker != NULL)
+  if (hone_worker_busy (s->worker))
     return FALSE;
   chat_model_free (s->model);
   s->model = NULL;
@@ -326,7 +278,7 @@ gboolean
 hone_chat_session_send (HoneChatSession *s, const char *text, const char *system,
                         gboolean enable_thinking, const hn_generate_options *options)
 {
-  if (s->worker != NULL || s->model == NULL)
+  if (hone_worker_busy (s->worker) || s->model == NULL)
     return FALSE;
   g_ptr_array_add (s->history, g_strdup (text));
   s->n_messages = s->history->len;
@@ -339,21 +291,19 @@ hone_chat_session_send (HoneChatSession *s, const char *text, const char *system
   s->options = *options;
   if (s->model->decode != s->decode)
     apply_decode (s->model, s->decode);
-  atomic_store (&s->cancel, false);
-  s->worker = g_thread_new ("hone-chat-answer", answer_worker, s);
-  return TRUE;
+  return hone_worker_start (s->worker, "hone-chat-answer", answer_worker);
 }
 
 void
 hone_chat_session_stop (HoneChatSession *s)
 {
-  atomic_store (&s->cancel, true);
+  hone_worker_cancel (s->worker);
 }
 
 gboolean
 hone_chat_session_clear (HoneChatSession *s)
 {
-  if (s->worker != NULL)
+  if (hone_worker_busy (s->worker))
     return FALSE;
   g_ptr_array_set_size (s->history, 0);
   return TRUE;
@@ -368,7 +318,7 @@ hone_chat_session_loaded (HoneChatSession *s)
 gboolean
 hone_chat_session_busy (HoneChatSession *s)
 {
-  return s->worker != NULL;
+  return hone_worker_busy (s->worker);
 }
 
 guint
@@ -381,7 +331,7 @@ void
 hone_chat_session_set_decode_activations (HoneChatSession *s, hn_decode_activations mode)
 {
   s->decode = mode;
-  if (s->worker == NULL && s->model != NULL)
+  if (!hone_worker_busy (s->worker) && s->model != NULL)
     apply_decode (s->model, mode);
 }
 

@@ -1,23 +1,18 @@
-/* eval_job.c: hn_eval_run on a worker thread, its callbacks posted to the main loop (see
- * eval_job.h). The worker owns the run's arguments while it runs; every message posted holds a
- * reference to the job and is dropped unread once the job is freed (as chat_session.c). */
+/* eval_job.c: hn_eval_run on a worker thread (worker.h), its callbacks posted to the main
+ * loop (see eval_job.h). The worker owns the run's arguments while it runs. */
 #include "eval_job.h"
 
-#include <stdatomic.h>
 #include <string.h>
 
 #include "eval_run.h"
 #include "json_read.h"
+#include "worker.h"
 
 struct _HoneEvalJob {
-  gint ref_count;
-  GMainContext *context;
   HoneEvalJobCallbacks callbacks;
   gpointer user_data;
-  gboolean closed; /* hone_eval_job_free ran: messages are dropped */
-  GThread *worker; /* the running evaluation, NULL when idle */
+  HoneWorker *worker;
   hn_train_args args;
-  atomic_bool cancel; /* set by hone_eval_job_stop, read by the engine */
 };
 
 char *
@@ -84,27 +79,9 @@ hone_eval_results_clear (HoneEvalResults *r)
 
 /* ---- messages from the worker to the main loop ---- */
 
-static HoneEvalJob *
-job_ref (HoneEvalJob *job)
-{
-  g_atomic_int_inc (&job->ref_count);
-  return job;
-}
-
-static void
-job_unref (HoneEvalJob *job)
-{
-  if (!g_atomic_int_dec_and_test (&job->ref_count))
-    return;
-  hn_train_args_clear (&job->args);
-  g_main_context_unref (job->context);
-  g_free (job);
-}
-
 typedef enum { MSG_NOTE, MSG_PROGRESS, MSG_FINISHED } MessageKind;
 
 typedef struct {
-  HoneEvalJob *job;
   MessageKind kind;
   char *text; /* note, phase, or the failure's message */
   gsize done, total;
@@ -119,17 +96,14 @@ message_free (gpointer data)
   Message *m = data;
   g_free (m->text);
   hone_eval_results_clear (&m->results);
-  job_unref (m->job);
   g_free (m);
 }
 
-static gboolean
-deliver (gpointer data)
+static void
+deliver (gpointer message, gpointer owner)
 {
-  Message *m = data;
-  HoneEvalJob *job = m->job;
-  if (job->closed)
-    return G_SOURCE_REMOVE;
+  Message *m = message;
+  HoneEvalJob *job = owner;
   switch (m->kind) {
   case MSG_NOTE:
     if (job->callbacks.note != NULL)
@@ -140,8 +114,7 @@ deliver (gpointer data)
       job->callbacks.progress (m->text, m->done, m->total, m->tokens_per_s, job->user_data);
     break;
   case MSG_FINISHED:
-    g_thread_join (job->worker); /* it returns right after posting this */
-    job->worker = NULL;
+    hone_worker_join (job->worker);
     hn_train_args_clear (&job->args);
     hn_train_args_init (&job->args);
     if (job->callbacks.finished != NULL)
@@ -149,19 +122,12 @@ deliver (gpointer data)
                                job->user_data);
     break;
   }
-  return G_SOURCE_REMOVE;
 }
 
 static void
 post (HoneEvalJob *job, Message *m)
 {
-  m->job = job_ref (job);
-  /* always queued, never run here on the worker (g_main_context_invoke could); idle sources
-   * of one priority run in the order they came, after input and redrawing */
-  GSource *source = g_idle_source_new ();
-  g_source_set_callback (source, deliver, m, message_free);
-  g_source_attach (source, job->context);
-  g_source_unref (source);
+  hone_worker_post (job->worker, m);
 }
 
 /* ---- the worker ---- */
@@ -192,7 +158,8 @@ eval_worker (gpointer data)
 {
   HoneEvalJob *job = data;
   const hn_train_args *args = &job->args;
-  hn_eval_callbacks callbacks = { on_note, on_progress, job, &job->cancel };
+  hn_eval_callbacks callbacks = { on_note, on_progress, job,
+                                  hone_worker_cancel_flag (job->worker) };
   hn_error err = { 0 };
   Message *m = g_new0 (Message, 1);
   m->kind = MSG_FINISHED;
@@ -213,10 +180,9 @@ HoneEvalJob *
 hone_eval_job_new (const HoneEvalJobCallbacks *callbacks, gpointer user_data)
 {
   HoneEvalJob *job = g_new0 (HoneEvalJob, 1);
-  job->ref_count = 1;
-  job->context = g_main_context_ref_thread_default ();
   job->callbacks = *callbacks;
   job->user_data = user_data;
+  job->worker = hone_worker_new (job, deliver, message_free);
   hn_train_args_init (&job->args);
   return job;
 }
@@ -226,35 +192,30 @@ hone_eval_job_free (HoneEvalJob *job)
 {
   if (job == NULL)
     return;
-  job->closed = TRUE;
-  atomic_store (&job->cancel, true); /* the engine stops after its batch or token */
-  if (job->worker != NULL)
-    g_thread_join (job->worker);
-  job->worker = NULL;
-  job_unref (job); /* messages still queued hold the rest */
+  hone_worker_close (job->worker); /* the engine stops after its batch or token */
+  hn_train_args_clear (&job->args);
+  g_free (job);
 }
 
 gboolean
 hone_eval_job_start (HoneEvalJob *job, hn_train_args *args)
 {
-  if (job->worker != NULL)
+  if (hone_worker_busy (job->worker))
     return FALSE;
   hn_train_args_clear (&job->args);
   job->args = *args; /* taken: the caller's is left empty */
   hn_train_args_init (args);
-  atomic_store (&job->cancel, false);
-  job->worker = g_thread_new ("hone-eval", eval_worker, job);
-  return TRUE;
+  return hone_worker_start (job->worker, "hone-eval", eval_worker);
 }
 
 void
 hone_eval_job_stop (HoneEvalJob *job)
 {
-  atomic_store (&job->cancel, true);
+  hone_worker_cancel (job->worker);
 }
 
 gboolean
 hone_eval_job_busy (HoneEvalJob *job)
 {
-  return job->worker != NULL;
+  return hone_worker_busy (job->worker);
 }

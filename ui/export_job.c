@@ -1,40 +1,20 @@
-/* export_job.c: an export on a worker thread, its progress and end posted to the main loop (see
- * export_job.h). The worker only reads the job's copy of the arguments, which the main thread
- * leaves alone while it runs; every message posted holds a reference to the job and is dropped
- * unread once the job is freed. */
+/* export_job.c: an export on a worker thread (worker.h), its progress and end posted to the
+ * main loop (see export_job.h). The worker only reads the job's copy of the arguments, which
+ * the main thread leaves alone while it runs. */
 #include "export_job.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "worker.h"
+
 struct _HoneExportJob {
-  gint ref_count;
-  GMainContext *context;
   HoneExportJobCallbacks callbacks;
   gpointer user_data;
-  gboolean closed; /* hone_export_job_free ran: messages are dropped */
-  GThread *worker; /* the running export, NULL when idle */
-  atomic_bool cancel;
+  HoneWorker *worker;
   hn_export_args args;
 };
-
-static HoneExportJob *
-job_ref (HoneExportJob *job)
-{
-  g_atomic_int_inc (&job->ref_count);
-  return job;
-}
-
-static void
-job_unref (HoneExportJob *job)
-{
-  if (!g_atomic_int_dec_and_test (&job->ref_count))
-    return;
-  g_main_context_unref (job->context);
-  g_free (job);
-}
 
 static void
 export_file_free (gpointer data)
@@ -106,7 +86,6 @@ hone_export_list_files (const char *dir, hn_error *err)
 /* ---- messages from the worker to the main loop ---- */
 
 typedef struct {
-  HoneExportJob *job;
   gboolean done; /* the end, else a progress step */
   gboolean ok, cancelled;
   char *what; /* progress: the tensor or file; end: the error message */
@@ -121,43 +100,24 @@ message_free (gpointer data)
   g_free (m->what);
   if (m->files != NULL)
     g_ptr_array_unref (m->files);
-  job_unref (m->job);
   g_free (m);
 }
 
-static gboolean
-deliver (gpointer data)
+static void
+deliver (gpointer message, gpointer owner)
 {
-  Message *m = data;
-  HoneExportJob *job = m->job;
-  if (job->closed)
-    return G_SOURCE_REMOVE;
+  Message *m = message;
+  HoneExportJob *job = owner;
   if (!m->done) {
     if (job->callbacks.progress != NULL)
       job->callbacks.progress (m->what, m->index, m->total, job->user_data);
-    return G_SOURCE_REMOVE;
+    return;
   }
-  /* the worker returns right after posting the end: joined here */
-  g_thread_join (job->worker);
-  job->worker = NULL;
+  hone_worker_join (job->worker);
   hn_export_args_clear (&job->args);
   if (job->callbacks.finished != NULL)
     job->callbacks.finished (m->ok, m->cancelled, m->ok ? NULL : m->what, m->files,
                              job->user_data);
-  return G_SOURCE_REMOVE;
-}
-
-/* Always queued, never run here (g_main_context_invoke could run it on the worker when the main
- * loop is between iterations); idle sources of one priority run in the order they came, after
- * input and redrawing, so a fast export never starves the window. */
-static void
-post (HoneExportJob *job, Message *m)
-{
-  m->job = job_ref (job);
-  GSource *source = g_idle_source_new ();
-  g_source_set_callback (source, deliver, m, message_free);
-  g_source_attach (source, job->context);
-  g_source_unref (source);
 }
 
 /* ---- the worker ---- */
@@ -165,11 +125,12 @@ post (HoneExportJob *job, Message *m)
 static void
 post_progress (void *user, const char *what, size_t index, size_t total)
 {
+  HoneExportJob *job = user;
   Message *m = g_new0 (Message, 1);
   m->what = g_strdup (what);
   m->index = index;
   m->total = total;
-  post (user, m);
+  hone_worker_post (job->worker, m);
 }
 
 static gpointer
@@ -179,12 +140,13 @@ export_worker (gpointer data)
   hn_error err = { 0 };
   Message *m = g_new0 (Message, 1);
   m->done = TRUE;
-  hn_status s = hn_export_run (&job->args, post_progress, job, &job->cancel, &err);
+  hn_status s = hn_export_run (&job->args, post_progress, job,
+                               hone_worker_cancel_flag (job->worker), &err);
   m->cancelled = s == HN_ERR_STOPPED;
   m->ok = s == HN_OK && (m->files = hone_export_list_files (job->args.export_dir, &err)) != NULL;
   if (!m->ok)
     m->what = g_strdup (err.message);
-  post (job, m);
+  hone_worker_post (job->worker, m);
   return NULL;
 }
 
@@ -194,12 +156,10 @@ HoneExportJob *
 hone_export_job_new (const HoneExportJobCallbacks *callbacks, gpointer user_data)
 {
   HoneExportJob *job = g_new0 (HoneExportJob, 1);
-  job->ref_count = 1;
-  job->context = g_main_context_ref_thread_default ();
   job->callbacks = *callbacks;
   job->user_data = user_data;
+  job->worker = hone_worker_new (job, deliver, message_free);
   hn_export_args_init (&job->args);
-  atomic_init (&job->cancel, false);
   return job;
 }
 
@@ -208,37 +168,31 @@ hone_export_job_free (HoneExportJob *job)
 {
   if (job == NULL)
     return;
-  job->closed = TRUE;
-  atomic_store (&job->cancel, true); /* a running export stops before its next tensor */
-  if (job->worker != NULL)
-    g_thread_join (job->worker);
-  job->worker = NULL;
+  hone_worker_close (job->worker); /* a running export stops before its next tensor */
   hn_export_args_clear (&job->args);
-  job_unref (job); /* messages still queued hold the rest */
+  g_free (job);
 }
 
 gboolean
 hone_export_job_start (HoneExportJob *job, hn_export_args *args, hn_error *err)
 {
-  if (job->worker != NULL || hn_export_args_check (args, err) != HN_OK)
+  if (hone_worker_busy (job->worker) || hn_export_args_check (args, err) != HN_OK)
     return FALSE;
   hn_export_args_clear (&job->args);
   job->args = *args;
   hn_export_args_init (args);
-  atomic_store (&job->cancel, false);
-  job->worker = g_thread_new ("hone-export", export_worker, job);
-  return TRUE;
+  return hone_worker_start (job->worker, "hone-export", export_worker);
 }
 
 gboolean
 hone_export_job_busy (HoneExportJob *job)
 {
-  return job->worker != NULL;
+  return hone_worker_busy (job->worker);
 }
 
 void
 hone_export_job_cancel (HoneExportJob *job)
 {
-  if (job->worker != NULL)
-    atomic_store (&job->cancel, true);
+  if (hone_worker_busy (job->worker))
+    hone_worker_cancel (job->worker);
 }
