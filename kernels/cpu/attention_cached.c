@@ -5,7 +5,8 @@
  *   sliding-window mask, O_block = P V,
  * but the queries sit at positions past .. past + T - 1 of a cache holding past + T keys.
  * One thread per (head, block), OpenBLAS single-threaded inside, so results do not depend on
- * the thread count. */
+ * the thread count. One decoded token (T = 1) goes its own way, one_query: its keys in fixed
+ * chunks, every cached row read once for all heads. */
 #include <cblas.h>
 #include <glib.h>
 #include <math.h>
