@@ -1,7 +1,11 @@
 /* Properties of the CPU backend's ops that need no reference: every backward against central
  * finite differences of its own forward, dropout's promises, and results that do not depend
  * on the thread count. */
+#include <glib.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <omp.h>
 #include <string.h>
 
@@ -387,11 +391,71 @@ static void test_thread_count_independence(void)
     }
 }
 
+/* ---- memory: big buffers on transparent huge pages ----------------------------------- */
+
+/* Whether the kernel offers transparent huge pages to a region that asks (mode "always" or
+ * "madvise"). */
+static bool huge_pages_offered(void)
+{
+    char *mode = NULL;
+    bool offered = g_file_get_contents("/sys/kernel/mm/transparent_hugepage/enabled", &mode,
+                                       NULL, NULL) &&
+                   (strstr(mode, "[always]") != NULL || strstr(mode, "[madvise]") != NULL);
+    g_free(mode);
+    return offered;
+}
+
+/* The THPeligible line of the mapping that holds address, from /proc/self/smaps: 1, 0, or -1
+ * when the file or the line is missing. */
+static int thp_eligible(const void *address)
+{
+    char *smaps = NULL;
+    if (!g_file_get_contents("/proc/self/smaps", &smaps, NULL, NULL))
+        return -1;
+    int eligible = -1;
+    bool inside = false;
+    char **lines = g_strsplit(smaps, "\n", -1);
+    for (char **line = lines; *line != NULL; line++) {
+        unsigned long lo, hi;
+        if (sscanf(*line, "%lx-%lx ", &lo, &hi) == 2 && strchr(*line, ':') != NULL &&
+            strchr(*line, '-') < strchr(*line, ' '))
+            inside = (uintptr_t)address >= lo && (uintptr_t)address < hi;
+        else if (inside && g_str_has_prefix(*line, "THPeligible:"))
+            eligible = atoi(*line + strlen("THPeligible:"));
+    }
+    g_strfreev(lines);
+    g_free(smaps);
+    return eligible;
+}
+
+/* A buffer of 2 MiB or more starts on a 2 MiB boundary and, where the kernel offers THP, is
+ * eligible for huge pages (cpu_backend.c asks with madvise); a small one is cache-line
+ * aligned only. */
+static void test_huge_pages(void)
+{
+    const hn_backend *be = cpu();
+    size_t huge = 2u << 20, bytes = 5u << 20;
+    char *big = be->alloc(bytes), *small = be->alloc(1000);
+    g_assert_nonnull(big);
+    g_assert_nonnull(small);
+    g_assert_cmpuint((uintptr_t)big % huge, ==, 0);
+    g_assert_cmpuint((uintptr_t)small % 64, ==, 0);
+    memset(big, 1, bytes);
+    int eligible = thp_eligible(big);
+    g_test_message("THP offered: %d, the buffer's THPeligible: %d", huge_pages_offered(),
+                   eligible);
+    if (huge_pages_offered() && eligible >= 0)
+        g_assert_cmpint(eligible, ==, 1);
+    be->free(small);
+    be->free(big);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/kernels/cpu/finite_differences", test_finite_differences);
     g_test_add_func("/kernels/cpu/dropout", test_dropout);
     g_test_add_func("/kernels/cpu/thread_count_independence", test_thread_count_independence);
+    g_test_add_func("/kernels/cpu/huge_pages", test_huge_pages);
     return g_test_run();
 }
