@@ -358,4 +358,8 @@ if [ "$mode" = e2e ]; then
     echo "not ok: the exported folder's loss $merged is not base + adapter's $adapted (base $base)"; status=1
   fi
 fi
+# a failed check: what the app said on its standard error (hidden while all goes well)
+if [ $status -ne 0 ] && [ -s "$work/stderr" ]; then
+  echo "the app's standard error:"; cat "$work/stderr"
+fi
 exit $status

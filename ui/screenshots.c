@@ -17,6 +17,7 @@
 #include "train_page.h"
 
 #define SETTLE_MS 700
+#define SHOT_RETRIES 10 /* ticks a shot may wait for its page to draw */
 
 typedef struct {
   HoneWindow *window;
@@ -25,6 +26,7 @@ typedef struct {
   char **languages; /* HONE_GUI_LANGUAGES's, owning the names "page@language" */
   guint next;
   int failures;
+  int retries;      /* of the current shot */
   gboolean waiting; /* for the run that train-run started */
   int chatting;     /* chat-run: 1 loading, 2 answering; chat-fast: 3 loading */
   gboolean evaluating; /* eval-error, eval-run: the evaluation runs */
@@ -229,7 +231,17 @@ shoot_next (gpointer data)
     g_strdelimit (file, "@", '-');
     char *path = g_build_filename (s->dir, file, NULL);
     GtkWidget *shot = s->dialog != NULL ? s->dialog : GTK_WIDGET (s->window);
-    if (save_window_png (shot, path)) {
+    gboolean saved = save_window_png (shot, path);
+    if (!saved && s->retries < SHOT_RETRIES) {
+      /* nothing drawn yet (a loaded machine can take longer than SETTLE_MS to lay out a
+       * page after a language switch): the same page again at the next tick */
+      s->retries++;
+      g_free (path);
+      g_free (file);
+      return G_SOURCE_CONTINUE;
+    }
+    s->retries = 0;
+    if (saved) {
       printf ("screenshot %s\n", path);
     } else {
       fprintf (stderr, "hone gui: could not save the screenshot %s\n", path);
