@@ -75,6 +75,29 @@ static void query_chunk(float *part_out, float *part_lse, const float *q, const 
                                   HD);
 }
 
+/* out [NH, HD] = the chunks' outputs parts [chunks, NH, HD], each head's weighed by
+ * exp(lse_chunk - lse_all) from part_lse [chunks, NH]. */
+static void merge_chunks(float *out, const float *parts, const float *part_lse, int chunks,
+                         int NH, int HD)
+{
+    for (int h = 0; h < NH; h++) {
+        float top = part_lse[h];
+        for (int c = 1; c < chunks; c++)
+            top = hn_cpu_max(top, part_lse[(size_t)c * NH + h]);
+        float total = 0.0f;
+        for (int c = 0; c < chunks; c++)
+            total += expf(part_lse[(size_t)c * NH + h] - top);
+        float *o = out + (size_t)h * HD;
+        memset(o, 0, (size_t)HD * sizeof *o);
+        for (int c = 0; c < chunks; c++) {
+            float weight = expf(part_lse[(size_t)c * NH + h] - top) / total;
+            const float *part = parts + (size_t)c * NH * HD + (size_t)h * HD;
+            for (int d = 0; d < HD; d++)
+                o[d] += weight * part[d];
+        }
+    }
+}
+
 /* One decoded token (T = 1), in chunks of ONE_QUERY_CHUNK keys as flash-decoding splits them
  * (Dao et al., "Flash-Decoding for long-context inference", 2023): each chunk's softmax and
  * weighted sum on its own (one thread per chunk), then the chunks' outputs weighed by
@@ -103,22 +126,8 @@ static void one_query(float *out, const float *q, const float *k, const float *v
         }
         g_free(scores);
     }
-    for (int h = 0; h < NH && chunks > 1; h++) {
-        float top = part_lse[h];
-        for (int c = 1; c < chunks; c++)
-            top = hn_cpu_max(top, part_lse[(size_t)c * NH + h]);
-        float total = 0.0f;
-        for (int c = 0; c < chunks; c++)
-            total += expf(part_lse[(size_t)c * NH + h] - top);
-        float *o = out + (size_t)h * HD;
-        memset(o, 0, (size_t)HD * sizeof *o);
-        for (int c = 0; c < chunks; c++) {
-            float weight = expf(part_lse[(size_t)c * NH + h] - top) / total;
-            const float *part = parts + (size_t)c * heads + (size_t)h * HD;
-            for (int d = 0; d < HD; d++)
-                o[d] += weight * part[d];
-        }
-    }
+    if (chunks > 1)
+        merge_chunks(out, parts, part_lse, chunks, NH, HD);
     g_free(parts);
     g_free(part_lse);
 }
